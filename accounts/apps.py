@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("企業とユーザー")
+
+    def ready(self) -> None:
+        from accounts import audit
+
+        audit.register_actions(
+            {
+                "user.created": _("ユーザーを作成"),
+                "user.invited": _("ユーザーを招待"),
+                "user.updated": _("ユーザーを変更"),
+                "user.deactivated": _("ユーザーを無効化"),
+                "user.reactivated": _("ユーザーを有効化"),
+                "user.login_throttled": _("ログイン試行の制限"),
+            }
+        )

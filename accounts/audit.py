@@ -1,0 +1,67 @@
+"""The one way to write the audit log (操作ログ).
+
+Apps register human labels for their action codes in AppConfig.ready(); the log page shows the label,
+and the code's prefix ("user.", "zoom.", "slot.", ...) is the category the page filters by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from accounts.models import AuditEntry, Company, User
+
+_ACTION_LABELS: dict[str, Any] = {}
+_CATEGORY_LABELS: dict[str, Any] = {}
+
+
+def register_actions(labels: dict[str, Any]) -> None:
+    """Give action codes a translatable label for the log page."""
+    _ACTION_LABELS.update(labels)
+
+
+def register_category(prefix: str, label: Any) -> None:
+    _CATEGORY_LABELS[prefix] = label
+
+
+def action_label(code: str) -> str:
+    return str(_ACTION_LABELS.get(code, code))
+
+
+def categories() -> list[tuple[str, str]]:
+    prefixes = sorted({code.split(".", 1)[0] for code in _ACTION_LABELS})
+    return [(prefix, str(_CATEGORY_LABELS.get(prefix, prefix))) for prefix in prefixes]
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_audit(
+    *,
+    action: str,
+    actor: User | None = None,
+    company: Company | None = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEntry:
+    """Record that ``actor`` did ``action`` on ``target`` (within ``company``)."""
+    if company is None:
+        company = getattr(target, "company", None) or getattr(actor, "company", None)
+    return AuditEntry.objects.create(
+        company=company,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=actor.display_name if actor is not None else "system",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=target_label or (str(target)[:255] if target is not None else ""),
+        details=details or {},
+        ip_address=client_ip(request),
+    )

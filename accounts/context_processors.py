@@ -1,0 +1,46 @@
+"""What base.html needs on every page: the company, the navigation for the user's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.permissions import ADMIN_ROLES, MEMBER_ROLES, RECRUITER_ROLES, has_role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+    section: str
+
+
+NAVIGATION = [
+    NavItem(_("ダッシュボード"), "dashboard", MEMBER_ROLES, "dashboard"),
+    NavItem(_("応募者"), "applicants:list", MEMBER_ROLES, "applicants"),
+    NavItem(_("選考会設定"), "scheduling:meeting_list", RECRUITER_ROLES, "scheduling"),
+    NavItem(_("Web面接連携サービス"), "zoom_integration:services", RECRUITER_ROLES, "zoom"),
+    NavItem(_("ユーザー管理"), "accounts:user_list", ADMIN_ROLES, "users"),
+    NavItem(_("操作ログ"), "accounts:audit_log", ADMIN_ROLES, "audit"),
+]
+
+
+def shell(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.company_id:
+        return {"nav_items": []}
+    items = []
+    for item in NAVIGATION:
+        if not has_role(user, item.roles):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": item.label, "url": url, "active": active, "section": item.section})
+    return {"nav_items": items, "current_company": user.company}

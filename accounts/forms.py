@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.backends import is_login_throttled
+from accounts.models import Role, User
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("メールアドレス"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        "invalid_login": _("メールアドレスまたはパスワードが正しくありません。"),
+        "inactive": _("このアカウントは無効です。"),
+        "throttled": _(
+            "ログインの失敗が続いたため、しばらくの間ログインできません。時間をおいて再度お試しください。"
+        ),
+    }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        if email and is_login_throttled(email, self.request):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        return super().clean()
+
+
+class UserCreateForm(forms.Form):
+    name = forms.CharField(label=_("氏名"), max_length=100)
+    email = forms.EmailField(label=_("メールアドレス"))
+    role = forms.ChoiceField(label=_("権限"), choices=Role.choices, initial=Role.RECRUITER)
+    send_invitation = forms.BooleanField(
+        label=_("招待メールを送り、本人にパスワードを設定してもらう"), required=False, initial=True
+    )
+    password = forms.CharField(
+        label=_("初期パスワード"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("招待メールを送らない場合に入力します。"),
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("このメールアドレスは既に登録されています。"))
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("send_invitation"):
+            password = cleaned.get("password")
+            if not password:
+                self.add_error("password", _("招待メールを送らない場合はパスワードを入力してください。"))
+            else:
+                try:
+                    password_validation.validate_password(password)
+                except forms.ValidationError as exc:
+                    self.add_error("password", exc)
+        return cleaned
+
+
+class UserEditForm(forms.Form):
+    name = forms.CharField(label=_("氏名"), max_length=100)
+    role = forms.ChoiceField(label=_("権限"), choices=Role.choices)
+    is_active = forms.BooleanField(label=_("有効"), required=False)
+
+
+class AuditFilterForm(forms.Form):
+    category = forms.ChoiceField(label=_("種類"), required=False)
+    actor = forms.ModelChoiceField(label=_("操作者"), queryset=User.objects.none(), required=False)
+    date_from = forms.DateField(
+        label=_("開始日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("終了日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    q = forms.CharField(label=_("対象"), required=False, max_length=100)
+
+    def __init__(self, *args, categories: list[tuple[str, str]], actors, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("すべて")), *categories]
+        self.fields["actor"].queryset = actors

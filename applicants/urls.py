@@ -1,0 +1,9 @@
+from django.urls import path
+
+from applicants import views
+
+app_name = "applicants"
+
+urlpatterns = [
+    path("", views.applicant_list, name="list"),
+]

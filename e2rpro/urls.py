@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from e2rpro import views
+
+admin.site.site_header = "e2RPRO 運用管理"
+admin.site.site_title = "e2RPRO"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("applicants/", include("applicants.urls")),
+    path("selection/", include("scheduling.urls")),
+    path("web-interview/", include("zoom_integration.urls")),
+    path("zoom/", include("zoom_integration.webhook_urls")),
+    path("notifications/", include("notifications.urls")),
+]

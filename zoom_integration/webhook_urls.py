@@ -1,0 +1,3 @@
+app_name = "zoom_webhook"
+
+urlpatterns: list = []
