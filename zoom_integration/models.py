@@ -1,0 +1,113 @@
+"""A company's link to its Zoom account, the account's users (host candidates), received webhooks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+
+
+class ConnectionStatus(models.TextChoices):
+    # 未利用 is not stored: it is a company whose operator has not enabled Zoom (Company.zoom_enabled).
+    AWAITING = "awaiting", _("認可待ち")
+    LINKED = "linked", _("連携中")
+    ERROR = "error", _("エラー（再認可が必要）")
+    RELEASED = "released", _("連携解除")
+
+
+class ZoomConnection(models.Model):
+    """One per company. Tokens are stored encrypted (see zoom_integration.crypto); never log or render them."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="zoom_connection")
+    status = models.CharField(
+        _("状態"), max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.AWAITING
+    )
+    zoom_account_id = models.CharField(_("ZoomアカウントID"), max_length=64, blank=True, db_index=True)
+    zoom_account_label = models.CharField(_("Zoomアカウント"), max_length=255, blank=True)
+    scopes = models.TextField(_("許可されたスコープ"), blank=True)
+    access_token_encrypted = models.TextField(blank=True)
+    refresh_token_encrypted = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    linked_at = models.DateTimeField(_("連携日時"), null=True, blank=True)
+    released_at = models.DateTimeField(_("連携解除日時"), null=True, blank=True)
+    last_error = models.TextField(_("エラー内容"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    users_synced_at = models.DateTimeField(_("ユーザー同期日時"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Zoom連携")
+        verbose_name_plural = _("Zoom連携")
+
+    def __str__(self) -> str:
+        return f"{self.company} Zoom ({self.get_status_display()})"
+
+    @property
+    def is_linked(self) -> bool:
+        return self.status == ConnectionStatus.LINKED
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+class ZoomUser(models.Model):
+    """A user of the company's Zoom account, synced from GET /users (Zoomユーザ選択)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="zoom_users")
+    zoom_user_id = models.CharField(max_length=64)
+    email = models.EmailField(_("メールアドレス"))
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    display_name = models.CharField(_("表示名"), max_length=255, blank=True)
+    user_type = models.PositiveSmallIntegerField(_("ユーザー種別"), default=1)  # 1 Basic, 2 Licensed, 4 ...
+    zoom_status = models.CharField(_("Zoom上の状態"), max_length=20, default="active")
+    timezone = models.CharField(max_length=64, blank=True)
+    # False once a sync no longer finds the user in the account: kept so events using it can say so.
+    in_account = models.BooleanField(_("アカウントに在籍"), default=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    company_lookup = "company"
+
+    class Meta:
+        verbose_name = _("Zoomユーザー")
+        verbose_name_plural = _("Zoomユーザー")
+        ordering = ["display_name", "email"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "zoom_user_id"], name="uniq_zoom_user_per_company")
+        ]
+
+    def __str__(self) -> str:
+        name = self.display_name or f"{self.last_name} {self.first_name}".strip() or self.email
+        return f"{name} <{self.email}>"
+
+    @property
+    def can_host(self) -> bool:
+        return self.in_account and self.zoom_status == "active"
+
+
+class WebhookEvent(models.Model):
+    """A received Zoom webhook delivery; unique on the raw body's hash so a redelivery is handled once."""
+
+    body_sha256 = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=100)
+    account_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("Zoom Webhook")
+        verbose_name_plural = _("Zoom Webhook")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.received_at:%Y-%m-%d %H:%M:%S}"
