@@ -12,7 +12,7 @@ Errors — every failure of a Zoom call raises one of these, never a requests/au
     ZoomDailyLimitExceeded         (subclass of ZoomTemporaryError) per-host 100 create+update per day;
                                    .retry_after = next 00:00 UTC
     ZoomPermanentError             do not retry; show the reason (400/300 validation, other 4xx)
-    ZoomNotFound                   (subclass of ZoomPermanentError) 404 with code 3001 (meeting) or 1001 (user)
+    ZoomNotFound                   (subclass of ZoomPermanentError) 404, code 3001 (meeting) or 1001 (user)
     ZoomNotLinked                  (subclass of ZoomPermanentError) the company has no usable link
                                    (not linked, released, error); raised before any HTTP call
 

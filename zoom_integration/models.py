@@ -19,7 +19,7 @@ class ConnectionStatus(models.TextChoices):
 
 
 class ZoomConnection(models.Model):
-    """One per company. Tokens are stored encrypted (see zoom_integration.crypto); never log or render them."""
+    """One per company. Tokens are stored encrypted (zoom_integration.crypto); never log or render them."""
 
     company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="zoom_connection")
     status = models.CharField(
@@ -69,7 +69,7 @@ class ZoomUser(models.Model):
     display_name = models.CharField(_("表示名"), max_length=255, blank=True)
     user_type = models.PositiveSmallIntegerField(_("ユーザー種別"), default=1)  # 1 Basic, 2 Licensed, 4 ...
     zoom_status = models.CharField(_("Zoom上の状態"), max_length=20, default="active")
-    timezone = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
     # False once a sync no longer finds the user in the account: kept so events using it can say so.
     in_account = models.BooleanField(_("アカウントに在籍"), default=True)
     synced_at = models.DateTimeField(default=timezone.now)
