@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from kombu import Connection
 
 from accounts.permissions import member_required
 
@@ -31,10 +32,8 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    from e2rpro.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:  # noqa: BLE001
