@@ -238,3 +238,48 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Zoom (Web面接連携サービス). An admin-managed OAuth app registered in the Zoom App Marketplace;
+# see README.md "Pointing at real Zoom". Without ZOOM_CLIENT_ID the Zoom pages say Zoom is not configured.
+ZOOM_CLIENT_ID = os.environ.get("ZOOM_CLIENT_ID", "")
+ZOOM_CLIENT_SECRET = os.environ.get("ZOOM_CLIENT_SECRET", "")
+ZOOM_WEBHOOK_SECRET_TOKEN = os.environ.get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
+ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
+ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+# Read timeout (seconds) of every HTTP call to Zoom; connecting gets at most 5 seconds.
+ZOOM_HTTP_TIMEOUT = float(os.environ.get("ZOOM_HTTP_TIMEOUT") or 15)
+# Fernet keys for the Zoom tokens at rest, comma-separated, newest first: the newest encrypts, any decrypts
+# (rotate by prepending a new key, then `manage.py reencrypt_zoom_tokens`, then drop the old key).
+TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
+if not TOKEN_ENCRYPTION_KEYS:
+    if DEBUG or TESTING:
+        import base64
+        import hashlib
+
+        # A fixed development key, so a local database stays readable across restarts. Never in production.
+        TOKEN_ENCRYPTION_KEYS = [
+            base64.urlsafe_b64encode(hashlib.sha256(b"e2rpro-development-token-key").digest()).decode()
+        ]
+    elif ZOOM_CLIENT_ID:
+        raise ImproperlyConfigured(
+            "TOKEN_ENCRYPTION_KEYS must be set when ZOOM_CLIENT_ID is set. Generate a key with "
+            'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        )
+else:
+    from cryptography.fernet import Fernet
+
+    for _key in TOKEN_ENCRYPTION_KEYS:
+        try:
+            Fernet(_key)
+        except ValueError as _exc:
+            raise ImproperlyConfigured(
+                "TOKEN_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)."
+            ) from _exc
+CELERY_BEAT_SCHEDULE["zoom-resync-users"] = {
+    "task": "zoom_integration.tasks.resync_all_zoom_users",
+    "schedule": crontab(minute=41),  # hourly: Zoomユーザ選択 stays current without the button
+}
+CELERY_BEAT_SCHEDULE["zoom-purge-webhook-events"] = {
+    "task": "zoom_integration.tasks.purge_old_webhook_events",
+    "schedule": crontab(minute=23, hour=4),
+}
