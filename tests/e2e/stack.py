@@ -1,0 +1,291 @@
+"""Start the real stack for end-to-end tests: PostgreSQL database, gunicorn, Celery worker and beat on Redis,
+the Zoom emulator over HTTP and a local SMTP server whose received mails the tests read.
+
+Everything listens on loopback ports chosen at start; every process is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+import requests
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
+
+
+def missing_requirements() -> str | None:
+    """Why the stack cannot run here, or None."""
+    if not Path(CHROMIUM).exists():
+        return "Chromium is not installed (apt-get install chromium)"
+    if not port_open("127.0.0.1", 5432):
+        return "PostgreSQL is not running on 127.0.0.1:5432"
+    if not port_open("127.0.0.1", 6379):
+        return "Redis is not running on 127.0.0.1:6379"
+    return None
+
+
+class MailSink:
+    """A local SMTP server (aiosmtpd) that keeps every received message."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def wait_for(self, predicate, *, timeout: float = 30) -> EmailMessage:
+        found: list[EmailMessage] = []
+
+        def check() -> bool:
+            with self._lock:
+                found[:] = [m for m in self.messages if predicate(m)]
+            return bool(found)
+
+        wait_until(check, timeout=timeout, message="a matching mail")
+        return found[-1]
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    site_port: int = field(default_factory=free_port)
+    emulator_port: int = field(default_factory=free_port)
+    database: str = field(default_factory=lambda: f"e2rpro_e2e_{uuid.uuid4().hex[:8]}")
+    redis_db: int = 13
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    mail: MailSink | None = None
+
+    @property
+    def site_url(self) -> str:
+        return f"http://127.0.0.1:{self.site_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    @property
+    def has_emulator(self) -> bool:
+        return (BASE_DIR / "zoom_emulator" / "__main__.py").exists()
+
+    def env(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "E2RPRO_", "ZOOM_", "EMAIL_", "CELERY_", "DATABASE_"))
+        }
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "e2rpro.settings",
+                "SECRET_KEY": "e2e-" + uuid.uuid4().hex * 2,
+                "DEBUG": "0",
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "SITE_URL": self.site_url,
+                "SECURE_SSL_REDIRECT": "0",
+                "SESSION_COOKIE_SECURE": "0",
+                "CSRF_COOKIE_SECURE": "0",
+                "SECURE_HSTS_SECONDS": "0",
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.database}",
+                "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{self.redis_db}",
+                "REDIS_URL": f"redis://127.0.0.1:6379/{self.redis_db - 1}",
+                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(self.mail.port if self.mail else 25),
+                "ZOOM_CLIENT_ID": "e2rpro-demo-client",
+                "ZOOM_CLIENT_SECRET": "e2rpro-demo-secret",
+                "ZOOM_WEBHOOK_SECRET_TOKEN": "e2rpro-demo-webhook-token",
+                "ZOOM_OAUTH_BASE_URL": self.emulator_url,
+                "ZOOM_API_BASE_URL": f"{self.emulator_url}/v2",
+                "TOKEN_ENCRYPTION_KEYS": "kJ3l0aZ1o3x5l0m8b3n0y0u0r0k1e2y3s4f5e6r7n8E=",
+                "LOG_LEVEL": "INFO",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def manage(self, *args: str, timeout: float = 300) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            args, cwd=BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.processes[name] = process
+        return process
+
+    def log(self, name: str) -> str:
+        path = self.tmp / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # Services -------------------------------------------------------------------------------------
+    def create_database(self) -> None:
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                f"CREATE DATABASE {self.database}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def drop_database(self) -> None:
+        subprocess.run(
+            [
+                "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
+                f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)",
+            ],
+            check=False,
+            capture_output=True,
+        )  # fmt: skip
+
+    def flush_redis(self) -> None:
+        import redis
+
+        for db in (self.redis_db, self.redis_db - 1):
+            redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
+
+    def start_emulator(self) -> None:
+        if not self.has_emulator:
+            return
+        self._spawn(
+            "emulator",
+            [
+                sys.executable, "-m", "zoom_emulator", "--port", str(self.emulator_port),
+                "--webhook-url", f"{self.site_url}/zoom/webhook/",
+                "--redirect-uri", f"{self.site_url}/web-interview/zoom/callback/",
+            ],
+        )  # fmt: skip
+        wait_until(lambda: port_open("127.0.0.1", self.emulator_port), timeout=20, message="the emulator")
+
+    def start_site(self) -> None:
+        self._spawn(
+            "gunicorn",
+            [
+                sys.executable, "-m", "gunicorn", "e2rpro.wsgi", "--bind", f"127.0.0.1:{self.site_port}",
+                "--workers", "2", "--timeout", "60", "--access-logfile", "-",
+            ],
+        )  # fmt: skip
+        wait_until(self._site_healthy, timeout=30, message="gunicorn")
+
+    def _site_healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.site_url}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def start_worker(self) -> None:
+        self._spawn(
+            "worker",
+            [
+                sys.executable, "-m", "celery", "-A", "e2rpro", "worker", "--loglevel", "INFO",
+                "--concurrency", "2", "--without-gossip", "--without-mingle",
+                "-n", f"e2e-{self.site_port}@%h",
+            ],
+        )  # fmt: skip
+        wait_until(lambda: "ready." in self.log("worker"), timeout=60, message="the Celery worker")
+
+    def start_beat(self) -> None:
+        self._spawn(
+            "beat",
+            [
+                sys.executable, "-m", "celery", "-A", "e2rpro", "beat", "--loglevel", "INFO",
+                "--schedule", str(self.tmp / "beat-schedule"),
+            ],
+        )  # fmt: skip
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def start(self) -> None:
+        self.mail = MailSink()
+        self.mail.start()
+        self.flush_redis()
+        self.create_database()
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput", "--clear")
+        self.start_emulator()
+        self.start_site()
+        self.start_worker()
+        self.start_beat()
+
+    def shutdown(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        if self.mail:
+            self.mail.stop()
+        self.drop_database()
+        shutil.rmtree(BASE_DIR / "staticfiles", ignore_errors=True)
