@@ -58,6 +58,17 @@ class ZoomConnection(models.Model):
         return self.scopes.split()
 
 
+# Zoom's user "type" and "status" values (GET /users), as the 連携中 page shows them.
+ZOOM_USER_TYPES = {
+    1: _("ベーシック"),
+    2: _("ライセンス"),
+    3: _("オンプレミス"),
+    4: _("未割り当て"),
+    99: _("なし"),
+}
+ZOOM_USER_STATUSES = {"active": _("有効"), "pending": _("招待中"), "inactive": _("無効")}
+
+
 class ZoomUser(models.Model):
     """A user of the company's Zoom account, synced from GET /users (Zoomユーザ選択)."""
 
@@ -85,12 +96,23 @@ class ZoomUser(models.Model):
         ]
 
     def __str__(self) -> str:
-        name = self.display_name or f"{self.last_name} {self.first_name}".strip() or self.email
-        return f"{name} <{self.email}>"
+        return f"{self.name} <{self.email}>"
 
     @property
     def can_host(self) -> bool:
         return self.in_account and self.zoom_status == "active"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or f"{self.last_name} {self.first_name}".strip() or self.email
+
+    @property
+    def user_type_label(self) -> str:
+        return str(ZOOM_USER_TYPES.get(self.user_type, self.user_type))
+
+    @property
+    def zoom_status_label(self) -> str:
+        return str(ZOOM_USER_STATUSES.get(self.zoom_status, self.zoom_status))
 
 
 class WebhookEvent(models.Model):

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from zoom_integration import views
+
 app_name = "zoom_webhook"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("webhook/", views.webhook, name="webhook"),
+]
