@@ -251,7 +251,7 @@ ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2"
 # Read timeout (seconds) of every HTTP call to Zoom; connecting gets at most 5 seconds.
 ZOOM_HTTP_TIMEOUT = float(os.environ.get("ZOOM_HTTP_TIMEOUT") or 15)
 # Fernet keys for the Zoom tokens at rest, comma-separated, newest first: the newest encrypts, any decrypts
-# (rotate by prepending a new key, then `manage.py reencrypt_zoom_tokens`, then drop the old key).
+# (rotate by prepending a new key, then `manage.py rotate_token_keys`, then drop the old key).
 TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
 if not TOKEN_ENCRYPTION_KEYS:
     if DEBUG or TESTING:

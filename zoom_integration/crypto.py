@@ -1,7 +1,7 @@
 """Zoom tokens at rest: Fernet over settings.TOKEN_ENCRYPTION_KEYS (newest first).
 
 The newest key encrypts; any listed key decrypts, so keys rotate without downtime: prepend a new key,
-run ``manage.py reencrypt_zoom_tokens``, then drop the old key.
+run ``manage.py rotate_token_keys``, then drop the old key.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ REQUIRED_SCOPES: dict[str, tuple[str, ...]] = {
     "meeting:update:meeting:admin": ("meeting:update:meeting:admin", "meeting:write:admin"),
     "meeting:delete:meeting:admin": ("meeting:delete:meeting:admin", "meeting:write:admin"),
     "meeting:read:meeting:admin": ("meeting:read:meeting:admin", "meeting:read:admin"),
+    "meeting:read:list_meetings:admin": ("meeting:read:list_meetings:admin", "meeting:read:admin"),
     "user:read:list_users:admin": ("user:read:list_users:admin", "user:read:admin"),
     "user:read:user:admin": ("user:read:user:admin", "user:read:admin"),
 }

@@ -5,5 +5,5 @@ from zoom_integration import views
 app_name = "zoom_webhook"
 
 urlpatterns = [
-    path("webhook/", views.webhook, name="webhook"),
+    path("webhook/", views.webhook, name="receive"),
 ]
