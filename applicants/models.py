@@ -1,0 +1,272 @@
+"""Applicants (応募者), their selection status (選考ステータス) and its history, memos, CSV import drafts."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+from applicants import normalize
+
+
+class CompanyChoice(models.Model):
+    """A per-company, ordered, renamable entry of a list (stages, positions, sources)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("名称"), max_length=50)
+    sort_order = models.PositiveIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("有効"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="%(app_label)s_%(class)s_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("選考中")
+    OFFER = "offer", _("内定・入社")
+    CLOSED = "closed", _("不合格・辞退")
+
+
+class SelectionStage(CompanyChoice):
+    """One step of a company's selection flow (選考ステータス), e.g. 一次面接."""
+
+    kind = models.CharField(
+        _("区分"), max_length=20, choices=StageKind.choices, default=StageKind.IN_PROGRESS
+    )
+
+    class Meta(CompanyChoice.Meta):
+        verbose_name = _("選考ステータス")
+        verbose_name_plural = _("選考ステータス")
+
+    @property
+    def badge_class(self) -> str:
+        return {StageKind.OFFER: "badge--success", StageKind.CLOSED: "badge--muted"}.get(
+            self.kind, "badge--info"
+        )
+
+
+class Position(CompanyChoice):
+    """A job the company recruits for (募集職種)."""
+
+    class Meta(CompanyChoice.Meta):
+        verbose_name = _("募集職種")
+        verbose_name_plural = _("募集職種")
+
+
+class Source(CompanyChoice):
+    """Where an applicant came from (応募経路): マイナビ, リクナビ, 自社サイト, 紹介, …"""
+
+    class Meta(CompanyChoice.Meta):
+        verbose_name = _("応募経路")
+        verbose_name_plural = _("応募経路")
+
+
+class Tag(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("タグ"), max_length=50)
+
+    class Meta:
+        verbose_name = _("タグ")
+        verbose_name_plural = _("タグ")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="applicants_tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Track(models.TextChoices):
+    NEW_GRADUATE = "new_graduate", _("新卒")
+    MID_CAREER = "mid_career", _("中途")
+
+
+# Prefix search on the normalized keys: on PostgreSQL the pattern opclass lets `LIKE 'abc%'` use the index
+# whatever the database collation; other backends ignore opclasses.
+_PATTERN_OPS = ["int8_ops", "varchar_pattern_ops"]
+
+
+def _prefix_index(field: str, name: str) -> models.Index:
+    return models.Index(fields=["company", field], name=name, opclasses=_PATTERN_OPS)
+
+
+class Applicant(models.Model):
+    """A person applying to the company. Personal data is anonymized on request, the row stays for counts."""
+
+    # Every query starts with the company: the composite indexes below lead with it, so no separate index.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    name = models.CharField(_("氏名"), max_length=100)
+    name_kana = models.CharField(_("フリガナ"), max_length=100, blank=True)
+    email = models.EmailField(_("メールアドレス"), max_length=254, blank=True)
+    phone = models.CharField(_("電話番号"), max_length=30, blank=True)
+    track = models.CharField(_("区分"), max_length=20, choices=Track.choices, default=Track.NEW_GRADUATE)
+    school = models.CharField(_("学校名"), max_length=200, blank=True)
+    faculty = models.CharField(_("学部・学科"), max_length=200, blank=True)
+    graduation_year = models.PositiveSmallIntegerField(_("卒業年"), null=True, blank=True)
+    current_employer = models.CharField(_("現職"), max_length=200, blank=True)
+    source = models.ForeignKey(
+        Source, verbose_name=_("応募経路"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    position = models.ForeignKey(
+        Position,
+        verbose_name=_("募集職種"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    stage = models.ForeignKey(
+        SelectionStage, verbose_name=_("選考ステータス"), on_delete=models.PROTECT, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("タグ"), blank=True, related_name="applicants")
+    memo = models.TextField(_("備考"), blank=True)
+    applied_on = models.DateField(_("応募日"), default=timezone.localdate)
+    created_at = models.DateTimeField(_("登録日時"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新日時"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    anonymized_at = models.DateTimeField(_("個人情報削除日時"), null=True, blank=True)
+
+    # Normalized keys for prefix search and duplicate detection (applicants.normalize), set by the services.
+    name_key = models.CharField(max_length=100, blank=True, editable=False)
+    given_name_key = models.CharField(max_length=100, blank=True, editable=False)
+    kana_key = models.CharField(max_length=100, blank=True, editable=False)
+    given_kana_key = models.CharField(max_length=100, blank=True, editable=False)
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    phone_key = models.CharField(max_length=20, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("応募者")
+        verbose_name_plural = _("応募者")
+        ordering = ["-applied_on", "-id"]
+        indexes = [
+            # List orderings (scanned either way) and the status filter; they cover the id-only page query.
+            models.Index(fields=["company", "applied_on", "id"], name="applicant_applied"),
+            models.Index(fields=["company", "updated_at", "id"], name="applicant_updated"),
+            models.Index(fields=["company", "kana_key", "id"], name="applicant_kana_order"),
+            models.Index(fields=["company", "stage", "applied_on", "id"], name="applicant_stage_applied"),
+            _prefix_index("name_key", "applicant_name_prefix"),
+            _prefix_index("given_name_key", "applicant_given_prefix"),
+            _prefix_index("kana_key", "applicant_kana_prefix"),
+            _prefix_index("given_kana_key", "applicant_gkana_prefix"),
+            _prefix_index("email_key", "applicant_email_prefix"),
+            _prefix_index("phone_key", "applicant_phone_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_anonymized(self) -> bool:
+        return self.anonymized_at is not None
+
+    @property
+    def background(self) -> str:
+        """学校・学部 for new graduates, 現職 for mid-career applicants."""
+        if self.track == Track.MID_CAREER:
+            return self.current_employer
+        return " ".join(part for part in (self.school, self.faculty) if part)
+
+    def set_search_keys(self) -> None:
+        self.name_key = normalize.name_key(self.name)[:100]
+        self.given_name_key = normalize.given_name_key(self.name)[:100]
+        self.kana_key = normalize.kana_key(self.name_kana)[:100]
+        self.given_kana_key = normalize.given_kana_key(self.name_kana)[:100]
+        self.email_key = normalize.email_key(self.email)[:254]
+        self.phone_key = normalize.phone_key(self.phone)[:20]
+
+
+class StatusChange(models.Model):
+    """One change of an applicant's 選考ステータス: who, when, from, to. ``from_stage`` is empty at entry."""
+
+    company_lookup = "applicant__company"
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="status_changes")
+    from_stage = models.ForeignKey(
+        SelectionStage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_stage = models.ForeignKey(SelectionStage, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by_label = models.CharField(max_length=255, blank=True)
+    comment = models.CharField(_("コメント"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("選考ステータス履歴")
+        verbose_name_plural = _("選考ステータス履歴")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["applicant", "created_at"], name="statuschange_applicant")]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class Memo(models.Model):
+    """A dated note on an applicant, shown on the timeline."""
+
+    company_lookup = "applicant__company"
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="memos")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_label = models.CharField(max_length=255, blank=True)
+    body = models.TextField(_("メモ"), max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("メモ")
+        verbose_name_plural = _("メモ")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["applicant", "created_at"], name="memo_applicant")]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("確認待ち")
+    IMPORTED = "imported", _("取り込み済み")
+    DISCARDED = "discarded", _("破棄")
+
+
+class ApplicantImport(models.Model):
+    """An uploaded CSV kept server-side between the preview and the confirmation.
+
+    The random UUID key is only ever used together with the uploader and the company, and the file is
+    deleted once imported, discarded or expired.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(blank=True)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    imported_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CSV取り込み")
+        verbose_name_plural = _("CSV取り込み")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "created_at"], name="applicantimport_company")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
