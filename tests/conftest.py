@@ -13,6 +13,8 @@ from django.test import Client
 from accounts.models import Company, Role, User
 from tests.factories import CompanyFactory, UserFactory
 
+pytest_plugins = ["tests.plugins.zoom_emulator"]
+
 LOOPBACK_NAMES = {"localhost", "testserver", ""}
 
 

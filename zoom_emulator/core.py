@@ -1,0 +1,675 @@
+"""The emulator core: one object holding the state, the clock, the config and the webhook outbox.
+
+Every transport drives the same ``Emulator.handle(method, path, query, headers, body)``: the HTTP server
+(``zoom_emulator.server``) and the in-process ``responses`` adapter (``zoom_emulator.inprocess``). A lock makes
+it safe to call from many threads (the product's race tests do). Nothing here sleeps or does network I/O while
+holding the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .api import ApiMixin
+from .clock import Clock
+from .config import ENDPOINT_GROUPS, Config, ConfigError
+from .limits import LimitsMixin
+from .oauth import OAuthMixin
+from .pages import PagesMixin
+from .seed import ADMIN_EMAIL, STATE_VERSION, seed_state
+from .webhooks import encrypted_token, event_body, signed_headers, url_validation_body
+from .wire import (
+    RecordedRequest,
+    Request,
+    Response,
+    api_error,
+    iso_z,
+    json_response,
+    redirect,
+)
+
+# send(url, body, headers) -> (status, response body); raises on network errors.
+WebhookSender = Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]
+
+
+class EmulatorError(Exception):
+    """A test-side action could not be done (unknown meeting, user, ...)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: str
+    endpoint: str | None = None  # API/OAuth endpoint name: counted, recorded, rate-limited, faultable
+    locked: bool = True
+
+
+def _route(
+    method: str, path: str, handler: str, endpoint: str | None = None, *, locked: bool = True
+) -> Route:
+    return Route(method, re.compile(f"^{path}$"), handler, endpoint, locked)
+
+
+ROUTES = [
+    # OAuth
+    _route("GET", "/oauth/authorize", "oauth_authorize"),
+    _route("POST", "/oauth/authorize", "oauth_decision"),
+    _route("POST", "/oauth/token", "oauth_token", "token"),
+    _route("POST", "/oauth/revoke", "oauth_revoke", "revoke"),
+    # REST API v2
+    _route("GET", "/v2/users", "api_list_users", "list_users"),
+    _route("GET", "/v2/users/(?P<user_id>[^/]+)", "api_get_user", "get_user"),
+    _route("GET", "/v2/users/(?P<user_id>[^/]+)/meetings", "api_list_meetings", "list_meetings"),
+    _route("POST", "/v2/users/(?P<user_id>[^/]+)/meetings", "api_create_meeting", "create_meeting"),
+    _route("GET", "/v2/meetings/(?P<meeting_id>[^/]+)", "api_get_meeting", "get_meeting"),
+    _route("PATCH", "/v2/meetings/(?P<meeting_id>[^/]+)", "api_update_meeting", "update_meeting"),
+    _route("DELETE", "/v2/meetings/(?P<meeting_id>[^/]+)", "api_delete_meeting", "delete_meeting"),
+    # Pages
+    _route("GET", "/", "page_home"),
+    _route("GET", "/signin", "page_signin"),
+    _route("POST", "/signin", "page_signin_post"),
+    _route("POST", "/signout", "page_signout"),
+    _route("GET", "/marketplace", "page_marketplace"),
+    _route("GET", "/marketplace/manage", "page_manage"),
+    _route("GET", "/marketplace/manage/added-apps", "page_added_apps"),
+    _route("GET", "/marketplace/manage/added-apps/remove", "page_remove_confirm"),
+    _route("POST", "/marketplace/manage/added-apps/remove", "page_remove"),
+    _route("GET", "/meeting", "page_meetings"),
+    _route("POST", r"/meeting/(?P<meeting_id>\d+)/delete", "page_meeting_delete"),
+    _route("POST", r"/meeting/(?P<meeting_id>\d+)/move", "page_meeting_move"),
+    _route("GET", "/account/user", "page_users"),
+    _route("POST", "/account/user/(?P<user_id>[^/]+)/status", "page_user_status"),
+    _route("GET", r"/j/(?P<meeting_id>\d+)", "page_join"),
+    _route("GET", r"/s/(?P<meeting_id>\d+)", "page_start"),
+    # Test and benchmark endpoints
+    _route("GET", "/_emulator", "page_dashboard"),
+    _route("GET", "/_emulator/state", "admin_state"),
+    _route("POST", "/_emulator/reset", "admin_reset"),
+    _route("GET", "/_emulator/config", "admin_get_config"),
+    _route("POST", "/_emulator/config", "admin_config"),
+    _route("POST", "/_emulator/clock", "admin_clock"),
+    _route("POST", "/_emulator/remove_app", "admin_remove_app", locked=False),
+    _route("POST", r"/_emulator/meetings/(?P<meeting_id>\d+)/delete", "admin_delete_meeting", locked=False),
+    _route("POST", r"/_emulator/meetings/(?P<meeting_id>\d+)/move", "admin_move_meeting", locked=False),
+    _route("POST", "/_emulator/webhooks/deliver", "admin_deliver", locked=False),
+    _route("POST", "/_emulator/webhooks/validate", "admin_validate", locked=False),
+]
+
+
+class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
+    """A local Zoom: one account, one admin-managed OAuth app, users, meetings, rate limits, webhooks."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        state_file: str | os.PathLike[str] | None = None,
+        webhook_sender: WebhookSender | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.initial_config = (config or Config()).copy()
+        self.initial_config.validate()
+        self.config = self.initial_config.copy()
+        self.rng = random.Random(self.config.seed)
+        self.state_file = Path(state_file) if state_file else None
+        self.webhook_sender = webhook_sender
+        self.recorded: list[RecordedRequest] = []
+        self.webhook_log: list[tuple[str, int | None]] = []
+        self._qps: dict[str, tuple[int, int]] = {}
+        self._dirty = False
+        self.state = self._load_state() or seed_state()
+
+    # ---- basics ---------------------------------------------------------------------------------------
+    @property
+    def admin_email(self) -> str:
+        return ADMIN_EMAIL
+
+    @property
+    def account_id(self) -> str:
+        return self.state["account"]["id"]
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def installation(self) -> dict[str, Any]:
+        key = f"{self.config.client_id}:{self.state['account']['id']}"
+        installations = self.state["installations"]
+        if key not in installations:
+            installations[key] = {
+                "client_id": self.config.client_id,
+                "account_id": self.state["account"]["id"],
+                "installed": False,
+                "installed_at": None,
+                "installed_by": None,
+                "authorized_by": None,
+                "scopes": [],
+                "generation": 0,
+                "authorizations": 0,
+                "removed_at": None,
+                "removed_by": None,
+            }
+        return installations[key]
+
+    # ---- the one entry point --------------------------------------------------------------------------
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str | Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+    ) -> Response:
+        """Answer one request. Returns a Response that unpacks as (status, headers, body); its ``fault``
+        ("timeout" / "disconnect") tells the transport to time out or hang up instead of answering."""
+        req = Request.build(method, path, query, headers, body)
+        if len(req.path) > 1 and req.path.endswith("/"):
+            req.path = req.path.rstrip("/")
+        route, params = self._match(req)
+        if route is None:
+            return params  # the 404 / 405 answer
+        endpoint = self._endpoint_name(route, req)
+        if endpoint:
+            delay = self._latency(endpoint)
+            if delay > 0:
+                time.sleep(delay)  # outside the lock: slow answers must not serialize other requests
+        if not route.locked:
+            return getattr(self, route.handler)(req, **params)
+        with self.lock:
+            response = self._dispatch(route, req, params, endpoint)
+            self._dirty = True
+        return response
+
+    def _match(self, req: Request) -> tuple[Route | None, Any]:
+        allowed = []
+        for route in ROUTES:
+            found = route.pattern.match(req.path)
+            if found:
+                if route.method == req.method:
+                    return route, found.groupdict()
+                allowed.append(route.method)
+        if allowed:
+            return None, api_error(405, 405, "Method Not Allowed")
+        return None, api_error(404, 404, "Not Found")
+
+    def _endpoint_name(self, route: Route, req: Request) -> str | None:
+        if route.endpoint != "token":
+            return route.endpoint
+        grant = req.query.get("grant_type") or req.form().get("grant_type")
+        return {"authorization_code": "token_code", "refresh_token": "token_refresh"}.get(
+            grant or "", "token_other"
+        )
+
+    def _latency(self, endpoint: str) -> float:
+        with self.lock:
+            delay = self.config.latency
+            rule = self.pick_fault(endpoint, latency=True)
+            return delay + (rule.seconds if rule else 0.0)
+
+    def _dispatch(self, route: Route, req: Request, params: dict[str, str], endpoint: str | None) -> Response:
+        if endpoint is None:
+            return getattr(self, route.handler)(req, **params)
+        if self.config.record_requests:
+            self.recorded.append(
+                RecordedRequest(req.method, req.path, dict(req.query), req.headers, req.body)
+            )
+        stats = self.state["stats"]
+        stats["requests"][endpoint] = stats["requests"].get(endpoint, 0) + 1
+        fault = self.pick_fault(endpoint, latency=False)
+        if fault and not fault.after:
+            return self.fault_response(endpoint, fault)
+        if route.handler.startswith("api_"):
+            response = self._api_call(route, req, params, endpoint)
+        else:
+            response = getattr(self, route.handler)(req, **params)
+        if fault:  # the action took effect; the answer is lost
+            return self.fault_response(endpoint, fault)
+        response.headers.setdefault("x-zm-trackingid", f"v=2.0;clid=us05;rid=WEB_{secrets.token_hex(16)}")
+        return response
+
+    def _api_call(self, route: Route, req: Request, params: dict[str, str], endpoint: str) -> Response:
+        token = self.api_authenticate(req, endpoint)
+        if isinstance(token, Response):
+            return token
+        limited = self.check_rate_limits(endpoint)
+        if limited:
+            return limited
+        return getattr(self, route.handler)(req, token, **params)
+
+    # ---- actions behind the product's back (pages, fixtures, /_emulator) ------------------------------
+    def remove_app(self) -> bool:
+        """Marketplace → Manage → Added Apps → Remove. False when the app was not added."""
+        with self.lock:
+            return self.uninstall(reason="marketplace")
+
+    def delete_meeting(self, meeting_id: int | str, *, operator_id: str | None = None) -> None:
+        with self.lock:
+            meeting = self.state["meetings"].pop(str(meeting_id), None)
+            if meeting is None:
+                raise EmulatorError(f"no meeting {meeting_id}")
+            self._meeting_event("meeting.deleted", meeting, operator=self._operator(operator_id))
+
+    def move_meeting(
+        self,
+        meeting_id: int | str,
+        start_time: datetime | float,
+        *,
+        timezone: str | None = None,
+        duration: int | None = None,
+        operator_id: str | None = None,
+    ) -> None:
+        """Change the meeting's start (and optionally zone/duration) as if edited on zoom.us."""
+        with self.lock:
+            meeting = self.state["meetings"].get(str(meeting_id))
+            if meeting is None:
+                raise EmulatorError(f"no meeting {meeting_id}")
+            if isinstance(start_time, datetime):
+                if start_time.tzinfo is None:
+                    raise EmulatorError("start_time must be timezone-aware")
+                start_time = start_time.timestamp()
+            fields: dict[str, Any] = {"start_time": float(int(start_time))}
+            if timezone:
+                fields["timezone"] = timezone
+            if duration is not None:
+                fields["duration"] = duration
+            changed = self.apply_meeting_change(meeting, fields)
+            if changed:
+                self._meeting_updated_event(meeting, changed, operator=self._operator(operator_id))
+
+    def set_user_status(self, user_ref: str, status: str) -> None:
+        """Deactivate / reactivate a user behind the product's back."""
+        if status not in ("active", "inactive"):
+            raise ValueError("status must be active or inactive")
+        with self.lock:
+            user = self.find_user(user_ref)
+            if user is None:
+                raise EmulatorError(f"no user {user_ref}")
+            user["status"] = status
+
+    def meetings(self) -> list[dict[str, Any]]:
+        with self.lock:
+            ordered = sorted(self.state["meetings"].values(), key=lambda m: (m["start_time"] or 0, m["id"]))
+            return [self.meeting_view(m, start_url=False) | {"agenda": m["agenda"]} for m in ordered]
+
+    def _operator(self, user_id: str | None) -> dict[str, Any]:
+        return self.find_user(user_id or "") or self.find_user(ADMIN_EMAIL) or {}
+
+    # ---- webhooks -------------------------------------------------------------------------------------
+    def _meeting_event(self, event: str, meeting: dict[str, Any], *, operator: dict[str, Any] | None) -> None:
+        obj: dict[str, Any] = {
+            "uuid": meeting["uuid"],
+            "id": meeting["id"],
+            "host_id": meeting["host_id"],
+            "topic": meeting["topic"],
+            "type": meeting["type"],
+        }
+        if meeting["start_time"] is not None:
+            obj["start_time"] = iso_z(meeting["start_time"])
+        obj["duration"] = meeting["duration"]
+        obj["timezone"] = meeting["timezone"]
+        payload: dict[str, Any] = {
+            "account_id": self.account_id,
+            "operator": (operator or {}).get("email", ""),
+            "operator_id": (operator or {}).get("id", ""),
+        }
+        if event == "meeting.deleted":
+            payload["operation"] = "single"
+        payload["object"] = obj
+        self.enqueue_webhook(event, payload)
+
+    def _meeting_updated_event(
+        self, meeting: dict[str, Any], changed: dict[str, Any], *, operator: dict[str, Any] | None
+    ) -> None:
+        """meeting.updated: payload.object has the id and the changed fields, old_object their old values."""
+
+        def public(key: str, value: Any) -> Any:
+            return iso_z(value) if key == "start_time" and value is not None else value
+
+        obj = {"id": meeting["id"], "uuid": meeting["uuid"]}
+        old = {"id": meeting["id"], "uuid": meeting["uuid"]}
+        for key, old_value in changed.items():
+            if key in ("password", "encrypted_password", "pre_schedule"):
+                continue
+            obj[key] = public(key, meeting[key])
+            old[key] = public(key, old_value)
+        payload = {
+            "account_id": self.account_id,
+            "operator": (operator or {}).get("email", ""),
+            "operator_id": (operator or {}).get("id", ""),
+            "object": obj,
+            "time_stamp": int(self.now() * 1000),
+            "old_object": old,
+        }
+        self.enqueue_webhook("meeting.updated", payload)
+
+    def enqueue_webhook(
+        self, event: str, payload: dict[str, Any], *, require_installation: bool = True
+    ) -> None:
+        """Queue an event for delivery. Events reach the app only while it is installed (app_deauthorized
+        is sent as it is removed)."""
+        with self.lock:
+            if require_installation and not self.installation()["installed"]:
+                return
+            now = self.now()
+            event_ts = int(now * 1000)
+            item = {
+                "id": self.state["next_webhook_id"],
+                "event": event,
+                "body": event_body(event, event_ts, payload),
+                "created_at": now,
+                "attempts": [],
+                "status": "pending",
+                "next_attempt_at": now,
+                "in_flight": False,
+            }
+            self.state["next_webhook_id"] += 1
+            outbox = self.state["outbox"]
+            outbox.append(item)
+            done = [w for w in outbox if w["status"] != "pending"]
+            for old in done[: max(len(done) - 200, 0)]:
+                outbox.remove(old)
+
+    def pending_webhooks(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [self._webhook_view(w) for w in self.state["outbox"] if w["status"] == "pending"]
+
+    def deliver_webhooks(
+        self, sender: WebhookSender | None = None, *, raise_errors: bool = False
+    ) -> list[tuple[str, int | None]]:
+        """Deliver every due webhook once (pending, next attempt reached). Failures are retried after
+        ``webhook_retry_schedule``; returns (event, status or None) per attempt. With ``raise_errors`` an
+        exception from the sender is re-raised after the batch (tests: a crash in the receiving view)."""
+        sender = sender or self.webhook_sender
+        url = self.config.webhook_url
+        if sender is None or not url:
+            return []
+        with self.lock:
+            if self.state["webhook_endpoint"]["status"] == "failed":
+                return []  # Zoom stops deliveries to an endpoint that failed validation
+            now = self.now()
+            due = [
+                w
+                for w in self.state["outbox"]
+                if w["status"] == "pending" and not w["in_flight"] and w["next_attempt_at"] <= now
+            ]
+            for item in due:
+                item["in_flight"] = True
+            batches = [(item, int(now)) for item in due]
+        results = []
+        first_error: Exception | None = None
+        for item, timestamp in batches:
+            body = item["body"].encode()
+            headers = signed_headers(self.config.webhook_secret_token, timestamp, body, secrets.token_hex(16))
+            status: int | None = None
+            error = None
+            try:
+                status, _ = sender(url, body, headers)
+            except Exception as exc:  # noqa: BLE001 - any failure to deliver is a failed attempt
+                error = f"{type(exc).__name__}: {exc}"
+                first_error = first_error or exc
+            self._finish_delivery(item, status, error)
+            results.append((item["event"], status))
+        if raise_errors and first_error is not None:
+            raise first_error
+        return results
+
+    def _finish_delivery(self, item: dict[str, Any], status: int | None, error: str | None) -> None:
+        with self.lock:
+            now = self.now()
+            item["in_flight"] = False
+            item["attempts"].append({"at": now, "status": status, "error": error})
+            self.webhook_log.append((item["event"], status))
+            if status in (200, 204):
+                item["status"] = "delivered"
+                return
+            retries = self.config.webhook_retry_schedule
+            attempt = len(item["attempts"])
+            if attempt > len(retries):
+                item["status"] = "failed"
+            else:
+                item["next_attempt_at"] = now + float(retries[attempt - 1])
+            self._dirty = True
+
+    def validate_webhook_endpoint(self, sender: WebhookSender | None = None) -> bool:
+        """Send endpoint.url_validation now and check the answer. A failed validation stops deliveries."""
+        sender = sender or self.webhook_sender
+        url = self.config.webhook_url
+        if sender is None or not url:
+            raise EmulatorError("no webhook URL / sender configured")
+        plain = secrets.token_urlsafe(16)
+        now = self.now()
+        body = url_validation_body(plain, int(now * 1000)).encode()
+        headers = signed_headers(self.config.webhook_secret_token, int(now), body, secrets.token_hex(16))
+        status: int | None = None
+        ok = False
+        try:
+            status, answer = sender(url, body, headers)
+            data = json.loads(answer or b"null")
+            ok = (
+                status == 200
+                and isinstance(data, dict)
+                and data.get("plainToken") == plain
+                and data.get("encryptedToken") == encrypted_token(self.config.webhook_secret_token, plain)
+            )
+        except Exception:  # noqa: BLE001 - a broken answer is a failed validation
+            ok = False
+        with self.lock:
+            self.webhook_log.append(("endpoint.url_validation", status))
+            self.state["webhook_endpoint"] = {
+                "status": "validated" if ok else "failed",
+                "validated_at": iso_z(self.now()),
+            }
+            self._dirty = True
+        return ok
+
+    def _webhook_view(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": item["id"],
+            "event": item["event"],
+            "status": item["status"],
+            "created_at": iso_z(item["created_at"]),
+            "next_attempt_at": iso_z(item["next_attempt_at"]),
+            "attempts": [
+                {"at": iso_z(a["at"]), "status": a["status"], "error": a["error"]} for a in item["attempts"]
+            ],
+            "body": item["body"],
+        }
+
+    # ---- configuration, clock, reset, state ---------------------------------------------------------------
+    def configure(self, **options: Any) -> dict[str, Any]:
+        with self.lock:
+            if "seed" in options:
+                self.rng = random.Random(options["seed"])
+            self.config.update(**options)
+            return self.config.to_json()
+
+    def set_clock(self, when: datetime | float, *, frozen: bool = False) -> None:
+        self.clock.set(when, frozen=frozen)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def reset(self) -> None:
+        """Back to the seeded account and the start-up config; the clock runs in real time again."""
+        with self.lock:
+            self.state = seed_state()
+            self.config = self.initial_config.copy()
+            self.rng = random.Random(self.config.seed)
+            self.recorded.clear()
+            self.webhook_log.clear()
+            self._qps.clear()
+            self.clock.reset()
+            self._dirty = True
+
+    def snapshot(self) -> dict[str, Any]:
+        """What GET /_emulator/state answers."""
+        with self.lock:
+            now = self.now()
+            installations = []
+            for inst in self.state["installations"].values():
+                live = [
+                    t
+                    for t in self.state["tokens"].values()
+                    if not t["revoked"]
+                    and not t["used"]
+                    and t["generation"] == inst["generation"]
+                    and t["expires_at"] > now
+                ]
+                installations.append(
+                    {
+                        "app_name": self.config.app_name,
+                        "client_id": inst["client_id"],
+                        "account_id": inst["account_id"],
+                        "installed": inst["installed"],
+                        "installed_at": iso_z(inst["installed_at"]) if inst["installed_at"] else None,
+                        "installed_by": (self.find_user(inst["installed_by"] or "") or {}).get("email"),
+                        "removed_at": iso_z(inst["removed_at"]) if inst["removed_at"] else None,
+                        "scopes": inst["scopes"],
+                        "authorizations": inst["authorizations"],
+                        "live_tokens": {
+                            "access": sum(t["kind"] == "access" for t in live) if inst["installed"] else 0,
+                            "refresh": sum(t["kind"] == "refresh" for t in live) if inst["installed"] else 0,
+                        },
+                    }
+                )
+            stats = self.state["stats"]
+            return {
+                "now": iso_z(now),
+                "clock_frozen": self.clock.frozen,
+                "account": dict(self.state["account"]),
+                "users": [self.user_list_item(u) for u in self.state["users"]],
+                "installations": installations,
+                "meetings": self.meetings(),
+                "request_counts": dict(stats["requests"]),
+                "rate_limited_counts": dict(stats["rate_limited"]),
+                "rate_limited_by_type": dict(stats["rate_limited_by_type"]),
+                "fault_counts": dict(stats["faults"]),
+                "daily_counts": dict(self.state["daily_counts"]),
+                "webhook_endpoint": dict(self.state["webhook_endpoint"]),
+                "webhooks": [self._webhook_view(w) for w in self.state["outbox"]],
+                "config": self.config.to_json(),
+            }
+
+    # ---- persistence ----------------------------------------------------------------------------------
+    def _load_state(self) -> dict[str, Any] | None:
+        if not self.state_file or not self.state_file.exists():
+            return None
+        try:
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if data.get("version") != STATE_VERSION:
+            return None
+        for item in data.get("outbox", []):
+            item["in_flight"] = False
+        return data
+
+    def save(self, *, force: bool = False) -> None:
+        """Write the state file (atomically) when there is one and something changed."""
+        if not self.state_file:
+            return
+        with self.lock:
+            if not (self._dirty or force):
+                return
+            text = json.dumps(self.state, ensure_ascii=False)
+            self._dirty = False
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".zoom_emulator.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, self.state_file)
+
+    # ---- /_emulator endpoints -------------------------------------------------------------------------
+    def admin_state(self, req: Request) -> Response:
+        return json_response(200, self.snapshot())
+
+    def admin_reset(self, req: Request) -> Response:
+        self.reset()
+        return self._admin_done(req, {"status": "reset"})
+
+    def admin_get_config(self, req: Request) -> Response:
+        return json_response(200, self.config.to_json())
+
+    def admin_config(self, req: Request) -> Response:
+        options = self._admin_body(req)
+        if not isinstance(options, dict):
+            return json_response(400, {"error": "send a JSON object of options"})
+        try:
+            return json_response(200, self.configure(**options))
+        except (ConfigError, TypeError) as exc:
+            return json_response(400, {"error": str(exc)})
+
+    def admin_clock(self, req: Request) -> Response:
+        options = self._admin_body(req) or {}
+        try:
+            if "now" in options:
+                when = datetime.fromisoformat(str(options["now"]).replace("Z", "+00:00"))
+                self.set_clock(when, frozen=bool(options.get("frozen", False)))
+            if "advance" in options:
+                self.advance(float(options["advance"]))
+        except (TypeError, ValueError) as exc:
+            return json_response(400, {"error": str(exc)})
+        return json_response(200, {"now": iso_z(self.now()), "frozen": self.clock.frozen})
+
+    def admin_remove_app(self, req: Request) -> Response:
+        removed = self.remove_app()
+        return self._admin_done(req, {"removed": removed})
+
+    def admin_delete_meeting(self, req: Request, meeting_id: str) -> Response:
+        try:
+            self.delete_meeting(meeting_id)
+        except EmulatorError as exc:
+            return json_response(404, {"error": str(exc)})
+        return self._admin_done(req, {"deleted": int(meeting_id)})
+
+    def admin_move_meeting(self, req: Request, meeting_id: str) -> Response:
+        options = self._admin_body(req) or {}
+        try:
+            start = datetime.fromisoformat(str(options.get("start_time", "")).replace("Z", "+00:00"))
+            self.move_meeting(
+                meeting_id, start, timezone=options.get("timezone"), duration=options.get("duration")
+            )
+        except (ValueError, EmulatorError) as exc:
+            return json_response(400, {"error": str(exc)})
+        return self._admin_done(req, {"moved": int(meeting_id)})
+
+    def admin_deliver(self, req: Request) -> Response:
+        results = self.deliver_webhooks()
+        return self._admin_done(req, {"delivered": [list(r) for r in results]})
+
+    def admin_validate(self, req: Request) -> Response:
+        try:
+            ok = self.validate_webhook_endpoint()
+        except EmulatorError as exc:
+            return json_response(409, {"error": str(exc)})
+        return self._admin_done(req, {"validated": ok})
+
+    def _admin_body(self, req: Request) -> Any:
+        if "json" in req.headers.get("content-type", "") or req.body[:1] in (b"{", b"["):
+            try:
+                return json.loads(req.body or b"{}")
+            except ValueError:
+                return None
+        return {k: v for k, v in req.form().items() if k != "_return"}
+
+    def _admin_done(self, req: Request, result: dict[str, Any]) -> Response:
+        back = req.form().get("_return")
+        if back and back.startswith("/") and not back.startswith("//"):
+            return redirect(back)
+        return json_response(200, result)
+
+
+__all__ = ["ENDPOINT_GROUPS", "Emulator", "EmulatorError", "WebhookSender"]
