@@ -171,6 +171,14 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "e2RPRO <no-reply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Mail delivery (notifications): attempts before a mail is 送信失敗, first retry delay (doubling, capped).
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 6)
+MAIL_RETRY_BACKOFF_SECONDS = env_int("MAIL_RETRY_BACKOFF_SECONDS", 60)
+MAIL_RETRY_BACKOFF_MAX_SECONDS = env_int("MAIL_RETRY_BACKOFF_MAX_SECONDS", 3600)
+# A mail "sending" for longer than this is taken to be lost with its worker and may be sent again.
+MAIL_STALE_SENDING_SECONDS = 600
+# A queued mail whose task has not run this long after it was due is enqueued again by the sweeper.
+MAIL_REQUEUE_AFTER_SECONDS = 600
 
 # Celery: no broker → tasks run eagerly in-process (zero-setup development).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -284,4 +292,12 @@ CELERY_BEAT_SCHEDULE["zoom-resync-users"] = {
 CELERY_BEAT_SCHEDULE["zoom-purge-webhook-events"] = {
     "task": "zoom_integration.tasks.purge_old_webhook_events",
     "schedule": crontab(minute=23, hour=4),
+}
+CELERY_BEAT_SCHEDULE["notifications-send-due-reminders"] = {
+    "task": "notifications.tasks.send_due_reminders",
+    "schedule": crontab(minute="*/5"),  # each reminder goes out once (see notifications/reminders.py)
+}
+CELERY_BEAT_SCHEDULE["notifications-requeue-stuck-mail"] = {
+    "task": "notifications.tasks.requeue_stuck_mail",
+    "schedule": crontab(minute="*/5"),
 }

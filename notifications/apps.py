@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("メール")
+
+    def ready(self) -> None:
+        from accounts import audit
+        from notifications import timeline
+
+        audit.register_category("mail", _("メール"))
+        audit.register_actions(
+            {
+                "mail.template_updated": _("メールテンプレートを変更"),
+                "mail.template_reset": _("メールテンプレートを初期設定に戻す"),
+                "mail.settings_updated": _("メール送信設定を変更"),
+                "mail.resent": _("メールを再送"),
+            }
+        )
+        timeline.register()

@@ -1,0 +1,118 @@
+"""Calendar invites (.ics, RFC 5545 / iTIP RFC 5546) attached to booking mails.
+
+One booking is one calendar event for its whole life: the same UID on every mail, SEQUENCE raised on every
+change (a calendar keeps the copy with the highest SEQUENCE), METHOD:REQUEST to add or update it and
+METHOD:CANCEL (with STATUS:CANCELLED) to remove it. Times carry the company's TZID with a VTIMEZONE that
+describes it, so every calendar converts them to the same instant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.utils import timezone
+
+PRODID = "-//e2RPRO//Recruitment Booking//JA"
+
+
+class InviteMethod(StrEnum):
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+def invite_uid(key: str | int) -> str:
+    """A stable, globally unique UID for the thing ``key`` names, e.g. ``invite_uid(f"booking-{pk}")``."""
+    host = urlsplit(settings.SITE_URL).hostname or "e2rpro.invalid"
+    return f"e2rpro-{key}@{host}"
+
+
+def _address(email: str, name: str | None, **params: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = icalendar.vText(name)
+    for key, value in params.items():
+        address.params[key.upper().replace("_", "-")] = icalendar.vText(value)
+    return address
+
+
+def build_invite(
+    *,
+    uid: str,
+    sequence: int,
+    method: str,
+    start: datetime,
+    end: datetime,
+    tz_name: str,
+    summary: str,
+    description: str = "",
+    location: str = "",
+    organizer_email: str,
+    attendee_email: str,
+    url: str | None = None,
+    organizer_name: str | None = None,
+    attendee_name: str | None = None,
+    stamp: datetime | None = None,
+) -> bytes:
+    """One VEVENT in a VCALENDAR with METHOD ``method``, as bytes for a text/calendar attachment."""
+    method = InviteMethod(method)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    if end <= start:
+        raise ValueError("end must be after start")
+    if sequence < 0:
+        raise ValueError("sequence must not be negative")
+    tz = ZoneInfo(tz_name)
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method.value)
+    # The zone's rules around the event, before the event that uses them (Outlook reads in order).
+    calendar.add_component(
+        icalendar.Timezone.from_tzid(
+            tz_name,
+            first_date=(start - timedelta(days=366)).date(),
+            last_date=(end + timedelta(days=366)).date(),
+        )
+    )
+
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", (stamp or timezone.now()).astimezone(ZoneInfo("UTC")))
+    event.add("dtstart", start.astimezone(tz))
+    event.add("dtend", end.astimezone(tz))
+    event.add("summary", summary)
+    if description:
+        event.add("description", description)
+    if location:
+        event.add("location", location)
+    if url:
+        event.add("url", url)
+    event.add("status", "CANCELLED" if method == InviteMethod.CANCEL else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("organizer", _address(organizer_email, organizer_name))
+    event.add(
+        "attendee",
+        _address(
+            attendee_email,
+            attendee_name,
+            role="REQ-PARTICIPANT",
+            partstat="NEEDS-ACTION",
+            rsvp="FALSE",
+        ),
+    )
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def invite_method(ics: bytes | str) -> str:
+    """The METHOD of a calendar object ("REQUEST", "CANCEL", ...), or "" when it has none."""
+    calendar = icalendar.Calendar.from_ical(ics)
+    return str(calendar.get("method", "")).upper()

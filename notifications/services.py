@@ -1,0 +1,527 @@
+"""Mail actions: templates and settings, queueing a mail, delivering it, retrying and resending.
+
+The one call other apps make is ``queue_mail``::
+
+    from notifications.models import MailKind
+    from notifications.rendering import MailContext
+    from notifications.services import queue_mail
+
+    queue_mail(
+        company=booking.applicant.company,
+        kind=MailKind.BOOKING_CONFIRMED,
+        to=booking.applicant.email,
+        context=MailContext(applicant_name=..., start=slot.start, end=slot.end, join_url=slot.join_url, ...),
+        applicant=booking.applicant,
+        booking=booking,
+        ics=build_invite(...),     # notifications.ics
+        actor=request.user,        # None for the applicant or the system
+    )
+
+It renders the company's template now (so the log holds exactly what is sent), refuses a Zoom start URL,
+stores a SentMail and sends it from Celery after the surrounding transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.mime.text import MIMEText
+from email.utils import make_msgid, parseaddr
+from enum import StrEnum
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
+
+from accounts.audit import record_audit
+from accounts.models import Company, User
+from notifications.defaults import DEFAULT_TEMPLATES
+from notifications.ics import build_invite, invite_method, invite_uid
+from notifications.models import MailKind, MailSettings, MailStatus, MailTemplate, SentMail
+from notifications.rendering import (
+    MailContext,
+    contains_start_url,
+    placeholder_values,
+    render_body,
+    render_subject,
+    sample_context,
+    validate_template_text,
+)
+
+logger = logging.getLogger(__name__)
+
+INVITE_KINDS = frozenset(
+    {MailKind.BOOKING_CONFIRMED, MailKind.BOOKING_CHANGED, MailKind.URL_CHANGED, MailKind.BOOKING_CANCELLED}
+)
+
+
+class StartUrlLeakError(ValueError):
+    """A mail would have carried a Zoom start URL (the host's ZAK). Nothing was stored or sent."""
+
+
+# Templates and settings
+
+
+def get_template(*, company: Company, kind: str) -> MailTemplate:
+    """The company's template of ``kind``, created from the Japanese default on first use."""
+    default = DEFAULT_TEMPLATES[MailKind(kind)]
+    template, _created = MailTemplate.objects.get_or_create(
+        company=company, kind=kind, defaults={"subject": default.subject, "body": default.body}
+    )
+    return template
+
+
+def ensure_templates(*, company: Company) -> list[MailTemplate]:
+    """Every kind's template for the company (missing ones created from the defaults), in menu order."""
+    existing = {t.kind: t for t in MailTemplate.objects.filter(company=company)}
+    missing = [kind for kind in MailKind if kind not in existing]
+    if missing:
+        MailTemplate.objects.bulk_create(
+            [
+                MailTemplate(
+                    company=company,
+                    kind=kind,
+                    subject=DEFAULT_TEMPLATES[kind].subject,
+                    body=DEFAULT_TEMPLATES[kind].body,
+                )
+                for kind in missing
+            ],
+            ignore_conflicts=True,
+        )
+        existing = {t.kind: t for t in MailTemplate.objects.filter(company=company)}
+    return [existing[kind] for kind in MailKind]
+
+
+def update_template(
+    *, template: MailTemplate, subject: str, body: str, actor: User, request: HttpRequest | None = None
+) -> MailTemplate:
+    """Save a new subject and body after checking every placeholder."""
+    validate_template_text(subject, template.kind)
+    validate_template_text(body, template.kind)
+    with transaction.atomic():
+        template.subject, template.body, template.updated_by = subject, body, actor
+        template.save(update_fields=["subject", "body", "updated_by", "updated_at"])
+        record_audit(
+            action="mail.template_updated",
+            actor=actor,
+            company=template.company,
+            target=template,
+            target_label=template.get_kind_display(),
+            request=request,
+        )
+    return template
+
+
+def reset_template(
+    *, template: MailTemplate, actor: User, request: HttpRequest | None = None
+) -> MailTemplate:
+    """Put the Japanese default back."""
+    default = DEFAULT_TEMPLATES[template.kind]
+    with transaction.atomic():
+        template.subject, template.body, template.updated_by = default.subject, default.body, actor
+        template.save(update_fields=["subject", "body", "updated_by", "updated_at"])
+        record_audit(
+            action="mail.template_reset",
+            actor=actor,
+            company=template.company,
+            target=template,
+            target_label=template.get_kind_display(),
+            request=request,
+        )
+    return template
+
+
+def get_mail_settings(*, company: Company) -> MailSettings:
+    mail_settings, _created = MailSettings.objects.get_or_create(company=company)
+    return mail_settings
+
+
+def update_mail_settings(
+    *,
+    company: Company,
+    sender_name: str,
+    reply_to: str,
+    contact: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> MailSettings:
+    """Change the sender name, reply-to address and contact text."""
+    with transaction.atomic():
+        mail_settings = get_mail_settings(company=company)
+        mail_settings.sender_name = " ".join(sender_name.split())
+        mail_settings.reply_to, mail_settings.contact = reply_to, contact
+        mail_settings.save(update_fields=["sender_name", "reply_to", "contact", "updated_at"])
+        record_audit(
+            action="mail.settings_updated",
+            actor=actor,
+            company=company,
+            target=mail_settings,
+            target_label=_("メール送信設定"),
+            request=request,
+        )
+    return mail_settings
+
+
+def company_contact(company: Company, mail_settings: MailSettings | None = None) -> str:
+    """The company's 問い合わせ先 text (also for pages that refuse a late cancellation)."""
+    mail_settings = mail_settings or get_mail_settings(company=company)
+    if mail_settings.contact.strip():
+        return mail_settings.contact.strip()
+    lines = [_("%(company)s 採用担当") % {"company": company.name}]
+    if mail_settings.reply_to:
+        lines.append(mail_settings.reply_to)
+    return "\n".join(lines)
+
+
+def system_from_address() -> str:
+    """The address part of DEFAULT_FROM_EMAIL: every company sends from it (SPF/DKIM are ours)."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "no-reply@example.com"
+
+
+def sender_address(company: Company, mail_settings: MailSettings | None = None) -> str:
+    """「会社名 採用担当 <no-reply@…>」: the company's name on the system's address."""
+    mail_settings = mail_settings or get_mail_settings(company=company)
+    name = mail_settings.sender_name or _("%(company)s 採用担当") % {"company": company.name}
+    local, _at, domain = system_from_address().partition("@")
+    return str(Address(display_name=" ".join(name.split()), username=local, domain=domain))
+
+
+# Rendering
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    body: str
+
+
+def render_text(
+    *, company: Company, kind: str, subject: str, body: str, context: MailContext, contact: str | None = None
+) -> RenderedMail:
+    """``subject`` and ``body`` (template text) filled in for ``context``."""
+    values = placeholder_values(
+        company=company, kind=kind, context=context, contact=contact or company_contact(company)
+    )
+    return RenderedMail(subject=render_subject(subject, values), body=render_body(body, values))
+
+
+def render_sample(*, company: Company, kind: str, subject: str, body: str) -> RenderedMail:
+    """The preview: ``subject`` and ``body`` filled in with sample data."""
+    return render_text(
+        company=company, kind=kind, subject=subject, body=body, context=sample_context(company, kind)
+    )
+
+
+def _unfold_ics(ics: str) -> str:
+    # RFC 5545 folds long lines at 75 octets; a start URL could straddle a fold.
+    return re.sub(r"\r?\n[ \t]", "", ics)
+
+
+def _refuse_start_urls(*texts: str) -> None:
+    if any(contains_start_url(text) for text in texts):
+        raise StartUrlLeakError(
+            "A Zoom start URL (host link with zak=) must never be mailed; use the join URL."
+        )
+
+
+# Queueing and delivery
+
+
+def _link_id(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(value.pk if hasattr(value, "pk") else value)
+
+
+def _enqueue(sent_mail_id: int) -> None:
+    from notifications.tasks import send_mail_task
+
+    try:
+        send_mail_task.delay(sent_mail_id)
+    except (BrokerError, OSError):
+        # The mail stays queued; requeue_stuck_mails (beat) sends it once the broker is back.
+        logger.exception("could not enqueue mail %s; the sweeper will retry", sent_mail_id)
+
+
+def queue_mail(
+    *,
+    company: Company,
+    kind: str,
+    to: str,
+    context: MailContext,
+    applicant: Any = None,
+    booking: Any = None,
+    ics: bytes | None = None,
+    actor: User | None = None,
+    dedupe_key: str | None = None,
+) -> SentMail:
+    """Render the company's ``kind`` template for ``context`` and send it to ``to`` after commit.
+
+    ``applicant`` / ``booking``: model instances or ids, stored as ``applicant_id`` / ``booking_id``.
+    ``ics``: a calendar object from ``notifications.ics.build_invite``, attached as text/calendar.
+    ``dedupe_key``: once-only key within the company; a second call with it returns the first SentMail.
+    Raises StartUrlLeakError when any text carries a Zoom start URL, ValidationError for a bad address.
+    """
+    kind = MailKind(kind)
+    validate_email(to)
+    mail_settings = get_mail_settings(company=company)
+    template = get_template(company=company, kind=kind)
+    rendered = render_text(
+        company=company,
+        kind=kind,
+        subject=template.subject,
+        body=template.body,
+        context=context,
+        contact=company_contact(company, mail_settings),
+    )
+    return _store_and_enqueue(
+        company=company,
+        kind=kind,
+        to=to,
+        rendered=rendered,
+        mail_settings=mail_settings,
+        applicant_id=_link_id(applicant),
+        booking_id=_link_id(booking),
+        ics=ics,
+        actor=actor,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _store_and_enqueue(
+    *,
+    company: Company,
+    kind: str,
+    to: str,
+    rendered: RenderedMail,
+    mail_settings: MailSettings,
+    ics: bytes | None,
+    actor: User | None,
+    dedupe_key: str | None,
+    applicant_id: int | None = None,
+    booking_id: int | None = None,
+    is_test: bool = False,
+) -> SentMail:
+    ics_text = ics.decode("utf-8") if ics else ""
+    _refuse_start_urls(rendered.subject, rendered.body, _unfold_ics(ics_text))
+    host = urlsplit(settings.SITE_URL).hostname or "e2rpro.invalid"
+    fields = {
+        "kind": kind,
+        "to_email": to,
+        "from_email": sender_address(company, mail_settings),
+        "reply_to": mail_settings.reply_to,
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "ics": ics_text,
+        "ics_method": invite_method(ics) if ics else "",
+        "message_id": make_msgid(domain=host),
+        "applicant_id": applicant_id,
+        "booking_id": booking_id,
+        "actor": actor if actor is not None and actor.pk else None,
+        "is_test": is_test,
+    }
+    with transaction.atomic():
+        if dedupe_key:
+            existing = SentMail.objects.filter(company=company, dedupe_key=dedupe_key).first()
+            if existing is not None:
+                return existing
+        try:
+            with transaction.atomic():
+                mail = SentMail.objects.create(company=company, dedupe_key=dedupe_key, **fields)
+        except IntegrityError:
+            if not dedupe_key:
+                raise
+            # Another transaction queued the same key first and has committed.
+            return SentMail.objects.get(company=company, dedupe_key=dedupe_key)
+        transaction.on_commit(partial(_enqueue, mail.pk))
+    return mail
+
+
+def send_test_mail(*, template: MailTemplate, to: str, actor: User) -> SentMail:
+    """Send the saved template, filled with sample data, to ``to`` (the signed-in user) as a test."""
+    company = template.company
+    mail_settings = get_mail_settings(company=company)
+    rendered = render_sample(
+        company=company, kind=template.kind, subject=template.subject, body=template.body
+    )
+    rendered = RenderedMail(
+        subject=_("[テスト送信] %(subject)s") % {"subject": rendered.subject}, body=rendered.body
+    )
+    ics = None
+    if template.kind in INVITE_KINDS:
+        context = sample_context(company, template.kind)
+        ics = build_invite(
+            uid=invite_uid(f"test-{template.pk}"),
+            sequence=0,
+            method="CANCEL" if template.kind == MailKind.BOOKING_CANCELLED else "REQUEST",
+            start=context.start,
+            end=context.end,
+            tz_name=company.time_zone,
+            summary=f"{context.selection_meeting_name}（{company.name}）",
+            description=context.join_url,
+            organizer_email=system_from_address(),
+            organizer_name=company.name,
+            attendee_email=to,
+            url=context.join_url,
+        )
+    return _store_and_enqueue(
+        company=company,
+        kind=template.kind,
+        to=to,
+        rendered=rendered,
+        mail_settings=mail_settings,
+        ics=ics,
+        actor=actor,
+        dedupe_key=None,
+        is_test=True,
+    )
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # already sent, or another worker is sending it
+    RETRY = "retry"  # temporary failure: try again after retry_in seconds
+    FAILED = "failed"  # permanent failure, or out of attempts
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: Outcome
+    retry_in: int = 0
+
+
+def _is_temporary(exc: BaseException) -> bool:
+    """4xx SMTP replies, dropped connections and network errors pass; 5xx replies will not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return False
+    return isinstance(exc, smtplib.SMTPException | OSError)
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before attempt ``attempts + 1``: doubling from MAIL_RETRY_BACKOFF_SECONDS, capped, jittered."""
+    base = settings.MAIL_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)
+    delay = min(base, settings.MAIL_RETRY_BACKOFF_MAX_SECONDS)
+    return max(1, int(delay * random.uniform(0.8, 1.2)))  # noqa: S311 - spreading retries, not security
+
+
+def _email_message(mail: SentMail) -> EmailMessage:
+    message = EmailMessage(
+        subject=mail.subject,
+        body=mail.body,
+        from_email=mail.from_email,
+        to=[mail.to_email],
+        reply_to=[mail.reply_to] if mail.reply_to else None,
+        headers={"Message-ID": mail.message_id, "Auto-Submitted": "auto-generated"},
+    )
+    if mail.ics:
+        part = MIMEText(mail.ics, "calendar", "utf-8")
+        part.set_param("method", mail.ics_method or "REQUEST")
+        filename = "cancel.ics" if mail.ics_method == "CANCEL" else "invite.ics"
+        part.add_header("Content-Disposition", "attachment", filename=filename)
+        message.attach(part)
+    return message
+
+
+def _claim(sent_mail_id: int, now: datetime) -> bool:
+    """Take the mail for this attempt; False when it is sent, failed, or being sent by someone alive."""
+    stale = now - timedelta(seconds=settings.MAIL_STALE_SENDING_SECONDS)
+    claimable = Q(status=MailStatus.QUEUED) | Q(status=MailStatus.SENDING, claimed_at__lt=stale)
+    return bool(
+        SentMail.objects.filter(claimable, pk=sent_mail_id).update(
+            status=MailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def deliver_mail(*, sent_mail_id: int) -> DeliveryResult:
+    """Send one queued mail through the configured backend and record the result. Safe to run twice."""
+    now = timezone.now()
+    if not _claim(sent_mail_id, now):
+        return DeliveryResult(Outcome.SKIPPED)
+    mail = SentMail.objects.get(pk=sent_mail_id)
+    try:
+        _email_message(mail).send()
+    except Exception as exc:  # noqa: BLE001 - recorded on the mail; bugs are re-raised below
+        return _record_failure(mail, exc, claimed_at=now)
+    SentMail.objects.filter(pk=mail.pk).update(status=MailStatus.SENT, sent_at=timezone.now(), last_error="")
+    return DeliveryResult(Outcome.SENT)
+
+
+def _record_failure(mail: SentMail, exc: Exception, *, claimed_at: datetime) -> DeliveryResult:
+    temporary = _is_temporary(exc)
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    ours = SentMail.objects.filter(pk=mail.pk, status=MailStatus.SENDING, claimed_at=claimed_at)
+    if temporary and mail.attempts < settings.MAIL_MAX_ATTEMPTS:
+        delay = retry_delay(mail.attempts)
+        ours.update(
+            status=MailStatus.QUEUED,
+            last_error=error,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        logger.warning(
+            "mail %s: attempt %s failed (%s), retry in %ss", mail.pk, mail.attempts, type(exc).__name__, delay
+        )
+        return DeliveryResult(Outcome.RETRY, retry_in=delay)
+    ours.update(status=MailStatus.FAILED, last_error=error)
+    logger.error("mail %s: failed after %s attempt(s) (%s)", mail.pk, mail.attempts, type(exc).__name__)
+    if not isinstance(exc, smtplib.SMTPException | OSError):
+        raise exc
+    return DeliveryResult(Outcome.FAILED)
+
+
+def resend_mail(*, sent_mail: SentMail, actor: User, request: HttpRequest | None = None) -> SentMail:
+    """Queue a failed mail again (a sent mail is never sent twice)."""
+    with transaction.atomic():
+        mail = SentMail.objects.select_for_update().get(pk=sent_mail.pk)
+        if mail.status != MailStatus.FAILED:
+            raise ValidationError(_("再送できるのは送信に失敗したメールだけです。"))
+        mail.status, mail.attempts, mail.next_attempt_at = MailStatus.QUEUED, 0, timezone.now()
+        mail.save(update_fields=["status", "attempts", "next_attempt_at"])
+        record_audit(
+            action="mail.resent",
+            actor=actor,
+            company=mail.company,
+            target=mail,
+            target_label=f"{mail.get_kind_display()} → {mail.to_email}",
+            request=request,
+        )
+        transaction.on_commit(partial(_enqueue, mail.pk))
+    return mail
+
+
+def requeue_stuck_mails(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Enqueue mails whose task was lost (broker down at commit, worker killed mid-send)."""
+    now = now or timezone.now()
+    lost_queued = Q(
+        status=MailStatus.QUEUED,
+        next_attempt_at__lt=now - timedelta(seconds=settings.MAIL_REQUEUE_AFTER_SECONDS),
+    )
+    dead_sending = Q(
+        status=MailStatus.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.MAIL_STALE_SENDING_SECONDS),
+    )
+    ids = list(SentMail.objects.filter(lost_queued | dead_sending).values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        _enqueue(pk)
+    return len(ids)
