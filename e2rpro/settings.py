@@ -301,3 +301,20 @@ CELERY_BEAT_SCHEDULE["notifications-requeue-stuck-mail"] = {
     "task": "notifications.tasks.requeue_stuck_mail",
     "schedule": crontab(minute="*/5"),
 }
+
+# Scheduling: Zoom meeting issuance (README "Zoom meeting issuance"). The sweeper re-enqueues pending slots
+# whose task was lost (broker or worker down) or whose wait (daily limit, backoff) is over.
+CELERY_BEAT_SCHEDULE["scheduling-sweep-pending-meetings"] = {
+    "task": "scheduling.tasks.sweep_pending_meetings",
+    "schedule": 60.0,
+}
+# The Zoom account's per-second limits by category (Pro plan; Business and up: light=80,medium=60,heavy=40).
+SCHEDULING_ZOOM_RATE_LIMITS = {
+    name: float(value)
+    for name, value in (
+        item.split("=") for item in env_list("ZOOM_RATE_LIMITS", "light=30,medium=20,heavy=10")
+    )
+}
+# Zoom meeting creates + updates per host per UTC day.
+SCHEDULING_ZOOM_DAILY_LIMIT = env_int("ZOOM_DAILY_MEETING_LIMIT", 100)
+SCHEDULING_PACING_BACKEND = os.environ.get("SCHEDULING_PACING_BACKEND", "auto")  # auto | redis | database

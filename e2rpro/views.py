@@ -17,8 +17,22 @@ logger = logging.getLogger(__name__)
 
 @member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """ダッシュボード: later apps add their panels (upcoming slots, issuance problems)."""
-    return render(request, "dashboard.html", {})
+    """ダッシュボード: today's slots and every issuance problem; a 面接官 sees their own upcoming slots."""
+    from scheduling import selectors as scheduling_selectors
+
+    company = request.user.company
+    context: dict = {}
+    if request.user.is_recruiter_or_admin:
+        problems, problem_count = scheduling_selectors.issuance_problems(company)
+        context.update(
+            todays_slots=scheduling_selectors.todays_slots(company),
+            issuance_problems=problems,
+            issuance_problem_count=problem_count,
+            zoom_linked=scheduling_selectors.zoom_available(company),
+        )
+    else:
+        context["my_slots"] = scheduling_selectors.interviewer_upcoming_slots(request.user)
+    return render(request, "dashboard.html", context)
 
 
 def _database_ok() -> bool:

@@ -5,3 +5,33 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("選考会と日程")
+
+    def ready(self) -> None:
+        from accounts import audit
+
+        audit.register_category("selection", _("選考会"))
+        audit.register_category("event", _("イベント"))
+        audit.register_category("slot", _("日程"))
+        audit.register_category("meeting", _("Zoomミーティング"))
+        audit.register_actions(
+            {
+                "selection.created": _("選考会を作成"),
+                "selection.updated": _("選考会を変更"),
+                "selection.deleted": _("選考会を削除"),
+                "event.created": _("イベントを作成"),
+                "event.settings_changed": _("予約動作設定を変更"),
+                "event.deleted": _("イベントを削除"),
+                "slot.created": _("日程を作成"),
+                "slot.changed": _("日程を変更"),
+                "slot.deleted": _("日程を削除"),
+                "slot.meeting_changed": _("日程の日時・URLの変更（予約者への通知対象）"),
+                "meeting.issued": _("Zoomミーティングを発行"),
+                "meeting.updated": _("Zoomミーティングを更新"),
+                "meeting.deleted": _("Zoomミーティングを削除"),
+                "meeting.failed": _("Zoomミーティングの発行に失敗"),
+                "meeting.reissue_requested": _("Zoomミーティングの再発行を指示"),
+                "meeting.deleted_in_zoom": _("Zoom上でミーティングが削除された"),
+                "meeting.changed_in_zoom": _("Zoom上でミーティングの日時が変更された"),
+                "meeting.start_link_opened": _("ホスト用開始リンクを開いた"),
+            }
+        )

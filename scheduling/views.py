@@ -1,9 +1,379 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""選考会設定 → 日程設定 → 変更 (予約動作設定) → 新規日程作成 → the slots and their Zoom meetings."""
 
-from accounts.permissions import recruiter_required
+from __future__ import annotations
+
+import logging
+import time
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.audit import record_audit
+from accounts.models import User
+from accounts.permissions import member_required, recruiter_required
+from accounts.tenancy import get_company_object_or_404, request_company
+from scheduling import issuance, limits, pacing, selectors, services, zoom
+from scheduling.forms import BulkSlotForm, EventSettingsForm, SelectionMeetingForm, SlotFilterForm, SlotForm
+from scheduling.models import Event, SelectionMeeting, Slot
+
+logger = logging.getLogger(__name__)
+SLOTS_PER_PAGE = 50
+
+
+def _refused(request: HttpRequest, exc: services.SchedulingError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+# --- 選考会設定 -----------------------------------------------------------------------------------------
 
 
 @recruiter_required
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": "選考会設定"})
+    meetings = selectors.selection_meetings(request_company(request))
+    return render(request, "scheduling/meeting_list.html", {"meetings": meetings})
+
+
+@recruiter_required
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    form = SelectionMeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        meeting = services.create_selection_meeting(
+            company=request_company(request), actor=request.user, request=request, **form.cleaned_data
+        )
+        messages.success(request, _("選考会「%(name)s」を作成しました。") % {"name": meeting.name})
+        return redirect("scheduling:schedule", pk=meeting.pk)
+    return render(request, "scheduling/meeting_form.html", {"form": form})
+
+
+@recruiter_required
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
+    form = SelectionMeetingForm(request.POST or None, instance=meeting)
+    if request.method == "POST" and form.is_valid():
+        services.update_selection_meeting(
+            meeting=meeting, actor=request.user, request=request, **form.cleaned_data
+        )
+        messages.success(request, _("選考会を更新しました。"))
+        return redirect("scheduling:meeting_list")
+    return render(request, "scheduling/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+@recruiter_required
+@require_POST
+def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
+    try:
+        services.delete_selection_meeting(meeting=meeting, actor=request.user, request=request)
+    except services.SchedulingError as exc:
+        _refused(request, exc)
+        return redirect("scheduling:schedule", pk=pk)
+    messages.success(request, _("選考会を削除しました。"))
+    return redirect("scheduling:meeting_list")
+
+
+# --- 日程設定 and 予約動作設定 ---------------------------------------------------------------------------
+
+
+@recruiter_required
+def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """日程設定: the events of a 選考会 (each with 変更) and their slots."""
+    meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
+    include_past = request.GET.get("past") == "1"
+    events = selectors.schedule_events(meeting, include_past=include_past)
+    users = {user.zoom_user_id: user for user in selectors.zoom_users(meeting.company)}
+    for event in events:
+        event.host_problem = selectors.host_problem(event, users)
+    context = {
+        "meeting": meeting,
+        "events": events,
+        "include_past": include_past,
+        "zoom_available": selectors.zoom_available(meeting.company),
+    }
+    return render(request, "scheduling/schedule.html", context)
+
+
+def _event_form(request: HttpRequest, event: Event | None) -> EventSettingsForm:
+    company = request_company(request)
+    return EventSettingsForm(
+        request.POST or None,
+        event=event,
+        zoom_users=selectors.zoom_users(company),
+        zoom_available=selectors.zoom_available(company),
+    )
+
+
+@recruiter_required
+def event_create(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
+    form = _event_form(request, None)
+    if request.method == "POST" and form.is_valid():
+        event = services.create_event(
+            selection_meeting=meeting, actor=request.user, settings=form.settings(), request=request
+        )
+        messages.success(request, _("イベント「%(name)s」を作成しました。") % {"name": event.name})
+        return redirect("scheduling:schedule", pk=meeting.pk)
+    return render(request, "scheduling/event_form.html", {"form": form, "meeting": meeting, "event": None})
+
+
+@recruiter_required
+def event_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """変更 → 予約動作設定 → 設定."""
+    event = get_company_object_or_404(request, Event.objects.select_related("selection_meeting"), pk=pk)
+    form = _event_form(request, event)
+    if request.method == "POST" and form.is_valid():
+        queued = services.update_event_settings(
+            event=event, actor=request.user, settings=form.settings(), request=request
+        )
+        messages.success(request, _("予約動作設定を保存しました。"))
+        if queued:
+            messages.info(
+                request, _("%(count)s件の日程のZoomミーティングを更新します。") % {"count": len(queued)}
+            )
+        return redirect("scheduling:schedule", pk=event.selection_meeting_id)
+    users = {user.zoom_user_id: user for user in form.zoom_users.values()}
+    context = {
+        "form": form,
+        "meeting": event.selection_meeting,
+        "event": event,
+        "host_problem": selectors.host_problem(event, users),
+    }
+    return render(request, "scheduling/event_form.html", context)
+
+
+@recruiter_required
+@require_POST
+def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_company_object_or_404(request, Event, pk=pk)
+    try:
+        services.delete_event(event=event, actor=request.user, request=request)
+    except services.SchedulingError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("イベントを削除しました。"))
+    return redirect("scheduling:schedule", pk=event.selection_meeting_id)
+
+
+# --- 新規日程作成 ----------------------------------------------------------------------------------------
+
+
+def _warn_overlaps(request: HttpRequest, slots: list[Slot]) -> None:
+    for slot in slots:
+        clashes = selectors.host_overlaps(slot)
+        if clashes:
+            messages.warning(
+                request,
+                _(
+                    "ホストのZoomユーザーは同じ時間帯に別の日程（%(others)s）も担当しています。"
+                    "Zoomでは1人のホストが同時に開催できるミーティングは1つです。"
+                )
+                % {"others": "、".join(str(other) for other in clashes[:3])},
+            )
+
+
+def _link_notice(request: HttpRequest, event: Event) -> None:
+    if event.is_zoom and not selectors.zoom_available(event.company):
+        messages.warning(
+            request,
+            _("Zoom連携が「連携中」ではないため、Zoomミーティングは再連携後に自動で発行されます。"),
+        )
+
+
+@recruiter_required
+def slot_create(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_company_object_or_404(
+        request, Event.objects.select_related("selection_meeting", "company"), pk=pk
+    )
+    form = SlotForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        slot = services.create_slot(event=event, actor=request.user, spec=form.spec(), request=request)
+        messages.success(request, _("日程を作成しました。"))
+        _warn_overlaps(request, [slot])
+        _link_notice(request, event)
+        return redirect("scheduling:slot_detail", pk=slot.pk)
+    return render(request, "scheduling/slot_form.html", {"form": form, "event": event, "slot": None})
+
+
+@recruiter_required
+def slot_bulk_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """新規日程作成 (まとめて): the first POST previews, the second (``confirm``) creates."""
+    event = get_company_object_or_404(
+        request, Event.objects.select_related("selection_meeting", "company"), pk=pk
+    )
+    form = BulkSlotForm(request.POST or None, event=event)
+    context = {"form": form, "event": event}
+    if request.method == "POST" and form.is_valid():
+        specs = form.cleaned_data["specs"]
+        if request.POST.get("confirm") == "1":
+            slots = services.create_slots(event=event, actor=request.user, specs=specs, request=request)
+            messages.success(request, _("%(count)s件の日程を作成しました。") % {"count": len(slots)})
+            _link_notice(request, event)
+            return redirect("scheduling:schedule", pk=event.selection_meeting_id)
+        clashes = selectors.host_overlaps_for_specs(event, specs)
+        context.update(
+            preview=[{"spec": spec, "overlap": spec.starts_at in clashes} for spec in specs],
+            overlap_count=len(clashes),
+            skipped=form.skipped,
+            daily_limit_note=event.is_zoom
+            and form.cleaned_data["visibility"] == "show"
+            and len(specs) > limits.daily_limit(),
+            reset_at=limits.next_utc_midnight(),
+        )
+    return render(request, "scheduling/slot_bulk_form.html", context)
+
+
+# --- 日程 (slots) ------------------------------------------------------------------------------------------
+
+
+@recruiter_required
+def slot_list(request: HttpRequest) -> HttpResponse:
+    company = request_company(request)
+    form = SlotFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    slots = selectors.slot_list(
+        company,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        state=filters.get("state") or "",
+        include_past=bool(filters.get("include_past")),
+    )
+    page = Paginator(slots, SLOTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "scheduling/slot_list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+def hosts_slot(user: User, slot: Slot) -> bool:
+    """The signed-in 面接官 hosts this slot (its Zoom host has the user's email)."""
+    return bool(
+        slot.event.is_zoom
+        and slot.event.zoom_host_email
+        and slot.event.zoom_host_email.lower() == user.email.lower()
+    )
+
+
+def _slot_for(request: HttpRequest, pk: int) -> Slot:
+    """A slot of the user's company that the user may see (staff, or the 面接官 who hosts it)."""
+    slot = get_company_object_or_404(
+        request, Slot.objects.with_booked_count().select_related("company", "event__selection_meeting"), pk=pk
+    )
+    if not request.user.is_recruiter_or_admin and not hosts_slot(request.user, slot):
+        raise PermissionDenied
+    return slot
+
+
+@member_required
+def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = _slot_for(request, pk)
+    users = {user.zoom_user_id: user for user in selectors.zoom_users(slot.company)}
+    context = {
+        "slot": slot,
+        "overlaps": selectors.host_overlaps(slot),
+        "host_problem": selectors.host_problem(slot.event, users),
+        "can_manage": request.user.is_recruiter_or_admin,
+    }
+    return render(request, "scheduling/slot_detail.html", context)
+
+
+@recruiter_required
+def slot_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = _slot_for(request, pk)
+    event = slot.event
+    form = SlotForm(request.POST or None, event=event, slot=slot, booked=slot.booked_count)
+    if request.method == "POST" and form.is_valid():
+        spec = form.spec()
+        try:
+            slot = services.update_slot(
+                slot=slot,
+                actor=request.user,
+                starts_at=spec.starts_at,
+                ends_at=spec.ends_at,
+                capacity=spec.capacity,
+                is_published=spec.is_published,
+                note=spec.note,
+                request=request,
+            )
+        except services.SchedulingError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("日程を変更しました。"))
+            _warn_overlaps(request, [slot])
+            return redirect("scheduling:slot_detail", pk=slot.pk)
+    return render(request, "scheduling/slot_form.html", {"form": form, "event": event, "slot": slot})
+
+
+@recruiter_required
+@require_POST
+def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = _slot_for(request, pk)
+    try:
+        services.delete_slot(slot=slot, actor=request.user, request=request)
+    except services.SchedulingError as exc:
+        _refused(request, exc)
+        return redirect("scheduling:slot_detail", pk=pk)
+    messages.success(request, _("日程を削除しました。"))
+    return redirect("scheduling:schedule", pk=slot.event.selection_meeting_id)
+
+
+@recruiter_required
+@require_POST
+def slot_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    """再発行 / 再試行 with one click."""
+    slot = _slot_for(request, pk)
+    try:
+        services.reissue_slot_meeting(slot=slot, actor=request.user, request=request)
+    except services.SchedulingError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Zoomミーティングの発行を再開しました。"))
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("scheduling:slot_detail", pk=pk)
+
+
+@never_cache
+@member_required
+@require_GET
+def slot_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """ホストとして開始: fetch a fresh start_url from Zoom and redirect straight to it (never stored)."""
+    from zoom_integration.client import ZoomError, ZoomNotFound
+
+    slot = _slot_for(request, pk)
+    if not slot.zoom_meeting_id:
+        messages.error(request, _("この日程にはZoomミーティングがありません。"))
+        return redirect("scheduling:slot_detail", pk=pk)
+    try:
+        connection = zoom.usable_connection(slot.company)
+        wait = pacing.reserve(
+            account=issuance.account_key(connection, slot), operation="get_meeting", max_wait=3
+        )
+        time.sleep(wait)
+        meeting = zoom.get_meeting(connection, meeting_id=slot.zoom_meeting_id)
+    except pacing.PacingBusy:
+        messages.error(request, _("Zoomへのアクセスが混み合っています。少し待ってから再度お試しください。"))
+        return redirect("scheduling:slot_detail", pk=pk)
+    except ZoomNotFound:
+        messages.error(request, _("Zoom上でミーティングが見つかりません。削除された可能性があります。"))
+        return redirect("scheduling:slot_detail", pk=pk)
+    except ZoomError as exc:
+        messages.error(
+            request, _("Zoomから開始リンクを取得できませんでした: %(reason)s") % {"reason": exc.message}
+        )
+        return redirect("scheduling:slot_detail", pk=pk)
+    start_url = meeting.get("start_url") or ""
+    if not start_url.startswith(("https://", "http://")):
+        messages.error(request, _("Zoomから開始リンクを取得できませんでした。"))
+        return redirect("scheduling:slot_detail", pk=pk)
+    record_audit(action="meeting.start_link_opened", actor=request.user, target=slot, request=request)
+    response = HttpResponseRedirect(start_url)
+    response["Referrer-Policy"] = "no-referrer"
+    return response

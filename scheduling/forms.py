@@ -1,0 +1,373 @@
+"""Forms of 選考会設定, 予約動作設定 and 新規日程作成. Times are entered in the company's time zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.models import Event, MeetingState, SelectionMeeting, WebMeeting
+from scheduling.services import SlotSpec
+
+VISIBILITY_CHOICES = [("show", _("日程を表示する")), ("hide", _("日程を表示しない"))]
+WEEKDAY_CHOICES = [
+    ("0", _("月")),
+    ("1", _("火")),
+    ("2", _("水")),
+    ("3", _("木")),
+    ("4", _("金")),
+    ("5", _("土")),
+    ("6", _("日")),
+]
+MAX_BULK_SLOTS = 1000
+MAX_SLOT_MINUTES = 24 * 60
+
+
+class SelectionMeetingForm(forms.ModelForm):
+    class Meta:
+        model = SelectionMeeting
+        fields = ["name", "description", "sort_order"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class EventSettingsForm(forms.Form):
+    """予約動作設定."""
+
+    name = forms.CharField(label=_("イベント名"), max_length=100)
+    web_meeting = forms.ChoiceField(
+        label=_("Web面接連携"), widget=forms.RadioSelect, choices=WebMeeting.choices
+    )
+    zoom_host = forms.ChoiceField(
+        label=_("Zoomユーザ選択"),
+        required=False,
+        help_text=_("ミーティングのホストにするZoomユーザーを選びます（Zoomを選んだ場合は必須）。"),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("所要時間（分）"), min_value=5, max_value=MAX_SLOT_MINUTES, initial=60
+    )
+    default_capacity = forms.IntegerField(label=_("定員（初期値）"), min_value=1, max_value=1000, initial=1)
+    booking_opens_hours_before = forms.IntegerField(
+        label=_("予約受付開始（開始の何時間前から）"),
+        required=False,
+        min_value=1,
+        max_value=24 * 366,
+        help_text=_("空欄の場合は日程を表示した時点から受け付けます。"),
+    )
+    booking_closes_hours_before = forms.IntegerField(
+        label=_("予約受付終了（開始の何時間前まで）"), min_value=0, max_value=24 * 366, initial=24
+    )
+    cancel_deadline_hours_before = forms.IntegerField(
+        label=_("キャンセル・変更期限（開始の何時間前まで）"), min_value=0, max_value=24 * 366, initial=24
+    )
+    reminder_hours_before = forms.IntegerField(
+        label=_("リマインドメール（開始の何時間前）"),
+        required=False,
+        min_value=1,
+        max_value=24 * 30,
+        help_text=_("空欄の場合は送りません。"),
+    )
+    place = forms.CharField(
+        label=_("会場"), max_length=255, required=False, help_text=_("対面のイベントの場所や集合場所。")
+    )
+    notes = forms.CharField(
+        label=_("備考"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Zoomミーティングの議題にも記載されます。"),
+    )
+    waiting_room = forms.BooleanField(label=_("待機室を有効にする"), required=False, initial=True)
+    join_before_host = forms.BooleanField(
+        label=_("ホストより前の参加を許可する"), required=False, initial=False
+    )
+    use_passcode = forms.BooleanField(label=_("パスコードを設定する"), required=False, initial=True)
+    use_pmi = forms.BooleanField(
+        label=_("パーソナルミーティングID（PMI）を使う"), required=False, initial=False
+    )
+
+    MEETING_OPTION_FIELDS = ("waiting_room", "join_before_host", "use_passcode", "use_pmi")
+
+    def __init__(
+        self, *args: Any, event: Event | None, zoom_users: list, zoom_available: bool, **kwargs: Any
+    ) -> None:
+        if event is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": event.name,
+                "web_meeting": event.web_meeting,
+                "zoom_host": event.zoom_host_user_id,
+                **{
+                    name: getattr(event, name)
+                    for name in (
+                        "duration_minutes",
+                        "default_capacity",
+                        "booking_opens_hours_before",
+                        "booking_closes_hours_before",
+                        "cancel_deadline_hours_before",
+                        "reminder_hours_before",
+                        "place",
+                        "notes",
+                        *self.MEETING_OPTION_FIELDS,
+                    )
+                },
+            }
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.zoom_users = {user.zoom_user_id: user for user in zoom_users}
+        self.zoom_available = zoom_available
+        current_is_zoom = event is not None and event.is_zoom
+        if not zoom_available and not current_is_zoom:
+            self.fields["web_meeting"].choices = [(WebMeeting.NONE, WebMeeting.NONE.label)]
+            self.fields["web_meeting"].help_text = _(
+                "Zoomを選ぶには、管理者がWeb面接連携サービスでZoomを「連携中」にしてください。"
+            )
+        host_choices = [("", _("選択してください"))]
+        host_choices += [(user.zoom_user_id, str(user)) for user in zoom_users if user.can_host]
+        current_host = event.zoom_host_user_id if event is not None else ""
+        if current_host and current_host not in {value for value, _label in host_choices}:
+            host_choices.append(
+                (
+                    current_host,
+                    _("%(host)s（現在のホスト・利用できません）") % {"host": event.zoom_host_label},
+                )
+            )
+        self.fields["zoom_host"].choices = host_choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        opens, closes = cleaned.get("booking_opens_hours_before"), cleaned.get("booking_closes_hours_before")
+        if opens is not None and closes is not None and opens <= closes:
+            self.add_error(
+                "booking_opens_hours_before",
+                _("予約受付開始は受付終了より前（開始からみて長い時間）にしてください。"),
+            )
+        if cleaned.get("web_meeting") == WebMeeting.ZOOM:
+            self._clean_zoom_host(cleaned)
+        return cleaned
+
+    def _clean_zoom_host(self, cleaned: dict[str, Any]) -> None:
+        host = cleaned.get("zoom_host") or ""
+        if not host:
+            self.add_error("zoom_host", _("Zoomを使う場合は、Zoomユーザ選択でホストを選んでください。"))
+            return
+        unchanged = self.event is not None and host == self.event.zoom_host_user_id
+        user = self.zoom_users.get(host)
+        if not unchanged and (user is None or not user.can_host):
+            self.add_error(
+                "zoom_host",
+                _("選んだZoomユーザーはホストにできません。同期済みの有効なユーザーを選んでください。"),
+            )
+        if not unchanged and not self.zoom_available:
+            self.add_error("web_meeting", _("Zoom連携が「連携中」ではないため、ホストを変更できません。"))
+
+    def settings(self) -> dict[str, Any]:
+        """The cleaned values as Event fields."""
+        data = dict(self.cleaned_data)
+        host = data.pop("zoom_host", "") or ""
+        user = self.zoom_users.get(host)
+        if self.event is not None and host == self.event.zoom_host_user_id and user is None:
+            email, name = self.event.zoom_host_email, self.event.zoom_host_name
+        elif user is not None:
+            display = user.display_name or f"{user.last_name} {user.first_name}".strip()
+            email, name = user.email, display
+        else:
+            email, name = "", ""
+        data.update(zoom_host_user_id=host, zoom_host_email=email, zoom_host_name=name)
+        data["place"] = data.get("place") or ""
+        data["notes"] = data.get("notes") or ""
+        return data
+
+
+def _aware(day: date, at: time, tz) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at), tz)
+
+
+class SlotForm(forms.Form):
+    """新規日程作成 (one slot) and 日程の変更."""
+
+    date = forms.DateField(label=_("日付"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("開始時刻"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end_time = forms.TimeField(
+        label=_("終了時刻"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("空欄の場合はイベントの所要時間から決めます。"),
+    )
+    capacity = forms.IntegerField(label=_("定員"), min_value=1, max_value=1000)
+    visibility = forms.ChoiceField(
+        label=_("ステータス"), choices=VISIBILITY_CHOICES, widget=forms.RadioSelect, initial="show"
+    )
+    note = forms.CharField(label=_("メモ"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, event: Event, slot=None, booked: int = 0, **kwargs: Any) -> None:
+        tz = event.company.tzinfo
+        if slot is not None and "initial" not in kwargs:
+            start, end = timezone.localtime(slot.starts_at, tz), timezone.localtime(slot.ends_at, tz)
+            kwargs["initial"] = {
+                "date": start.date(),
+                "start_time": start.time(),
+                "end_time": end.time(),
+                "capacity": slot.capacity,
+                "visibility": "show" if slot.is_published else "hide",
+                "note": slot.note,
+            }
+        super().__init__(*args, **kwargs)
+        if slot is None:
+            self.fields["capacity"].initial = event.default_capacity
+        self.event, self.slot, self.booked, self.tz = event, slot, booked, tz
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        day, start = cleaned.get("date"), cleaned.get("start_time")
+        if day is None or start is None:
+            return cleaned
+        starts_at = _aware(day, start, self.tz)
+        end = cleaned.get("end_time")
+        ends_at = (
+            _aware(day, end, self.tz) if end else starts_at + timedelta(minutes=self.event.duration_minutes)
+        )
+        if ends_at <= starts_at:
+            self.add_error("end_time", _("終了時刻は開始時刻より後にしてください。"))
+        moved = self.slot is None or starts_at != self.slot.starts_at
+        if moved and starts_at <= timezone.now():
+            self.add_error("start_time", _("過去の日時は指定できません。"))
+        capacity = cleaned.get("capacity")
+        if capacity is not None and capacity < self.booked:
+            self.add_error(
+                "capacity",
+                _("定員は現在の予約数（%(booked)s名）以上にしてください。") % {"booked": self.booked},
+            )
+        if self.event.is_zoom and not self.event.zoom_host_user_id:
+            raise forms.ValidationError(
+                _("Zoomユーザー（ホスト）が未設定です。予約動作設定で選んでください。")
+            )
+        cleaned["starts_at"], cleaned["ends_at"] = starts_at, ends_at
+        return cleaned
+
+    def spec(self) -> SlotSpec:
+        data = self.cleaned_data
+        return SlotSpec(
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            capacity=data["capacity"],
+            is_published=data["visibility"] == "show",
+            note=data.get("note") or "",
+        )
+
+
+class BulkSlotForm(forms.Form):
+    """新規日程作成 (まとめて): date range × weekdays × start times, previewed before creating."""
+
+    date_from = forms.DateField(label=_("開始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("終了日"), widget=forms.DateInput(attrs={"type": "date"}))
+    weekdays = forms.MultipleChoiceField(
+        label=_("曜日"),
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["0", "1", "2", "3", "4"],
+    )
+    start_times = forms.CharField(
+        label=_("開始時刻"),
+        help_text=_("カンマまたは改行で区切って入力します（例: 10:00, 13:00, 15:30）。"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    duration_minutes = forms.IntegerField(label=_("所要時間（分）"), min_value=5, max_value=MAX_SLOT_MINUTES)
+    capacity = forms.IntegerField(label=_("定員"), min_value=1, max_value=1000)
+    visibility = forms.ChoiceField(
+        label=_("ステータス"), choices=VISIBILITY_CHOICES, widget=forms.RadioSelect, initial="show"
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.fields["duration_minutes"].initial = event.duration_minutes
+        self.fields["capacity"].initial = event.default_capacity
+        self.skipped: list[datetime] = []
+
+    def clean_start_times(self) -> list[time]:
+        raw = [
+            part.strip() for part in re.split(r"[,、\s]+", self.cleaned_data["start_times"]) if part.strip()
+        ]
+        times = []
+        for part in raw:
+            match = re.fullmatch(r"(\d{1,2})[:：](\d{2})", part)
+            if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+                raise forms.ValidationError(
+                    _("「%(value)s」は時刻（例 10:00）として読めません。") % {"value": part}
+                )
+            times.append(time(int(match.group(1)), int(match.group(2))))
+        if not times:
+            raise forms.ValidationError(_("開始時刻を1つ以上入力してください。"))
+        return sorted(set(times))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if first and last:
+            if last < first:
+                self.add_error("date_to", _("終了日は開始日以降にしてください。"))
+            elif (last - first).days > 366:
+                self.add_error("date_to", _("期間は1年以内にしてください。"))
+        if self.errors:
+            return cleaned
+        if self.event.is_zoom and not self.event.zoom_host_user_id:
+            raise forms.ValidationError(
+                _("Zoomユーザー（ホスト）が未設定です。予約動作設定で選んでください。")
+            )
+        specs = self._specs(cleaned)
+        if not specs:
+            raise forms.ValidationError(
+                _("条件に合う未来の日時がありません。期間・曜日・時刻を見直してください。")
+            )
+        if len(specs) > MAX_BULK_SLOTS:
+            raise forms.ValidationError(
+                _("一度に作成できる日程は%(max)s件までです（%(count)s件になります）。")
+                % {"max": MAX_BULK_SLOTS, "count": len(specs)}
+            )
+        cleaned["specs"] = specs
+        return cleaned
+
+    def _specs(self, cleaned: dict[str, Any]) -> list[SlotSpec]:
+        tz, now = self.event.company.tzinfo, timezone.now()
+        weekdays = {int(day) for day in cleaned["weekdays"]}
+        length = timedelta(minutes=cleaned["duration_minutes"])
+        specs, day = [], cleaned["date_from"]
+        while day <= cleaned["date_to"]:
+            if day.weekday() in weekdays:
+                for at in cleaned["start_times"]:
+                    starts_at = _aware(day, at, tz)
+                    if starts_at <= now:
+                        self.skipped.append(starts_at)
+                        continue
+                    specs.append(
+                        SlotSpec(
+                            starts_at=starts_at,
+                            ends_at=starts_at + length,
+                            capacity=cleaned["capacity"],
+                            is_published=cleaned["visibility"] == "show",
+                        )
+                    )
+            day += timedelta(days=1)
+        return specs
+
+
+STATE_FILTER_CHOICES = [
+    ("", _("すべて")),
+    ("problem", _("要対応（失敗・削除済み・Zoom側で変更）")),
+    *MeetingState.choices,
+]
+
+
+class SlotFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("開始日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("終了日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    state = forms.ChoiceField(label=_("発行状況"), required=False, choices=STATE_FILTER_CHOICES)
+    include_past = forms.BooleanField(label=_("過去の日程も表示"), required=False)

@@ -1,0 +1,613 @@
+"""Issuing, updating and deleting a slot's Zoom meeting (DESIGN.md "Slot meeting issuance").
+
+One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for a pending slot:
+
+1. Claim the slot with one conditional UPDATE (state pending, no live claim). No row: another worker owns
+   it, or there is nothing to do. The claim is a lease longer than the task's hard time limit, so a
+   killed worker's claim expires only after that worker can no longer be talking to Zoom.
+2. Compare what the slot wants (host, time, duration; wanted at all) with what Zoom has, and make one
+   call at a time: look up (after a create whose outcome is unknown), delete, update or create. Every
+   result is stored at once, guarded by the claim.
+3. When nothing is left to do, mark the slot issued (or none), guarded by ``meeting_version``: a change
+   made meanwhile by staff raises the version, the guard fails and the loop looks again.
+
+Before a create, ``create_in_doubt`` is committed. If the worker then times out or dies, the next attempt
+lists the host's meetings and adopts the one whose agenda carries the slot's marker instead of creating
+a second one. Zoom has no idempotency key; this is ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts.audit import record_audit
+from scheduling import hooks, limits, pacing, zoom
+from scheduling.models import MeetingState, Slot, WaitReason
+
+logger = logging.getLogger(__name__)
+
+MAX_STEPS = 8
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def lease_seconds() -> int:
+    return getattr(settings, "SCHEDULING_CLAIM_LEASE_SECONDS", 180)
+
+
+def max_temporary_attempts() -> int:
+    return getattr(settings, "SCHEDULING_MAX_TEMPORARY_ATTEMPTS", 10)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the task should do next: nothing ("done", "busy", "waiting", "failed") or run again later."""
+
+    status: str
+    retry_in: float | None = None
+
+
+@dataclass
+class Step:
+    kind: str  # lookup | delete | update | create
+    host_id: str = ""
+    meeting_id: int | None = None
+    body: dict = field(default_factory=dict)
+
+
+class DailyLimitReached(Exception):
+    def __init__(self, host_id: str) -> None:
+        super().__init__(host_id)
+        self.host_id = host_id
+
+
+class IssueRefused(Exception):
+    """A reason of ours not to call Zoom (the slot is over, the host left the account)."""
+
+
+# --- what the meeting should look like ---------------------------------------------------------------
+
+
+def meeting_topic(slot: Slot) -> str:
+    local = timezone.localtime(slot.starts_at, slot.company.tzinfo)
+    event = slot.event
+    when = f"{local:%Y/%m/%d}({WEEKDAYS_JA[local.weekday()]}) {local:%H:%M}"
+    return f"{event.selection_meeting.name} {event.name} {when}"[:200]
+
+
+def meeting_agenda(slot: Slot) -> str:
+    marker = slot.marker
+    notes = slot.event.notes.strip()
+    room = 2000 - len(marker) - 2
+    return f"{notes[:room]}\n\n{marker}" if notes else marker
+
+
+def zoom_start_time(moment: datetime) -> str:
+    """UTC with Z: Zoom reads a start_time without Z as local time (the classic wrong-hour bug)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def create_body(slot: Slot) -> dict:
+    event = slot.event
+    return {
+        "topic": meeting_topic(slot),
+        "type": 2,
+        "start_time": zoom_start_time(slot.starts_at),
+        "duration": slot.duration_minutes,
+        "timezone": slot.company.time_zone,
+        "agenda": meeting_agenda(slot),
+        "default_password": event.use_passcode,
+        "settings": {
+            "join_before_host": event.join_before_host,
+            "waiting_room": event.waiting_room,
+            "host_video": True,
+            "participant_video": True,
+            "mute_upon_entry": False,
+            "approval_type": 2,
+            "audio": "both",
+            "auto_recording": "none",
+            "use_pmi": event.use_pmi,
+        },
+    }
+
+
+def update_body(slot: Slot) -> dict:
+    return {
+        "topic": meeting_topic(slot),
+        "start_time": zoom_start_time(slot.starts_at),
+        "duration": slot.duration_minutes,
+        "timezone": slot.company.time_zone,
+    }
+
+
+def desired_host(slot: Slot, now: datetime) -> str | None:
+    """The Zoom user who should host the slot's meeting, or None when no meeting is wanted."""
+    event = slot.event
+    if slot.deleted_at or not slot.meeting_wanted or not event.is_zoom or not event.zoom_host_user_id:
+        return None
+    if slot.zoom_meeting_id and slot.meeting_host_zoom_id and slot.starts_at <= now:
+        return slot.meeting_host_zoom_id  # started: a host change applies to future slots only
+    return event.zoom_host_user_id
+
+
+def plan(slot: Slot, now: datetime | None = None) -> Step | None:
+    """The next Zoom call that brings the meeting in line with the slot, or None when it is."""
+    now = now or timezone.now()
+    host = desired_host(slot, now)
+    if slot.zoom_meeting_id is None:
+        if slot.create_in_doubt and slot.meeting_host_zoom_id:
+            return Step("lookup", host_id=slot.meeting_host_zoom_id)
+        if host is None:
+            return None
+        return Step("create", host_id=host, body=create_body(slot))
+    if host is None or host != slot.meeting_host_zoom_id:
+        return Step("delete", host_id=slot.meeting_host_zoom_id, meeting_id=slot.zoom_meeting_id)
+    if slot.meeting_start != slot.starts_at or slot.meeting_duration != slot.duration_minutes:
+        return Step("update", host_id=host, meeting_id=slot.zoom_meeting_id, body=update_body(slot))
+    return None
+
+
+# --- claim, store, release -----------------------------------------------------------------------------
+
+
+def claim(slot_id: int, *, now: datetime | None = None) -> uuid.UUID | None:
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    taken = (
+        Slot.all_objects.filter(pk=slot_id, meeting_state=MeetingState.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(claim_token=token, claimed_until=now + timedelta(seconds=lease_seconds()))
+    )
+    return token if taken else None
+
+
+def _mine(slot_id: int, token: uuid.UUID):
+    return Slot.all_objects.filter(pk=slot_id, claim_token=token)
+
+
+def _load(slot_id: int) -> Slot | None:
+    return Slot.all_objects.select_related("company", "event__selection_meeting").filter(pk=slot_id).first()
+
+
+_RELEASE = {"claim_token": None, "claimed_until": None}
+
+
+def _finish(slot: Slot, token: uuid.UUID) -> bool:
+    state = MeetingState.ISSUED if slot.zoom_meeting_id else MeetingState.NONE
+    done = (
+        _mine(slot.pk, token)
+        .filter(meeting_version=slot.meeting_version)
+        .update(
+            meeting_state=state, meeting_error="", wait_reason="", not_before=None, attempts=0, **_RELEASE
+        )
+    )
+    return done == 1
+
+
+def _release(slot_id: int, token: uuid.UUID, **fields: Any) -> None:
+    _mine(slot_id, token).update(**_RELEASE, **fields)
+
+
+def _fail(slot: Slot, token: uuid.UUID, reason: str) -> Outcome:
+    failed = (
+        _mine(slot.pk, token)
+        .filter(meeting_version=slot.meeting_version)
+        .update(
+            meeting_state=MeetingState.FAILED,
+            meeting_error=reason[:2000],
+            wait_reason="",
+            not_before=None,
+            attempts=0,
+            **_RELEASE,
+        )
+    )
+    if not failed:  # staff changed the slot meanwhile: their change may fix it, so look again
+        _release(slot.pk, token)
+        return Outcome("retry", retry_in=0)
+    logger.warning("slot %s: meeting issuance failed: %s", slot.pk, reason)
+    record_audit(action="meeting.failed", company=slot.company, target=slot, details={"reason": reason[:500]})
+    return Outcome("failed")
+
+
+def _store_meeting(slot: Slot, token: uuid.UUID, meeting: dict, host_id: str) -> None:
+    start = parse_datetime(meeting.get("start_time") or "") or slot.starts_at
+    duration = meeting.get("duration") or slot.duration_minutes
+    _mine(slot.pk, token).update(
+        zoom_meeting_id=int(meeting["id"]),
+        join_url=meeting.get("join_url", ""),
+        meeting_passcode=meeting.get("password", "") or "",
+        meeting_host_zoom_id=host_id,
+        meeting_start=start,
+        meeting_duration=duration,
+        meeting_end=start + timedelta(minutes=duration),
+        create_in_doubt=False,
+        meeting_synced_at=timezone.now(),
+        attempts=0,
+    )
+
+
+def _clear_meeting(slot_id: int, token: uuid.UUID, **extra: Any) -> None:
+    _mine(slot_id, token).update(
+        zoom_meeting_id=None,
+        join_url="",
+        meeting_passcode="",
+        meeting_start=None,
+        meeting_duration=None,
+        meeting_end=None,
+        meeting_synced_at=timezone.now(),
+        **extra,
+    )
+
+
+# --- one Zoom call ---------------------------------------------------------------------------------------
+
+
+def account_key(connection: Any, slot: Slot) -> str:
+    return getattr(connection, "zoom_account_id", "") or f"company-{slot.company_id}"
+
+
+def _check_host(slot: Slot, host_id: str) -> None:
+    from zoom_integration.models import ZoomUser
+
+    user = ZoomUser.objects.filter(company_id=slot.company_id, zoom_user_id=host_id).first()
+    if user is not None and not user.can_host:
+        raise IssueRefused(
+            _(
+                "ホストのZoomユーザー（%(email)s）がZoomアカウントに存在しないか無効です。"
+                "予約動作設定でZoomユーザーを選び直してください。"
+            )
+            % {"email": user.email}
+        )
+
+
+def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
+    from zoom_integration.client import ZoomNotFound
+
+    account = account_key(connection, slot)
+    pacing.pace(account=account, operation="list_user_meetings")
+    try:
+        meetings = zoom.list_user_meetings(connection, host_id=step.host_id)
+    except ZoomNotFound:
+        meetings = []  # the host is gone, and with it any meeting we might have made on it
+    found = [m for m in meetings if slot.marker in (m.get("agenda") or "")]
+    if not found:
+        # Agenda missing from the list items: check the meetings that could be ours one by one.
+        for item in meetings:
+            if "agenda" not in item and item.get("topic") == meeting_topic(slot):
+                pacing.pace(account=account, operation="get_meeting")
+                full = zoom.get_meeting(connection, meeting_id=int(item["id"]))
+                if slot.marker in (full.get("agenda") or ""):
+                    found.append(full)
+    if not found:
+        _mine(slot.pk, token).update(create_in_doubt=False)
+        return
+    pacing.pace(account=account, operation="get_meeting")
+    meeting = zoom.get_meeting(connection, meeting_id=int(found[0]["id"]))
+    _store_meeting(slot, token, meeting, step.host_id)
+    record_audit(
+        action="meeting.issued",
+        company=slot.company,
+        target=slot,
+        details={"meeting_id": int(meeting["id"]), "adopted": True},
+    )
+    for duplicate in found[1:]:  # never two meetings for one slot
+        pacing.pace(account=account, operation="delete_meeting")
+        with contextlib.suppress(ZoomNotFound):
+            zoom.delete_meeting(connection, meeting_id=int(duplicate["id"]))
+        record_audit(
+            action="meeting.deleted",
+            company=slot.company,
+            target=slot,
+            details={"meeting_id": int(duplicate["id"]), "duplicate": True},
+        )
+
+
+def _take_budget(slot: Slot, host_id: str) -> None:
+    if not limits.consume_host_budget(company_id=slot.company_id, zoom_user_id=host_id):
+        raise DailyLimitReached(host_id)
+
+
+def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
+    from zoom_integration.client import (
+        ZoomDailyLimitExceeded,
+        ZoomNotFound,
+        ZoomPermanentError,
+        ZoomTemporaryError,
+    )
+
+    if slot.ends_at <= timezone.now():
+        raise IssueRefused(_("日程の終了時刻を過ぎたため、Zoomミーティングを発行しませんでした。"))
+    _check_host(slot, step.host_id)
+    pacing.pace(account=account_key(connection, slot), operation="create_meeting")
+    _take_budget(slot, step.host_id)
+    _mine(slot.pk, token).update(create_in_doubt=True, meeting_host_zoom_id=step.host_id)
+    budget = {"company_id": slot.company_id, "zoom_user_id": step.host_id}
+    try:
+        meeting = zoom.create_meeting(connection, host_id=step.host_id, body=step.body)
+    except ZoomDailyLimitExceeded:
+        _mine(slot.pk, token).update(create_in_doubt=False)
+        limits.exhaust_host_budget(**budget)
+        raise DailyLimitReached(step.host_id) from None
+    except ZoomTemporaryError as exc:
+        if exc.status == 429:  # refused before anything was made
+            _mine(slot.pk, token).update(create_in_doubt=False)
+            limits.refund_host_budget(**budget)
+        raise  # 5xx, timeout: the meeting may exist; the next attempt looks first
+    except ZoomNotFound as exc:
+        _mine(slot.pk, token).update(create_in_doubt=False)
+        raise IssueRefused(
+            _("ホストのZoomユーザーがZoomアカウントに見つかりません（%(reason)s）。")
+            % {"reason": exc.message}
+        ) from exc
+    except ZoomPermanentError:
+        _mine(slot.pk, token).update(create_in_doubt=False)
+        raise
+    reissued = slot.meeting_synced_at is not None
+    _store_meeting(slot, token, meeting, step.host_id)
+    record_audit(
+        action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": int(meeting["id"])}
+    )
+    fresh = Slot.all_objects.select_related("company").get(pk=slot.pk)
+    hooks.slot_meeting_changed(
+        fresh,
+        reason="reissued" if reissued else "issued",
+        details={"previous_join_url_known": reissued},
+    )
+
+
+def _do_update(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
+    from zoom_integration.client import ZoomDailyLimitExceeded, ZoomNotFound, ZoomTemporaryError
+
+    pacing.pace(account=account_key(connection, slot), operation="update_meeting")
+    _take_budget(slot, step.host_id)
+    budget = {"company_id": slot.company_id, "zoom_user_id": step.host_id}
+    try:
+        zoom.update_meeting(connection, meeting_id=step.meeting_id, body=step.body)
+    except ZoomNotFound:
+        return _meeting_gone(slot, token)
+    except ZoomDailyLimitExceeded:
+        limits.exhaust_host_budget(**budget)
+        raise DailyLimitReached(step.host_id) from None
+    except ZoomTemporaryError as exc:
+        if exc.status == 429:
+            limits.refund_host_budget(**budget)
+        raise
+    _mine(slot.pk, token).update(
+        meeting_start=slot.starts_at,
+        meeting_duration=slot.duration_minutes,
+        meeting_end=slot.starts_at + timedelta(minutes=slot.duration_minutes),
+        meeting_synced_at=timezone.now(),
+    )
+    record_audit(
+        action="meeting.updated",
+        company=slot.company,
+        target=slot,
+        details={"meeting_id": step.meeting_id, "start_time": step.body["start_time"]},
+    )
+    return None
+
+
+def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
+    """The meeting was deleted in Zoom behind our back: show it; staff re-issue with one click."""
+    reason = _(
+        "Zoom上でミーティングが見つかりませんでした（削除された可能性があります）。再発行してください。"
+    )
+    _clear_meeting(
+        slot.pk,
+        token,
+        meeting_state=MeetingState.DELETED,
+        meeting_error=reason,
+        meeting_version=F("meeting_version") + 1,
+        wait_reason="",
+        not_before=None,
+        **_RELEASE,
+    )
+    record_audit(
+        action="meeting.failed",
+        company=slot.company,
+        target=slot,
+        details={"meeting_id": slot.zoom_meeting_id, "reason": "not_found"},
+    )
+    return Outcome("failed")
+
+
+def _do_delete(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
+    from zoom_integration.client import ZoomNotFound
+
+    pacing.pace(account=account_key(connection, slot), operation="delete_meeting")
+    with contextlib.suppress(ZoomNotFound):  # already gone: that is what we wanted
+        zoom.delete_meeting(connection, meeting_id=step.meeting_id)
+    _clear_meeting(slot.pk, token, meeting_host_zoom_id="")
+    record_audit(
+        action="meeting.deleted", company=slot.company, target=slot, details={"meeting_id": step.meeting_id}
+    )
+
+
+def _perform(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
+    if step.kind == "lookup":
+        _do_lookup(slot, token, connection, step)
+    elif step.kind == "create":
+        _do_create(slot, token, connection, step)
+    elif step.kind == "update":
+        return _do_update(slot, token, connection, step)
+    else:
+        _do_delete(slot, token, connection, step)
+    return None
+
+
+# --- the task's entry point ----------------------------------------------------------------------------
+
+
+def backoff_seconds(attempt: int, retry_after: datetime | None = None) -> float:
+    """Exponential backoff with full jitter, at least until Zoom's Retry-After."""
+    cap = getattr(settings, "SCHEDULING_RETRY_MAX_SECONDS", 300)
+    base = getattr(settings, "SCHEDULING_RETRY_BASE_SECONDS", 2.0)
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not security
+    if retry_after is not None:
+        delay = max(delay, (retry_after - timezone.now()).total_seconds() + random.uniform(0, 0.5))  # noqa: S311
+    return max(0.1, delay)
+
+
+def _run(slot_id: int, token: uuid.UUID) -> Outcome:
+    for _step in range(MAX_STEPS):
+        slot = _load(slot_id)
+        if slot is None or slot.claim_token != token:
+            return Outcome("busy")
+        if slot.meeting_state != MeetingState.PENDING:
+            _release(slot_id, token)
+            return Outcome("done")
+        step = plan(slot)
+        if step is None:
+            if _finish(slot, token):
+                return Outcome("done")
+            continue
+        try:
+            outcome = _handle_errors(slot, token, step)
+        except _Again:
+            continue
+        if outcome is not None:
+            return outcome
+    _release(slot_id, token)
+    return Outcome("retry", retry_in=1.0)
+
+
+class _Again(Exception):
+    pass
+
+
+def _handle_errors(slot: Slot, token: uuid.UUID, step: Step) -> Outcome | None:
+    from zoom_integration.client import (
+        ZoomNotLinked,
+        ZoomPermanentError,
+        ZoomReauthorizationRequired,
+        ZoomTemporaryError,
+    )
+
+    try:
+        connection = zoom.usable_connection(slot.company)
+        result = _perform(slot, token, connection, step)
+    except (ZoomNotLinked, ZoomReauthorizationRequired) as exc:
+        # Resumed by resume_zoom_issuance after relinking; the sweeper looks again now and then.
+        recheck = timezone.now() + timedelta(
+            seconds=getattr(settings, "SCHEDULING_LINK_RECHECK_SECONDS", 600)
+        )
+        _release(slot.pk, token, wait_reason=WaitReason.LINK, meeting_error=exc.message, not_before=recheck)
+        return Outcome("waiting")
+    except DailyLimitReached:
+        _release(
+            slot.pk,
+            token,
+            wait_reason=WaitReason.DAILY_LIMIT,
+            meeting_error="",
+            not_before=limits.next_utc_midnight(),
+        )
+        return Outcome("waiting")
+    except pacing.PacingBusy as exc:
+        later = timezone.now() + timedelta(seconds=exc.retry_in)
+        _release(slot.pk, token, wait_reason=WaitReason.RATE, not_before=later)
+        return Outcome("retry", retry_in=exc.retry_in)
+    except IssueRefused as exc:
+        return _fail(slot, token, str(exc))
+    except ZoomTemporaryError as exc:
+        return _temporary(slot, token, exc)
+    except ZoomPermanentError as exc:
+        return _fail(
+            slot, token, _("Zoomがリクエストを受け付けませんでした: %(reason)s") % {"reason": exc.message}
+        )
+    except Exception as exc:
+        logger.exception("slot %s: unexpected error while syncing its meeting", slot.pk)
+        return _temporary(slot, token, exc)
+    if result is not None:
+        return result
+    raise _Again
+
+
+def _temporary(slot: Slot, token: uuid.UUID, exc: Exception) -> Outcome:
+    attempt = slot.attempts + 1
+    message = getattr(exc, "message", "") or exc.__class__.__name__
+    if attempt >= max_temporary_attempts():
+        return _fail(slot, token, _("Zoomとの通信が繰り返し失敗しました: %(reason)s") % {"reason": message})
+    delay = backoff_seconds(attempt, getattr(exc, "retry_after", None))
+    _release(
+        slot.pk,
+        token,
+        attempts=attempt,
+        wait_reason=WaitReason.TEMPORARY,
+        meeting_error=message[:500],
+        not_before=timezone.now() + timedelta(seconds=delay),
+    )
+    logger.info("slot %s: temporary Zoom error (%s), retry %s in %.1fs", slot.pk, message, attempt, delay)
+    return Outcome("retry", retry_in=delay)
+
+
+def sync_slot_meeting(*, slot_id: int) -> Outcome:
+    """Bring the slot's Zoom meeting in line with the slot. Safe to run twice, and concurrently."""
+    token = claim(slot_id)
+    if token is None:
+        return Outcome("busy")
+    try:
+        return _run(slot_id, token)
+    except BaseException:
+        # Soft time limit, shutdown: give the slot back (a create in flight stays "in doubt").
+        _release(slot_id, token, not_before=timezone.now() + timedelta(seconds=5))
+        raise
+
+
+# --- enqueueing and the sweeper --------------------------------------------------------------------------
+
+
+def enqueue(slot_ids: list[int], *, countdown: float | None = None) -> int:
+    """Send a sync task per slot; returns how many were sent. Failures are left to the sweeper."""
+    from scheduling.tasks import sync_slot_meeting as task
+
+    if not slot_ids:
+        return 0
+    expected = timezone.now() + timedelta(seconds=countdown or 0)
+    Slot.all_objects.filter(pk__in=slot_ids).update(enqueued_at=expected)
+    sent = 0
+    for slot_id in slot_ids:
+        try:
+            task.apply_async((slot_id,), countdown=countdown)
+        except Exception:  # noqa: BLE001 - broker down: the slot row is the source of truth
+            logger.warning(
+                "could not enqueue the meeting sync of %s slot(s); the sweeper will", len(slot_ids) - sent
+            )
+            Slot.all_objects.filter(pk__in=slot_ids[sent:]).update(enqueued_at=None)
+            break
+        sent += 1
+    return sent
+
+
+def sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Enqueue pending slots whose task was lost, or whose wait (not_before) is over. Returns the count."""
+    now = now or timezone.now()
+    limit = limit or getattr(settings, "SCHEDULING_SWEEP_LIMIT", 500)
+    stale = now - timedelta(seconds=getattr(settings, "SCHEDULING_SWEEP_STALE_SECONDS", 300))
+    ids = list(
+        Slot.all_objects.filter(meeting_state=MeetingState.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .filter(
+            Q(enqueued_at__isnull=True)
+            | Q(enqueued_at__lt=stale)
+            | Q(not_before__isnull=False, not_before__gt=F("enqueued_at"))
+        )
+        .order_by("starts_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        logger.info("sweeper: enqueueing %s pending slot(s)", len(ids))
+    return enqueue(ids)

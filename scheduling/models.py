@@ -1,0 +1,299 @@
+"""選考会 (selection meetings), イベント (events with 予約動作設定) and 日程 (slots) with their Zoom meetings.
+
+A slot's Zoom meeting is reconciled by a Celery task (scheduling.issuance): the slot row says what the
+meeting should be (time, host through its event, wanted or not) and records what Zoom has; the task
+claims the row, brings Zoom in line one call at a time, and stores each result. The row is the source of
+truth, so nothing is lost when a task or the broker is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+
+
+class SelectionMeeting(models.Model):
+    """選考会: e.g. 会社説明会, 一次面接. Holds events."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="selection_meetings")
+    name = models.CharField(_("選考会名"), max_length=100)
+    description = models.TextField(_("説明"), blank=True)
+    sort_order = models.PositiveIntegerField(_("表示順"), default=0)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("選考会")
+        verbose_name_plural = _("選考会")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebMeeting(models.TextChoices):
+    NONE = "none", _("なし")
+    ZOOM = "zoom", _("Zoom")
+
+
+class Event(models.Model):
+    """イベント of a selection meeting with its 予約動作設定 (booking behaviour and Web面接連携).
+
+    Booking (scheduling.Booking, added by the booking issue) reads capacity, the booking window, the
+    cancellation deadline and the reminder setting from here.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="events")
+    selection_meeting = models.ForeignKey(
+        SelectionMeeting, on_delete=models.CASCADE, related_name="events", verbose_name=_("選考会")
+    )
+    name = models.CharField(_("イベント名"), max_length=100)
+    web_meeting = models.CharField(
+        _("Web面接連携"), max_length=10, choices=WebMeeting.choices, default=WebMeeting.NONE
+    )
+    # The host is kept by its Zoom user id (and a copy of its name and email), not by a foreign key:
+    # Zoom user rows are deleted when the link is released and come back as new rows after a relink.
+    zoom_host_user_id = models.CharField(_("ZoomユーザーID"), max_length=64, blank=True)
+    zoom_host_email = models.EmailField(_("ホストのメールアドレス"), blank=True)
+    zoom_host_name = models.CharField(_("ホスト名"), max_length=255, blank=True)
+    duration_minutes = models.PositiveIntegerField(_("所要時間（分）"), default=60)
+    default_capacity = models.PositiveIntegerField(_("定員（初期値）"), default=1)
+    # Booking window: open from N hours before the start (empty: as soon as the slot is shown) until
+    # M hours before the start.
+    booking_opens_hours_before = models.PositiveIntegerField(
+        _("予約受付開始（開始の何時間前）"), null=True, blank=True
+    )
+    booking_closes_hours_before = models.PositiveIntegerField(_("予約受付終了（開始の何時間前）"), default=24)
+    cancel_deadline_hours_before = models.PositiveIntegerField(
+        _("キャンセル・変更期限（開始の何時間前）"), default=24
+    )
+    reminder_hours_before = models.PositiveIntegerField(
+        _("リマインド（開始の何時間前）"), null=True, blank=True
+    )
+    place = models.CharField(_("会場"), max_length=255, blank=True)
+    notes = models.TextField(_("備考"), blank=True)
+    # Meeting options (Zoom): applied to meetings issued from now on.
+    waiting_room = models.BooleanField(_("待機室を有効にする"), default=True)
+    join_before_host = models.BooleanField(_("ホストより前の参加を許可する"), default=False)
+    use_passcode = models.BooleanField(_("パスコードを設定する"), default=True)
+    use_pmi = models.BooleanField(_("パーソナルミーティングID（PMI）を使う"), default=False)
+    sort_order = models.PositiveIntegerField(_("表示順"), default=0)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("イベント")
+        verbose_name_plural = _("イベント")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(web_meeting="zoom") | ~Q(zoom_host_user_id=""), name="zoom_event_has_host"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selection_meeting.name} / {self.name}"
+
+    @property
+    def is_zoom(self) -> bool:
+        return self.web_meeting == WebMeeting.ZOOM
+
+    @property
+    def zoom_host_label(self) -> str:
+        if not self.zoom_host_user_id:
+            return ""
+        if self.zoom_host_name and self.zoom_host_email:
+            return f"{self.zoom_host_name} <{self.zoom_host_email}>"
+        return self.zoom_host_email or self.zoom_host_user_id
+
+
+class MeetingState(models.TextChoices):
+    NONE = "none", _("未発行")
+    PENDING = "pending", _("発行待ち")
+    ISSUED = "issued", _("発行済み")
+    FAILED = "failed", _("失敗")
+    DELETED = "deleted", _("削除済み")
+
+
+class WaitReason(models.TextChoices):
+    """Why a pending slot is waiting (shown under 発行待ち)."""
+
+    NONE = "", _("—")
+    TEMPORARY = "temporary", _("一時的なエラー")
+    DAILY_LIMIT = "daily_limit", _("1日の発行上限")
+    LINK = "link", _("Zoom連携")
+    RATE = "rate", _("アクセス集中")
+
+
+class SlotQuerySet(models.QuerySet):
+    def live(self) -> SlotQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def with_booked_count(self) -> SlotQuerySet:
+        from scheduling.capacity import booked_count_annotation
+
+        return self.annotate(booked_count=booked_count_annotation())
+
+
+class LiveSlotManager(models.Manager.from_queryset(SlotQuerySet)):
+    """Slots that have not been deleted. Deleted slots are kept until Zoom has dropped their meeting."""
+
+    def get_queryset(self) -> SlotQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+AllSlotManager = models.Manager.from_queryset(SlotQuerySet)
+
+
+class Slot(models.Model):
+    """日程: one time slot of an event, and the Zoom meeting issued for it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="slots")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="slots", verbose_name=_("イベント")
+    )
+    starts_at = models.DateTimeField(_("開始日時"), db_index=True)
+    ends_at = models.DateTimeField(_("終了日時"))
+    capacity = models.PositiveIntegerField(_("定員"), default=1)
+    is_published = models.BooleanField(_("日程を表示する"), default=True)
+    note = models.CharField(_("メモ"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # --- the Zoom meeting: what we want ---------------------------------------------------------
+    meeting_wanted = models.BooleanField(default=False)
+    meeting_state = models.CharField(
+        _("発行状況"), max_length=10, choices=MeetingState.choices, default=MeetingState.NONE
+    )
+    # Raised by every change that the issuance task must look at; its "done" write is guarded by it.
+    meeting_version = models.PositiveIntegerField(default=0)
+    meeting_error = models.TextField(_("エラー内容"), blank=True)
+    wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, default="", blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    # --- the Zoom meeting: what Zoom has -----------------------------------------------------------
+    zoom_meeting_id = models.BigIntegerField(_("ZoomミーティングID"), null=True, blank=True, db_index=True)
+    join_url = models.URLField(_("ZoomミーティングURL"), max_length=1000, blank=True)
+    meeting_passcode = models.CharField(_("パスコード"), max_length=50, blank=True)
+    # The host the meeting lives on (or the last create was attempted on).
+    meeting_host_zoom_id = models.CharField(max_length=64, blank=True)
+    meeting_start = models.DateTimeField(null=True, blank=True)
+    meeting_duration = models.PositiveIntegerField(null=True, blank=True)
+    # meeting_start + meeting_duration, so lists can compare with the slot's end in SQL.
+    meeting_end = models.DateTimeField(null=True, blank=True)
+    meeting_synced_at = models.DateTimeField(null=True, blank=True)
+    # --- the issuance task's bookkeeping -----------------------------------------------------------
+    # A create was sent whose outcome we do not know (timeout, killed worker): look before creating.
+    create_in_doubt = models.BooleanField(default=False)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = LiveSlotManager()
+    all_objects = AllSlotManager()
+
+    class Meta:
+        verbose_name = _("日程")
+        verbose_name_plural = _("日程")
+        ordering = ["starts_at", "id"]
+        base_manager_name = "all_objects"
+        indexes = [
+            models.Index(fields=["company", "starts_at"]),
+            models.Index(fields=["meeting_state", "not_before"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at, self.company.tzinfo) if self.starts_at else None
+        when = f"{local:%Y/%m/%d %H:%M}" if local else "—"
+        return f"{self.event} {when}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return max(1, round((self.ends_at - self.starts_at) / timedelta(minutes=1)))
+
+    @property
+    def marker(self) -> str:
+        """Written into the meeting's agenda so a lost create can be found again."""
+        return f"e2rpro-slot:{self.uuid}"
+
+    @property
+    def meeting_out_of_sync(self) -> bool:
+        """The issued meeting's time differs from the slot's (moved in Zoom behind our back)."""
+        return (
+            self.meeting_state == MeetingState.ISSUED
+            and self.zoom_meeting_id is not None
+            and self.meeting_start is not None
+            and (self.meeting_start != self.starts_at or self.meeting_end != self.ends_at)
+        )
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.meeting_state in (MeetingState.FAILED, MeetingState.DELETED) or self.meeting_out_of_sync
+
+    @property
+    def can_reissue(self) -> bool:
+        return self.event.is_zoom and self.needs_attention and self.deleted_at is None
+
+    def current_booked_count(self) -> int:
+        """Active bookings now (0 until bookings exist)."""
+        annotated = getattr(self, "booked_count", None)
+        if annotated is not None:
+            return annotated
+        return Slot.all_objects.with_booked_count().values_list("booked_count", flat=True).get(pk=self.pk)
+
+
+class HostDailyUsage(models.Model):
+    """Zoom meeting creates + updates made on one host in one UTC day (Zoom allows 100, reset 00:00 UTC).
+
+    Counted on our side before each call with one conditional UPDATE, so every worker on every machine
+    shares the count.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    zoom_user_id = models.CharField(max_length=64)
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Zoom発行数（ホスト・日別）")
+        verbose_name_plural = _("Zoom発行数（ホスト・日別）")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "zoom_user_id", "day"], name="uniq_host_usage_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zoom_user_id} {self.day}: {self.used}"
+
+
+class PacingState(models.Model):
+    """Database fallback for the account pacing (scheduling.pacing) when Redis is not configured."""
+
+    key = models.CharField(max_length=200, unique=True)
+    # Theoretical arrival time (GCRA) in Unix seconds: the next request may go at this time.
+    next_at = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("Zoom送信ペース")
+        verbose_name_plural = _("Zoom送信ペース")
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,195 @@
+"""Reads for scheduling pages, each a fixed number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, User
+from scheduling import zoom
+from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WaitReason
+
+
+def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
+    return SelectionMeeting.objects.filter(company=company).annotate(
+        event_count=Count("events", distinct=True),
+        upcoming_slot_count=Count(
+            "events__slots",
+            filter=Q(events__slots__deleted_at__isnull=True, events__slots__starts_at__gte=timezone.now()),
+            distinct=True,
+        ),
+    )
+
+
+def schedule_events(meeting: SelectionMeeting, *, include_past: bool = False) -> list[Event]:
+    """The events of a 選考会 with their (upcoming) slots, for 日程設定."""
+    slots = Slot.objects.with_booked_count().select_related("company").order_by("starts_at", "pk")
+    if not include_past:
+        slots = slots.filter(ends_at__gte=timezone.now())
+    return list(
+        Event.objects.filter(selection_meeting=meeting)
+        .select_related("selection_meeting", "company")
+        .prefetch_related(Prefetch("slots", queryset=slots, to_attr="listed_slots"))
+    )
+
+
+def zoom_users(company: Company) -> list:
+    from zoom_integration.models import ZoomUser
+
+    return list(ZoomUser.objects.filter(company=company).order_by("display_name", "email"))
+
+
+def zoom_available(company: Company) -> bool:
+    return zoom.connection_is_linked(company)
+
+
+def host_problem(event: Event, users_by_id: dict) -> str:
+    """Why the event's Zoom host cannot host right now, or "" when it can (or the event is not Zoom)."""
+    if not event.is_zoom:
+        return ""
+    user = users_by_id.get(event.zoom_host_user_id)
+    if user is None:
+        return _(
+            "ホストのZoomユーザー（%(host)s）が見つかりません。Zoom連携の再連携・ユーザー同期後に確認してください。"
+        ) % {"host": event.zoom_host_label}
+    if not user.in_account:
+        return _(
+            "ホストのZoomユーザー（%(host)s）はZoomアカウントから削除されています。ホストを選び直してください。"
+        ) % {"host": event.zoom_host_label}
+    if not user.can_host:
+        return _("ホストのZoomユーザー（%(host)s）は無効です。ホストを選び直してください。") % {
+            "host": event.zoom_host_label
+        }
+    return ""
+
+
+def out_of_sync_q() -> Q:
+    """Issued meetings whose time in Zoom differs from the slot's (moved in Zoom behind our back)."""
+    return Q(meeting_state=MeetingState.ISSUED, meeting_start__isnull=False) & (
+        ~Q(meeting_start=F("starts_at")) | ~Q(meeting_end=F("ends_at"))
+    )
+
+
+def problem_q() -> Q:
+    return Q(meeting_state__in=[MeetingState.FAILED, MeetingState.DELETED]) | out_of_sync_q()
+
+
+def day_bounds(day, tz) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
+
+
+def slot_list(
+    company: Company,
+    *,
+    date_from=None,
+    date_to=None,
+    state: str = "",
+    include_past: bool = False,
+    event: Event | None = None,
+) -> QuerySet[Slot]:
+    """日程一覧 with filters by date and issuance status."""
+    tz = company.tzinfo
+    slots = (
+        Slot.objects.filter(company=company)
+        .with_booked_count()
+        .select_related("company", "event__selection_meeting")
+    )
+    if event is not None:
+        slots = slots.filter(event=event)
+    if date_from:
+        slots = slots.filter(starts_at__gte=day_bounds(date_from, tz)[0])
+    elif not include_past:
+        slots = slots.filter(ends_at__gte=timezone.now())
+    if date_to:
+        slots = slots.filter(starts_at__lt=day_bounds(date_to, tz)[1])
+    if state == "problem":
+        slots = slots.filter(problem_q())
+    elif state:
+        slots = slots.filter(meeting_state=state)
+    return slots.order_by("starts_at", "pk")
+
+
+def todays_slots(company: Company) -> list[Slot]:
+    start, end = day_bounds(timezone.localtime(timezone.now(), company.tzinfo).date(), company.tzinfo)
+    return list(
+        Slot.objects.filter(company=company, starts_at__gte=start, starts_at__lt=end)
+        .with_booked_count()
+        .select_related("company", "event__selection_meeting")
+        .order_by("starts_at", "pk")
+    )
+
+
+def issuance_problems(company: Company, *, limit: int = 50) -> tuple[list[Slot], int]:
+    """Failed, deleted in Zoom, moved in Zoom, and slots waiting (link, daily limit, errors, stuck)."""
+    stuck = timezone.now() - timedelta(minutes=10)
+    waiting = Q(meeting_state=MeetingState.PENDING) & (
+        Q(wait_reason__in=[WaitReason.LINK, WaitReason.DAILY_LIMIT, WaitReason.TEMPORARY])
+        | Q(updated_at__lt=stuck, claimed_until__isnull=True)
+    )
+    slots = (
+        Slot.objects.filter(company=company, ends_at__gte=timezone.now() - timedelta(days=1))
+        .filter(problem_q() | waiting)
+        .select_related("company", "event__selection_meeting")
+        .order_by("starts_at", "pk")
+    )
+    rows = list(slots[: limit + 1])
+    return rows[:limit], len(rows)
+
+
+def interviewer_upcoming_slots(user: User, *, limit: int = 50) -> list[Slot]:
+    """The 面接官's own upcoming slots: events whose Zoom host has the user's email."""
+    return list(
+        Slot.objects.filter(
+            company_id=user.company_id,
+            event__web_meeting="zoom",
+            event__zoom_host_email__iexact=user.email,
+            ends_at__gte=timezone.now(),
+        )
+        .with_booked_count()
+        .select_related("company", "event__selection_meeting")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def host_overlaps(slot: Slot) -> list[Slot]:
+    """Other live Zoom slots of the same host that overlap this one (a Zoom user hosts one at a time)."""
+    event = slot.event
+    if not event.is_zoom or not event.zoom_host_user_id:
+        return []
+    return list(
+        Slot.objects.filter(
+            company_id=slot.company_id,
+            event__web_meeting="zoom",
+            event__zoom_host_user_id=event.zoom_host_user_id,
+            starts_at__lt=slot.ends_at,
+            ends_at__gt=slot.starts_at,
+        )
+        .exclude(pk=slot.pk)
+        .select_related("company", "event__selection_meeting")
+        .order_by("starts_at")[:20]
+    )
+
+
+def host_overlaps_for_specs(event: Event, specs: list) -> set[datetime]:
+    """Start times among ``specs`` that overlap an existing slot of the event's Zoom host (one query)."""
+    if not event.is_zoom or not event.zoom_host_user_id or not specs:
+        return set()
+    first, last = min(s.starts_at for s in specs), max(s.ends_at for s in specs)
+    existing = list(
+        Slot.objects.filter(
+            company_id=event.company_id,
+            event__web_meeting="zoom",
+            event__zoom_host_user_id=event.zoom_host_user_id,
+            starts_at__lt=last,
+            ends_at__gt=first,
+        ).values_list("starts_at", "ends_at")
+    )
+    clashes = set()
+    for spec in specs:
+        if any(start < spec.ends_at and end > spec.starts_at for start, end in existing):
+            clashes.add(spec.starts_at)
+    return clashes

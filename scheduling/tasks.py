@@ -1,0 +1,31 @@
+"""Celery tasks of scheduling. Each takes ids, re-fetches, is safe to run twice and concurrently."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from scheduling import issuance
+
+# The hard time limit stays below the claim lease (SCHEDULING_CLAIM_LEASE_SECONDS, 180 s by default), so a
+# slot's claim never expires while the worker that holds it may still be talking to Zoom.
+SYNC_TIME_LIMIT = 150
+SYNC_SOFT_TIME_LIMIT = 140
+
+
+@shared_task(
+    acks_late=True, time_limit=SYNC_TIME_LIMIT, soft_time_limit=SYNC_SOFT_TIME_LIMIT, ignore_result=True
+)
+def sync_slot_meeting(slot_id: int) -> str:
+    """Issue, update or delete the slot's Zoom meeting (scheduling.issuance)."""
+    outcome = issuance.sync_slot_meeting(slot_id=slot_id)
+    if outcome.status == "retry" and not settings.CELERY_TASK_ALWAYS_EAGER:
+        # In-process (eager) mode would retry at once, in a loop: there the sweeper or a click retries.
+        issuance.enqueue([slot_id], countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
+def sweep_pending_meetings() -> int:
+    """Every minute (beat): re-enqueue pending slots whose task was lost or whose wait is over."""
+    return issuance.sweep()
