@@ -107,7 +107,7 @@ def test_a_second_failure_does_not_mail_the_admins_again(
 
 def test_the_error_banner_is_shown_to_the_company_admins_on_every_page(connection, world):
     services.mark_reauthorization_required(connection=connection, reason="x", cause="invalid_grant")
-    banner = "Zoom連携でエラーが発生しました（再認可が必要）"
+    banner = "Zoom連携が「エラー（再認可が必要）」の状態です"
     assert banner in client_for(world.acme.admin).get(reverse("dashboard")).content.decode()
     assert banner in client_for(world.acme.admin).get(reverse("accounts:user_list")).content.decode()
     assert banner not in client_for(world.acme.recruiter).get(reverse("dashboard")).content.decode()
