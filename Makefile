@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEMO_ENV := DEBUG=1
+DEMO_ENV := DEBUG=1 EMAIL_BACKEND=notifications.backends.MailboxBackend
 
 .PHONY: demo test venv lint format messages clean
 
