@@ -13,7 +13,8 @@ The one call other apps make is ``queue_mail``::
         context=MailContext(applicant_name=..., start=slot.start, end=slot.end, join_url=slot.join_url, ...),
         applicant=booking.applicant,
         booking=booking,
-        ics=build_invite(...),     # notifications.ics
+        ics=build_company_invite(company=..., uid=invite_uid(f"booking-{booking.pk}"),
+                                 sequence=booking.ics_sequence, method="REQUEST", ...),
         actor=request.user,        # None for the applicant or the system
     )
 
@@ -44,14 +45,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.audit import record_audit
 from accounts.models import Company, User
 from notifications.defaults import DEFAULT_TEMPLATES
-from notifications.ics import build_invite, invite_method, invite_uid
+from notifications.ics import InviteMethod, build_invite, invite_method, invite_uid
 from notifications.models import MailKind, MailSettings, MailStatus, MailTemplate, SentMail
 from notifications.rendering import (
     MailContext,
@@ -201,6 +202,40 @@ def sender_address(company: Company, mail_settings: MailSettings | None = None) 
     return str(Address(display_name=" ".join(name.split()), username=local, domain=domain))
 
 
+def build_company_invite(
+    *,
+    company: Company,
+    uid: str,
+    sequence: int,
+    method: str,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    attendee_email: str,
+    attendee_name: str = "",
+    description: str = "",
+    location: str = "",
+    url: str | None = None,
+) -> bytes:
+    """``build_invite`` in the company's time zone, organized by the company on the system's address."""
+    return build_invite(
+        uid=uid,
+        sequence=sequence,
+        method=method,
+        start=start,
+        end=end,
+        tz_name=company.time_zone,
+        summary=summary,
+        description=description,
+        location=location,
+        organizer_email=system_from_address(),
+        organizer_name=company.name,
+        attendee_email=attendee_email,
+        attendee_name=attendee_name or None,
+        url=url,
+    )
+
+
 # Rendering
 
 
@@ -214,9 +249,11 @@ def render_text(
     *, company: Company, kind: str, subject: str, body: str, context: MailContext, contact: str | None = None
 ) -> RenderedMail:
     """``subject`` and ``body`` (template text) filled in for ``context``."""
-    values = placeholder_values(
-        company=company, kind=kind, context=context, contact=contact or company_contact(company)
-    )
+    # Mails are in the company's language whatever the sender's screen shows (the templates are Japanese).
+    with translation.override(settings.LANGUAGE_CODE):
+        values = placeholder_values(
+            company=company, kind=kind, context=context, contact=contact or company_contact(company)
+        )
     return RenderedMail(subject=render_subject(subject, values), body=render_body(body, values))
 
 
@@ -365,19 +402,20 @@ def send_test_mail(*, template: MailTemplate, to: str, actor: User) -> SentMail:
     ics = None
     if template.kind in INVITE_KINDS:
         context = sample_context(company, template.kind)
-        ics = build_invite(
+        ics = build_company_invite(
+            company=company,
             uid=invite_uid(f"test-{template.pk}"),
             sequence=0,
-            method="CANCEL" if template.kind == MailKind.BOOKING_CANCELLED else "REQUEST",
+            method=InviteMethod.CANCEL
+            if template.kind == MailKind.BOOKING_CANCELLED
+            else InviteMethod.REQUEST,
             start=context.start,
             end=context.end,
-            tz_name=company.time_zone,
             summary=f"{context.selection_meeting_name}（{company.name}）",
             description=context.join_url,
-            organizer_email=system_from_address(),
-            organizer_name=company.name,
+            location=context.join_url,
             attendee_email=to,
-            url=context.join_url,
+            url=context.booking_url,
         )
     return _store_and_enqueue(
         company=company,

@@ -455,3 +455,26 @@ def test_host_notice_shows_only_the_name_and_time_and_links_the_slot_page(
     assert "personal-token" not in sent.body
     assert "zoom.us" not in sent.body
     assert sent.subject == "【e2RPRO】予約が入りました: 一次面接 2026年12月1日(火) 14:00〜15:00"
+
+
+def test_a_company_invite_uses_the_company_zone_and_names_the_company_as_organizer(world):
+    company = world.acme.company
+    company.time_zone = "America/New_York"
+    company.save(update_fields=["time_zone"])
+    ics = services.build_company_invite(
+        company=company,
+        uid=invite_uid("booking-8"),
+        sequence=1,
+        method="REQUEST",
+        start=SLOT_START,
+        end=SLOT_END,
+        summary="一次面接",
+        attendee_email="taro@example.com",
+        attendee_name="山田 太郎",
+    )
+    assert b"DTSTART;TZID=America/New_York:20261201T000000" in ics
+    event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert str(event["ORGANIZER"]) == "mailto:no-reply@example.com"
+    assert event["ORGANIZER"].params["CN"] == "株式会社アクメ"
+    assert event["ATTENDEE"].params["CN"] == "山田 太郎"
+    assert event.decoded("SEQUENCE") == 1
