@@ -38,6 +38,11 @@ def normalize_text(value: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
 
 
+def collapse_spaces(value: str | None) -> str:
+    """Trimmed, inner whitespace collapsed; the characters themselves are kept as typed."""
+    return _SPACES.sub(" ", value or "").strip()
+
+
 def to_katakana(value: str) -> str:
     return value.translate(_HIRAGANA_TO_KATAKANA)
 

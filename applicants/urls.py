@@ -1,9 +1,26 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from applicants import views
 
 app_name = "applicants"
 
+CHOICE_KIND = r"(?P<kind>stages|positions|sources)"
+
 urlpatterns = [
     path("", views.applicant_list, name="list"),
+    path("new/", views.applicant_create, name="create"),
+    path("<int:pk>/", views.applicant_detail, name="detail"),
+    path("<int:pk>/edit/", views.applicant_edit, name="edit"),
+    path("<int:pk>/status/", views.applicant_status, name="change_status"),
+    path("<int:pk>/memos/", views.applicant_memo, name="add_memo"),
+    path("<int:pk>/delete-personal-data/", views.applicant_anonymize, name="anonymize"),
+    path("bulk/status/", views.bulk_status, name="bulk_status"),
+    path("export/", views.applicant_export, name="export"),
+    path("import/", views.import_upload, name="import"),
+    path("import/template.csv", views.import_template, name="import_template"),
+    path("import/<uuid:import_id>/", views.import_preview, name="import_preview"),
+    path("settings/", views.applicant_settings, name="settings"),
+    re_path(rf"^settings/{CHOICE_KIND}/add/$", views.choice_add, name="choice_add"),
+    re_path(rf"^settings/{CHOICE_KIND}/(?P<pk>[0-9]+)/$", views.choice_edit, name="choice_edit"),
+    re_path(rf"^settings/{CHOICE_KIND}/(?P<pk>[0-9]+)/move/$", views.choice_move, name="choice_move"),
 ]

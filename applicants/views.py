@@ -1,9 +1,402 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""応募者 pages. 管理者 and 採用担当 manage everything; 面接官 reads the applicants visible to them."""
 
-from accounts.permissions import member_required
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import member_required, recruiter_required
+from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
+from applicants import csv_export, csv_import, selectors, services
+from applicants.forms import (
+    ApplicantFilterForm,
+    ApplicantForm,
+    BulkStatusForm,
+    ChoiceForm,
+    IdListField,
+    ImportUploadForm,
+    MemoForm,
+    StatusChangeForm,
+)
+from applicants.models import Applicant, CompanyChoice
+from applicants.timeline import timeline_for
+
+PREVIEW_ROWS = 20
+
+
+def _applicant(request: HttpRequest, pk: int) -> Applicant:
+    """An applicant the signed-in user may read; anything else (other company, not visible) is a 404."""
+    queryset = selectors.visible_applicants(request.user).select_related("stage", "position", "source")
+    return get_company_object_or_404(request, queryset, pk=pk)
+
+
+def _list_query(request: HttpRequest, *drop: str) -> str:
+    query = request.GET.copy()
+    for key in ("page", *drop):
+        query.pop(key, None)
+    return query.urlencode()
 
 
 @member_required
 def applicant_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": "応募者"})
+    lists = selectors.company_lists(request_company(request))
+    form = ApplicantFilterForm(request.GET, lists=lists)
+    queryset = selectors.filter_applicants(selectors.visible_applicants(request.user), form.filters(), lists)
+    page = selectors.applicant_page(
+        queryset, number=selectors.page_number(request.GET.get("page")), lists=lists
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "lists": lists,
+        "query": _list_query(request),
+        "export_query": _list_query(request, "encoding"),
+        "can_manage": request.user.is_recruiter_or_admin,
+        "filtered": any(v for k, v in request.GET.items() if k not in ("page", "sort")),
+    }
+    return render(request, "applicants/list.html", context)
+
+
+@recruiter_required
+def applicant_create(request: HttpRequest) -> HttpResponse:
+    company = request_company(request)
+    selectors.company_stages(company)  # the default stages exist before the form offers them
+    form = ApplicantForm(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        applicant = services.create_applicant(
+            company=company,
+            actor=request.user,
+            fields=form.applicant_fields,
+            stage=form.cleaned_data["stage"],
+            tag_names=form.cleaned_data["tags"],
+            request=request,
+        )
+        messages.success(request, _("%(name)s さんを登録しました。") % {"name": applicant.name})
+        return redirect("applicants:detail", pk=applicant.pk)
+    return render(request, "applicants/form.html", {"form": form, "creating": True})
+
+
+@member_required
+def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    applicant = _applicant(request, pk)
+    timeline = timeline_for(applicant)
+    can_manage = request.user.is_recruiter_or_admin and not applicant.is_anonymized
+    context = {
+        "applicant": applicant,
+        "tags": applicant.tags.all(),
+        "timeline": timeline,
+        "history": [item for item in timeline if item.kind == "status"],
+        "can_manage": can_manage,
+        "can_delete": request.user.is_recruiter_or_admin and not applicant.is_anonymized,
+        "status_form": StatusChangeForm(company=applicant.company, initial={"stage": applicant.stage_id})
+        if can_manage
+        else None,
+        "memo_form": MemoForm() if can_manage else None,
+    }
+    return render(request, "applicants/detail.html", context)
+
+
+@recruiter_required
+def applicant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    applicant = _applicant(request, pk)
+    if applicant.is_anonymized:
+        messages.error(request, _("個人情報を削除した応募者は変更できません。"))
+        return redirect("applicants:detail", pk=pk)
+    form = ApplicantForm(request.POST or None, company=applicant.company, instance=applicant)
+    if request.method == "POST" and form.is_valid():
+        services.update_applicant(
+            applicant=applicant,
+            actor=request.user,
+            fields=form.applicant_fields,
+            tag_names=form.cleaned_data["tags"],
+            request=request,
+        )
+        messages.success(request, _("応募者情報を保存しました。"))
+        return redirect("applicants:detail", pk=pk)
+    return render(request, "applicants/form.html", {"form": form, "applicant": applicant, "creating": False})
+
+
+@recruiter_required
+@require_POST
+def applicant_status(request: HttpRequest, pk: int) -> HttpResponse:
+    applicant = _applicant(request, pk)
+    form = StatusChangeForm(request.POST, company=applicant.company)
+    if not form.is_valid():
+        messages.error(request, _("選考ステータスを選んでください。"))
+        return redirect("applicants:detail", pk=pk)
+    try:
+        change = services.change_status(
+            applicant=applicant,
+            stage=form.cleaned_data["stage"],
+            comment=form.cleaned_data["comment"],
+            actor=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if change is None:
+            messages.info(request, _("選考ステータスは変わっていません。"))
+        else:
+            messages.success(
+                request, _("選考ステータスを「%(stage)s」に変更しました。") % {"stage": change.to_stage.name}
+            )
+    return redirect("applicants:detail", pk=pk)
+
+
+@recruiter_required
+@require_POST
+def applicant_memo(request: HttpRequest, pk: int) -> HttpResponse:
+    applicant = _applicant(request, pk)
+    form = MemoForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_memo(applicant=applicant, actor=request.user, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("メモを追加しました。"))
+    else:
+        messages.error(request, _("メモを入力してください（5,000文字以内）。"))
+    return redirect(reverse("applicants:detail", args=[pk]) + "#timeline")
+
+
+@recruiter_required
+def applicant_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
+    applicant = _applicant(request, pk)
+    if request.method == "POST":
+        services.anonymize_applicant(applicant=applicant, actor=request.user, request=request)
+        messages.success(request, _("個人情報を削除しました。選考の件数には引き続き含まれます。"))
+        return redirect("applicants:detail", pk=pk)
+    return render(request, "applicants/anonymize_confirm.html", {"applicant": applicant})
+
+
+@recruiter_required
+@require_POST
+def bulk_status(request: HttpRequest) -> HttpResponse:
+    company = request_company(request)
+    form = BulkStatusForm(request.POST, company=company)
+    back = reverse("applicants:list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    moved = services.bulk_change_status(
+        company=company,
+        applicant_ids=form.cleaned_data["ids"],
+        stage=form.cleaned_data["stage"],
+        actor=request.user,
+        request=request,
+    )
+    messages.success(
+        request,
+        _("%(count)d名の選考ステータスを「%(stage)s」に変更しました。")
+        % {"count": moved, "stage": form.cleaned_data["stage"].name},
+    )
+    return redirect(back)
+
+
+@recruiter_required
+def applicant_export(request: HttpRequest) -> HttpResponse:
+    """The current filter (GET) or the selected applicants (POST) as CSV, streamed."""
+    company = request_company(request)
+    params = request.POST if request.method == "POST" else request.GET
+    encoding = params.get("encoding") if params.get("encoding") in csv_export.ENCODINGS else csv_export.UTF8
+    if request.method == "POST":
+        try:
+            ids = IdListField().clean(request.POST.getlist("ids"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("applicants:list")
+        queryset = selectors.applicants_by_ids(company_queryset(request, Applicant), ids)
+        queryset = queryset.order_by(*selectors.SORTS[selectors.DEFAULT_SORT])
+        scope = {"selection": len(ids)}
+    else:
+        lists = selectors.company_lists(company)
+        filters = ApplicantFilterForm(request.GET, lists=lists).filters()
+        queryset = selectors.filter_applicants(company_queryset(request, Applicant), filters, lists)
+        scope = {"filters": _list_query(request, "encoding", "accept_replacements")}
+    tz = company.tzinfo
+    report = None
+    if encoding == csv_export.SJIS:
+        report = csv_export.cp932_report(csv_export.export_rows(queryset, tz))
+        if not report.clean and not params.get("accept_replacements"):
+            context = {
+                "report": report,
+                "method": request.method,
+                "ids": params.getlist("ids"),
+                "query": scope,
+            }
+            context["utf8_query"] = _list_query(request, "encoding", "accept_replacements")
+            return render(request, "applicants/export_cp932_report.html", context)
+    services.record_export(
+        company=company,
+        actor=request.user,
+        count=queryset.count(),
+        details={"encoding": encoding, **scope, "replaced_cells": report.total if report else 0},
+        request=request,
+    )
+    response = StreamingHttpResponse(
+        csv_export.stream_csv(csv_export.export_rows(queryset, tz), encoding=encoding),
+        content_type="text/csv; charset=" + ("Shift_JIS" if encoding == csv_export.SJIS else "utf-8"),
+    )
+    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="applicants-{stamp}.csv"'
+    return response
+
+
+@recruiter_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        draft = services.start_import(
+            company=request_company(request), actor=request.user, file_name=upload.name, content=upload.read()
+        )
+        return redirect("applicants:import_preview", import_id=draft.pk)
+    columns = [csv_import.COLUMN_BY_KEY[key] for key in csv_import.TEMPLATE_KEYS]
+    return render(request, "applicants/import_upload.html", {"form": form, "columns": columns})
+
+
+@recruiter_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    encoding = request.GET.get("encoding") if request.GET.get("encoding") in csv_export.ENCODINGS else "utf8"
+    response = HttpResponse(
+        csv_export.template_csv(encoding=encoding),
+        content_type="text/csv; charset=" + ("Shift_JIS" if encoding == csv_export.SJIS else "utf-8"),
+    )
+    response["Content-Disposition"] = 'attachment; filename="applicants-template.csv"'
+    return response
+
+
+@recruiter_required
+def import_preview(request: HttpRequest, import_id) -> HttpResponse:
+    company = request_company(request)
+    draft = services.pending_import(company=company, actor=request.user, import_id=import_id)
+    if draft is None:
+        raise Http404
+    if request.method == "POST":
+        if "discard" in request.POST:
+            services.discard_import(draft=draft)
+            messages.info(request, _("取り込みを中止しました。"))
+            return redirect("applicants:import")
+        try:
+            result = services.import_applicants(draft=draft, actor=request.user, request=request)
+        except services.ImportBlockedError as exc:
+            messages.error(request, _("問題のある行があるため、1件も取り込んでいません。"))
+            return _render_preview(request, draft, exc.plan)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("applicants:import")
+        text = _("%(count)d名を取り込みました。") % {"count": result.imported}
+        if result.skipped:
+            text += _("重複していた%(count)d行は取り込んでいません。") % {"count": result.skipped}
+        messages.success(request, text)
+        return redirect("applicants:list")
+    plan = csv_import.build_plan(bytes(draft.content), company=company, today=timezone.localdate())
+    return _render_preview(request, draft, plan)
+
+
+def _render_preview(request: HttpRequest, draft, plan: csv_import.ImportPlan) -> HttpResponse:
+    context = {
+        "draft": draft,
+        "plan": plan,
+        "sample": plan.importable_rows[:PREVIEW_ROWS],
+        "hidden_errors": max(len(plan.errors) - len(plan.errors_shown), 0),
+    }
+    return render(request, "applicants/import_preview.html", context)
+
+
+# --- 応募者の設定: 選考ステータス (管理者), 募集職種 and 応募経路 (採用担当) -------------------------------
+
+
+def _choice_model(request: HttpRequest, kind: str) -> type[CompanyChoice]:
+    model = services.CHOICE_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    if kind == "stages" and not request.user.is_company_admin:
+        raise PermissionDenied
+    return model
+
+
+@recruiter_required
+def applicant_settings(request: HttpRequest) -> HttpResponse:
+    lists = selectors.company_lists(request_company(request))
+    sections = [
+        ("stages", _("選考ステータス"), lists.stages, request.user.is_company_admin),
+        ("positions", _("募集職種"), lists.positions, True),
+        ("sources", _("応募経路"), lists.sources, True),
+    ]
+    context = {
+        "sections": [
+            {"kind": kind, "title": title, "entries": entries, "editable": editable}
+            for kind, title, entries, editable in sections
+        ],
+        "stage_form": ChoiceForm(is_stage=True, auto_id="id_stage_%s"),
+    }
+    return render(request, "applicants/settings.html", context)
+
+
+@recruiter_required
+@require_POST
+def choice_add(request: HttpRequest, kind: str) -> HttpResponse:
+    _choice_model(request, kind)
+    form = ChoiceForm(request.POST, is_stage=kind == "stages")
+    if form.is_valid():
+        try:
+            services.add_choice(
+                company=request_company(request),
+                kind=kind,
+                name=form.cleaned_data["name"],
+                stage_kind=form.cleaned_data.get("kind") or "in_progress",
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("「%(name)s」を追加しました。") % {"name": form.cleaned_data["name"]})
+    else:
+        messages.error(request, _("名称を入力してください（50文字以内）。"))
+    return redirect(reverse("applicants:settings") + f"#{kind}")
+
+
+@recruiter_required
+def choice_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = _choice_model(request, kind)
+    choice = get_company_object_or_404(request, model, pk=pk)
+    initial = {"name": choice.name, "is_active": choice.is_active, "kind": getattr(choice, "kind", None)}
+    form = ChoiceForm(request.POST or None, is_stage=kind == "stages", editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_choice(
+                choice=choice,
+                name=form.cleaned_data["name"],
+                is_active=form.cleaned_data["is_active"],
+                stage_kind=form.cleaned_data.get("kind"),
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("保存しました。"))
+            return redirect(reverse("applicants:settings") + f"#{kind}")
+    context = {"form": form, "choice": choice, "kind": kind, "title": model._meta.verbose_name}
+    return render(request, "applicants/choice_form.html", context)
+
+
+@recruiter_required
+@require_POST
+def choice_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = _choice_model(request, kind)
+    choice = get_company_object_or_404(request, model, pk=pk)
+    direction = "up" if request.POST.get("direction") == "up" else "down"
+    services.move_choice(choice=choice, direction=direction, actor=request.user, request=request)
+    return redirect(reverse("applicants:settings") + f"#{kind}")

@@ -1,0 +1,184 @@
+"""Writing applicants as CSV that Japanese Excel opens correctly, streamed in chunks.
+
+UTF-8 with a BOM by default (Excel needs the BOM to read UTF-8), or Shift_JIS (cp932) on request.
+Cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from applicants.csv_import import COLUMN_BY_KEY, TEMPLATE_KEYS
+from applicants.models import Applicant, Track
+
+UTF8 = "utf8"
+SJIS = "sjis"
+ENCODINGS = {UTF8: "utf-8", SJIS: "cp932"}
+CHUNK_ROWS = 500
+MAX_REPORTED = 100
+# A cell starting with one of these is a formula to Excel / LibreOffice (OWASP "CSV Injection").
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Characters that Unicode and cp932 map differently (the classic JIS "wave dash" family): write the cp932
+# look-alike instead of a "?".
+_CP932_LOOKALIKES = str.maketrans(
+    {
+        "\u301c": "\uff5e",  # 〜 WAVE DASH → ～
+        "\u2212": "\uff0d",  # − MINUS SIGN → －
+        "\u2014": "\u2015",  # — EM DASH → ―
+        "\u2016": "\u2225",  # ‖ → ∥
+        "\u00a2": "\uffe0",  # ¢
+        "\u00a3": "\uffe1",  # £
+        "\u00ac": "\uffe2",  # ¬
+    }
+)
+
+
+def guard_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def headers() -> list[str]:
+    """Japanese whatever the UI language: the file goes back into Japanese Excel and into the import."""
+    return ["応募者ID", *(COLUMN_BY_KEY[key].header for key in TEMPLATE_KEYS), "登録日時", "更新日時"]
+
+
+def _local(value, tz: zoneinfo.ZoneInfo) -> str:
+    return timezone.localtime(value, tz).strftime("%Y/%m/%d %H:%M")
+
+
+def applicant_row(applicant: Applicant, tz: zoneinfo.ZoneInfo) -> list[str]:
+    tags = sorted(tag.name for tag in applicant.tags.all())
+    values = {
+        "name": applicant.name,
+        "name_kana": applicant.name_kana,
+        "email": applicant.email,
+        "phone": applicant.phone,
+        "track": Track(applicant.track).label,
+        "school": applicant.school,
+        "faculty": applicant.faculty,
+        "graduation_year": applicant.graduation_year or "",
+        "current_employer": applicant.current_employer,
+        "source": applicant.source.name if applicant.source else "",
+        "position": applicant.position.name if applicant.position else "",
+        "stage": applicant.stage.name,
+        "applied_on": applicant.applied_on.strftime("%Y/%m/%d"),
+        "tags": ", ".join(tags),
+        "memo": applicant.memo,
+    }
+    cells = [applicant.pk, *(values[key] for key in TEMPLATE_KEYS)]
+    cells += [_local(applicant.created_at, tz), _local(applicant.updated_at, tz)]
+    return [guard_cell(cell) for cell in cells]
+
+
+def export_rows(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> Iterator[list[str]]:
+    rows = queryset.select_related("stage", "position", "source").prefetch_related("tags")
+    for applicant in rows.iterator(chunk_size=2000):
+        yield applicant_row(applicant, tz)
+
+
+class _Line:
+    """A file-like object whose write() hands back the CSV line (for csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(rows: Iterable[list[str]], *, encoding: str) -> Iterator[bytes]:
+    """The CSV file as byte chunks: header first, CRLF line ends, unencodable characters as "?"."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    codec = ENCODINGS[encoding]
+    if encoding == UTF8:
+        yield codecs.BOM_UTF8
+    yield _encode(writer.writerow(headers()), codec)
+    chunk: list[str] = []
+    for row in rows:
+        chunk.append(writer.writerow(row))
+        if len(chunk) >= CHUNK_ROWS:
+            yield _encode("".join(chunk), codec)
+            chunk = []
+    if chunk:
+        yield _encode("".join(chunk), codec)
+
+
+def _encode(text: str, codec: str) -> bytes:
+    if codec == "cp932":
+        return text.translate(_CP932_LOOKALIKES).encode(codec, errors="replace")
+    return text.encode(codec)
+
+
+@dataclass
+class Replacement:
+    applicant_id: int
+    applicant_name: str
+    column: str
+    characters: str
+
+
+@dataclass
+class Cp932Report:
+    """Characters that Shift_JIS cannot hold, found before the file is written."""
+
+    replacements: list[Replacement] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return self.total == 0
+
+
+def cp932_report(rows: Iterable[list[str]]) -> Cp932Report:
+    report = Cp932Report()
+    columns = headers()
+    for row in rows:
+        for index, cell in enumerate(row):
+            text = cell.translate(_CP932_LOOKALIKES)
+            try:
+                text.encode("cp932")
+            except UnicodeEncodeError:
+                bad = "".join(dict.fromkeys(ch for ch in text if not _encodable(ch)))
+                report.total += 1
+                if len(report.replacements) < MAX_REPORTED:
+                    report.replacements.append(Replacement(int(row[0]), row[1], columns[index], bad))
+    return report
+
+
+def _encodable(character: str) -> bool:
+    try:
+        character.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def template_csv(*, encoding: str) -> bytes:
+    """An empty import template with one example row."""
+    example = {
+        "name": "山田 太郎",
+        "name_kana": "ヤマダ タロウ",
+        "email": "taro.yamada@example.com",
+        "phone": "090-1234-5678",
+        "track": "新卒",
+        "school": "東京大学",
+        "faculty": "経済学部",
+        "graduation_year": "2027",
+        "current_employer": "",
+        "source": "マイナビ",
+        "position": "営業職",
+        "stage": "エントリー",
+        "applied_on": timezone.localdate().strftime("%Y/%m/%d"),
+        "tags": "",
+        "memo": "",
+    }
+    labels = [COLUMN_BY_KEY[key].header for key in TEMPLATE_KEYS]
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    text = writer.writerow(labels) + writer.writerow([example[key] for key in TEMPLATE_KEYS])
+    prefix = codecs.BOM_UTF8 if encoding == UTF8 else b""
+    return prefix + _encode(text, ENCODINGS[encoding])

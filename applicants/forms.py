@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company
+from applicants import normalize
+from applicants.models import Applicant, Position, SelectionStage, Source, StageKind, Track
+from applicants.selectors import (
+    ACTIVE_STAGES,
+    DEFAULT_SORT,
+    ApplicantFilters,
+    CompanyLists,
+    find_duplicates,
+)
+from applicants.services import BULK_LIMIT
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _usable(queryset: QuerySet, current_id: int | None) -> QuerySet:
+    """Active entries, plus the one already chosen even if it was deactivated since."""
+    return queryset.filter(Q(is_active=True) | Q(pk=current_id or 0))
+
+
+class ApplicantForm(forms.Form):
+    name = forms.CharField(
+        label=_("氏名"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": _("氏名を入力してください。")},
+    )
+    name_kana = forms.CharField(
+        label=_("フリガナ"),
+        required=False,
+        max_length=100,
+        help_text=_("カタカナ（ひらがなは自動で変換します）"),
+    )
+    email = forms.CharField(label=_("メールアドレス"), required=False, widget=forms.EmailInput)
+    phone = forms.CharField(
+        label=_("電話番号"), required=False, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"})
+    )
+    track = forms.ChoiceField(
+        label=_("区分"), choices=Track.choices, initial=Track.NEW_GRADUATE, widget=forms.RadioSelect
+    )
+    school = forms.CharField(label=_("学校名"), required=False, max_length=200)
+    faculty = forms.CharField(label=_("学部・学科"), required=False, max_length=200)
+    graduation_year = forms.CharField(
+        label=_("卒業年"), required=False, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    current_employer = forms.CharField(label=_("現職"), required=False, max_length=200)
+    position = forms.ModelChoiceField(label=_("募集職種"), queryset=Position.objects.none(), required=False)
+    source = forms.ModelChoiceField(label=_("応募経路"), queryset=Source.objects.none(), required=False)
+    stage = forms.ModelChoiceField(label=_("選考ステータス"), queryset=SelectionStage.objects.none())
+    applied_on = forms.DateField(label=_("応募日"), widget=forms.DateInput(attrs={"type": "date"}))
+    tags = forms.CharField(
+        label=_("タグ"), required=False, help_text=_("複数のときはカンマ（,）で区切ります"), max_length=500
+    )
+    memo = forms.CharField(label=_("備考"), required=False, max_length=5000, widget=forms.Textarea)
+    confirm_duplicate = forms.BooleanField(
+        label=_("重複を確認したうえで保存する"), required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(
+        self, *args: Any, company: Company, instance: Applicant | None = None, **kwargs: Any
+    ) -> None:
+        if instance is not None:
+            kwargs.setdefault("initial", self._initial_from(instance))
+        super().__init__(*args, **kwargs)
+        self.company, self.instance = company, instance
+        self.duplicates: list[Applicant] = []
+        position_id = instance.position_id if instance else None
+        source_id = instance.source_id if instance else None
+        self.fields["position"].queryset = _usable(Position.objects.filter(company=company), position_id)
+        self.fields["source"].queryset = _usable(Source.objects.filter(company=company), source_id)
+        if instance is None:
+            stages = SelectionStage.objects.filter(company=company, is_active=True)
+            self.fields["stage"].queryset = stages
+            self.fields["stage"].initial = stages.first()
+            self.fields["applied_on"].initial = timezone.localdate()
+        else:
+            del self.fields["stage"]  # changed from the detail page, where the history is kept
+
+    @staticmethod
+    def _initial_from(applicant: Applicant) -> dict[str, Any]:
+        initial = {
+            name: getattr(applicant, name) for name in ("name", "name_kana", "email", "phone", "track")
+        }
+        for name in ("school", "faculty", "graduation_year", "current_employer", "applied_on", "memo"):
+            initial[name] = getattr(applicant, name)
+        initial["position"], initial["source"] = applicant.position_id, applicant.source_id
+        initial["tags"] = ", ".join(applicant.tags.values_list("name", flat=True))
+        return initial
+
+    def clean_name(self) -> str:
+        return normalize.clean_name(self.cleaned_data["name"])
+
+    def clean_name_kana(self) -> str:
+        return normalize.clean_kana(self.cleaned_data["name_kana"])
+
+    def clean_email(self) -> str:
+        return normalize.clean_email(self.cleaned_data["email"])
+
+    def clean_phone(self) -> str:
+        return normalize.clean_phone(self.cleaned_data["phone"])
+
+    def clean_graduation_year(self) -> int | None:
+        return normalize.clean_graduation_year(self.cleaned_data["graduation_year"])
+
+    def clean_tags(self) -> list[str]:
+        return normalize.split_tags(self.cleaned_data["tags"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in ("school", "faculty", "current_employer"):
+            if name in cleaned:
+                cleaned[name] = normalize.normalize_text(cleaned[name])
+        if self.errors or cleaned.get("confirm_duplicate"):
+            return cleaned
+        self.duplicates = find_duplicates(
+            company=self.company,
+            email=cleaned.get("email", ""),
+            phone=cleaned.get("phone", ""),
+            exclude_id=self.instance.pk if self.instance else None,
+        )
+        if self.duplicates:
+            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+            raise ValidationError(
+                _(
+                    "同じメールアドレスまたは電話番号の応募者が既に登録されています。"
+                    "別の方であることを確認したら「重複を確認したうえで保存する」にチェックして保存してください。"
+                )
+            )
+        return cleaned
+
+    @property
+    def applicant_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("stage", "tags", "confirm_duplicate")}
+
+
+class StatusChangeForm(forms.Form):
+    stage = forms.ModelChoiceField(label=_("選考ステータス"), queryset=SelectionStage.objects.none())
+    comment = forms.CharField(label=_("コメント"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = SelectionStage.objects.filter(company=company, is_active=True)
+
+
+class IdListField(forms.Field):
+    """A list of record ids from checkboxes named like the field."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("応募者を選択してください。"),
+        "invalid": _("選択内容が正しくありません。"),
+        "too_many": _("一度に選択できるのは%(max)d名までです。"),
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        if not all(str(item).isdigit() for item in values):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return list(dict.fromkeys(int(item) for item in values))
+
+    def validate(self, value: list[int]) -> None:
+        super().validate(value)
+        if len(value) > BULK_LIMIT:
+            raise ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"max": BULK_LIMIT}
+            )
+
+
+class BulkStatusForm(forms.Form):
+    ids = IdListField()
+    stage = forms.ModelChoiceField(
+        label=_("選考ステータス"),
+        queryset=SelectionStage.objects.none(),
+        error_messages={"required": _("変更後の選考ステータスを選んでください。")},
+    )
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = SelectionStage.objects.filter(company=company, is_active=True)
+
+
+class MemoForm(forms.Form):
+    body = forms.CharField(
+        label=_("メモ"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+    )
+
+
+class ApplicantFilterForm(forms.Form):
+    """The list's search and filters (GET). Invalid values are ignored rather than shown as errors."""
+
+    q = forms.CharField(
+        label=_("キーワード"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("氏名・フリガナ・メール・電話番号（前方一致）")}
+        ),
+    )
+    stage = forms.ChoiceField(label=_("選考ステータス"), required=False)
+    position = forms.TypedChoiceField(label=_("募集職種"), required=False, coerce=int, empty_value=None)
+    source = forms.TypedChoiceField(label=_("応募経路"), required=False, coerce=int, empty_value=None)
+    tag = forms.TypedChoiceField(label=_("タグ"), required=False, coerce=int, empty_value=None)
+    track = forms.ChoiceField(label=_("区分"), required=False, choices=[("", _("すべて")), *Track.choices])
+    applied_from = forms.DateField(
+        label=_("応募日（から）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    applied_to = forms.DateField(
+        label=_("応募日（まで）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label=_("並び順"),
+        required=False,
+        choices=[
+            ("-applied", _("応募日が新しい順")),
+            ("applied", _("応募日が古い順")),
+            ("-updated", _("更新日時が新しい順")),
+            ("kana", _("フリガナ順")),
+        ],
+    )
+
+    def __init__(self, *args: Any, lists: CompanyLists, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        every = [("", _("すべて"))]
+        self.fields["stage"].choices = [
+            *every,
+            (ACTIVE_STAGES, StageKind.IN_PROGRESS.label + _("（すべて）")),
+            *((str(s.pk), s.name) for s in lists.stages),
+        ]
+        self.fields["position"].choices = [*every, *((p.pk, p.name) for p in lists.positions)]
+        self.fields["source"].choices = [*every, *((s.pk, s.name) for s in lists.sources)]
+        self.fields["tag"].choices = [*every, *((t.pk, t.name) for t in lists.tags)]
+
+    def filters(self) -> ApplicantFilters:
+        self.is_valid()
+        data = self.cleaned_data
+        return ApplicantFilters(
+            q=data.get("q") or "",
+            stage=data.get("stage") or "",
+            position=data.get("position"),
+            source=data.get("source"),
+            tag=data.get("tag"),
+            track=data.get("track") or "",
+            applied_from=data.get("applied_from"),
+            applied_to=data.get("applied_to"),
+            sort=data.get("sort") or DEFAULT_SORT,
+        )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSVファイル"),
+        help_text=_("UTF-8（BOMあり・なし）とShift_JIS（Excelの「CSV（コンマ区切り）」）に対応しています。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("ファイルが大きすぎます（20MBまで）。"))
+        if upload.size == 0:
+            raise ValidationError(_("ファイルが空です。"))
+        return upload
+
+
+class ChoiceForm(forms.Form):
+    """One entry of the company's stages, positions or sources."""
+
+    name = forms.CharField(label=_("名称"), max_length=50)
+    kind = forms.ChoiceField(label=_("区分"), choices=StageKind.choices, initial=StageKind.IN_PROGRESS)
+    is_active = forms.BooleanField(label=_("有効"), required=False, initial=True)
+
+    def __init__(self, *args: Any, is_stage: bool, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not is_stage:
+            del self.fields["kind"]
+        if not editing:
+            del self.fields["is_active"]
+
+    def clean_name(self) -> str:
+        name = normalize.collapse_spaces(self.cleaned_data["name"])
+        if not name:
+            raise ValidationError(_("名称を入力してください。"))
+        return name

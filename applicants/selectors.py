@@ -1,0 +1,265 @@
+"""Read queries for applicants. Each list page runs a fixed number of queries whatever the data size."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Company, Role, User
+from applicants import normalize
+from applicants.models import Applicant, Position, SelectionStage, Source, StageKind, Tag
+
+PAGE_SIZE = 50
+# "該当 10,000 件以上": counting stops here so a page never counts the whole table.
+COUNT_CAP = 10_000
+MAX_PAGE = 100_000
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "-applied": ("-applied_on", "-id"),
+    "applied": ("applied_on", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "kana": ("kana_key", "id"),
+}
+DEFAULT_SORT = "-applied"
+ACTIVE_STAGES = "active"  # the status filter's "選考中すべて"
+
+
+def _interviewer_source() -> Callable[[User], Any] | None:
+    """``scheduling.selectors.applicant_ids_for_interviewer`` once the booking code provides it."""
+    try:
+        module = importlib.import_module("scheduling.selectors")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("scheduling.selectors", "scheduling"):
+            raise
+        return None
+    return getattr(module, "applicant_ids_for_interviewer", None)
+
+
+def visible_applicants(user: User) -> QuerySet[Applicant]:
+    """The applicants ``user`` may read: the whole company for 管理者/採用担当; for 面接官 only those booked
+    into slots of events they host (none until bookings exist)."""
+    queryset = Applicant.objects.filter(company_id=user.company_id)
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return queryset.none()
+    if user.role in (Role.ADMIN, Role.RECRUITER):
+        return queryset
+    if user.role == Role.INTERVIEWER:
+        applicant_ids = _interviewer_source()
+        if applicant_ids is None:
+            return queryset.none()
+        return queryset.filter(id__in=applicant_ids(user))
+    return queryset.none()
+
+
+@dataclass(frozen=True)
+class CompanyLists:
+    """The company's stages, positions, sources and tags, read once per page (filters, labels, forms)."""
+
+    stages: list[SelectionStage]
+    positions: list[Position]
+    sources: list[Source]
+    tags: list[Tag]
+    stage_by_id: dict[int, SelectionStage] = field(init=False)
+    position_by_id: dict[int, Position] = field(init=False)
+    source_by_id: dict[int, Source] = field(init=False)
+    tag_by_id: dict[int, Tag] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stage_by_id", {s.pk: s for s in self.stages})
+        object.__setattr__(self, "position_by_id", {p.pk: p for p in self.positions})
+        object.__setattr__(self, "source_by_id", {s.pk: s for s in self.sources})
+        object.__setattr__(self, "tag_by_id", {t.pk: t for t in self.tags})
+
+    @property
+    def active_stages(self) -> list[SelectionStage]:
+        return [stage for stage in self.stages if stage.is_active]
+
+
+def company_stages(company: Company) -> list[SelectionStage]:
+    """The company's stages in order, created with the Japanese defaults on first use."""
+    stages = list(SelectionStage.objects.filter(company=company))
+    if stages:
+        return stages
+    from applicants.services import ensure_company_defaults
+
+    ensure_company_defaults(company=company)
+    return list(SelectionStage.objects.filter(company=company))
+
+
+def company_lists(company: Company) -> CompanyLists:
+    return CompanyLists(
+        stages=company_stages(company),
+        positions=list(Position.objects.filter(company=company)),
+        sources=list(Source.objects.filter(company=company)),
+        tags=list(Tag.objects.filter(company=company)),
+    )
+
+
+@dataclass(frozen=True)
+class ApplicantFilters:
+    q: str = ""
+    stage: str = ""  # a stage id, ACTIVE_STAGES or ""
+    position: int | None = None
+    source: int | None = None
+    tag: int | None = None
+    track: str = ""
+    applied_from: date | None = None
+    applied_to: date | None = None
+    sort: str = DEFAULT_SORT
+
+
+def search_condition(query: str) -> Q:
+    """Prefix match on 氏名 (姓 or 名), フリガナ (either kana), email and phone, through the key indexes."""
+    terms = normalize.search_terms(query)
+    condition = Q()
+    if terms["text"]:
+        condition |= Q(name_key__startswith=terms["text"]) | Q(given_name_key__startswith=terms["text"])
+    if terms["kana"]:
+        condition |= Q(kana_key__startswith=terms["kana"]) | Q(given_kana_key__startswith=terms["kana"])
+    if terms["email"] and terms["email"].isascii():
+        condition |= Q(email_key__startswith=terms["email"])
+    if "phone" in terms:
+        condition |= Q(phone_key__startswith=terms["phone"])
+    return condition
+
+
+def filter_applicants(
+    queryset: QuerySet[Applicant], filters: ApplicantFilters, lists: CompanyLists
+) -> QuerySet[Applicant]:
+    if filters.q.strip():
+        queryset = queryset.filter(search_condition(filters.q))
+    if filters.stage == ACTIVE_STAGES:
+        ids = [stage.pk for stage in lists.stages if stage.kind == StageKind.IN_PROGRESS]
+        queryset = queryset.filter(stage_id__in=ids)
+    elif filters.stage:
+        queryset = queryset.filter(stage_id=int(filters.stage))
+    if filters.position:
+        queryset = queryset.filter(position_id=filters.position)
+    if filters.source:
+        queryset = queryset.filter(source_id=filters.source)
+    if filters.tag:
+        queryset = queryset.filter(tags__id=filters.tag)
+    if filters.track:
+        queryset = queryset.filter(track=filters.track)
+    if filters.applied_from:
+        queryset = queryset.filter(applied_on__gte=filters.applied_from)
+    if filters.applied_to:
+        queryset = queryset.filter(applied_on__lte=filters.applied_to)
+    return queryset.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+
+
+@dataclass
+class ListPage:
+    """One page of a list, found without counting the whole table."""
+
+    object_list: list[Applicant]
+    number: int
+    per_page: int
+    has_next: bool
+    total: int
+    total_is_capped: bool
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}"
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+
+def page_number(value: str | None) -> int:
+    try:
+        return min(max(int(value or 1), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
+
+
+def applicant_page(
+    queryset: QuerySet[Applicant], *, number: int, lists: CompanyLists, per_page: int | None = None
+) -> ListPage:
+    """A page of ``queryset`` (already filtered and ordered) in four queries.
+
+    The ids are read first (the ordering indexes cover them, so even a deep OFFSET walks the index only),
+    then only those rows; stages, positions and sources come from ``lists``; tags in one query.
+    """
+    per_page = per_page or PAGE_SIZE
+    offset = (number - 1) * per_page
+    ids = list(queryset.values_list("id", flat=True)[offset : offset + per_page + 1])
+    has_next = len(ids) > per_page
+    ids = ids[:per_page]
+    rows = {row.pk: row for row in Applicant.objects.filter(id__in=ids)} if ids else {}
+    applicants = [rows[pk] for pk in ids if pk in rows]
+    attach_labels(applicants, lists)
+    total = queryset.order_by().values("id")[: COUNT_CAP + 1].count()
+    return ListPage(
+        object_list=applicants,
+        number=number,
+        per_page=per_page,
+        has_next=has_next,
+        total=min(total, COUNT_CAP),
+        total_is_capped=total > COUNT_CAP,
+    )
+
+
+def attach_labels(applicants: Sequence[Applicant], lists: CompanyLists) -> None:
+    """Fill stage, position, source and a ``tag_list`` from ``lists`` plus one query for the tag links."""
+    tags_by_applicant: dict[int, list[Tag]] = {}
+    links = Applicant.tags.through.objects.filter(applicant_id__in=[a.pk for a in applicants])
+    for applicant_id, tag_id in links.values_list("applicant_id", "tag_id") if applicants else ():
+        tag = lists.tag_by_id.get(tag_id)
+        if tag is not None:
+            tags_by_applicant.setdefault(applicant_id, []).append(tag)
+    for applicant in applicants:
+        applicant.stage = lists.stage_by_id[applicant.stage_id]
+        applicant.position = lists.position_by_id.get(applicant.position_id)
+        applicant.source = lists.source_by_id.get(applicant.source_id)
+        applicant.tag_list = sorted(tags_by_applicant.get(applicant.pk, []), key=lambda tag: tag.name)
+
+
+def find_duplicates(
+    *, company: Company, email: str = "", phone: str = "", exclude_id: int | None = None
+) -> list[Applicant]:
+    """Other applicants of the company with the same email or phone (normalized)."""
+    condition = Q()
+    if normalize.email_key(email):
+        condition |= Q(email_key=normalize.email_key(email))
+    if normalize.phone_key(phone):
+        condition |= Q(phone_key=normalize.phone_key(phone))
+    if not condition:
+        return []
+    queryset = Applicant.objects.filter(condition, company=company)
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return list(queryset.order_by("id")[:5])
+
+
+def applicants_by_ids(queryset: QuerySet[Applicant], ids: Iterable[Any]) -> QuerySet[Applicant]:
+    """The rows of ``queryset`` (already tenant-scoped) among ``ids``; non-integer ids are ignored."""
+    clean = {int(value) for value in ids if str(value).isdigit()}
+    return queryset.filter(id__in=clean)
