@@ -53,7 +53,7 @@ from accounts.audit import record_audit
 from accounts.models import Company, User
 from notifications.defaults import DEFAULT_TEMPLATES
 from notifications.ics import InviteMethod, build_invite, invite_method, invite_uid
-from notifications.models import MailKind, MailSettings, MailStatus, MailTemplate, SentMail
+from notifications.models import MailboxMessage, MailKind, MailSettings, MailStatus, MailTemplate, SentMail
 from notifications.rendering import (
     MailContext,
     contains_start_url,
@@ -563,3 +563,17 @@ def requeue_stuck_mails(*, now: datetime | None = None, limit: int = 500) -> int
     for pk in ids:
         _enqueue(pk)
     return len(ids)
+
+
+def erase_applicant_mails(*, company: Company, applicant_id: int) -> int:
+    """Personal-data deletion: scrub the applicant's mails and stop the unsent ones. Returns how many."""
+    erased = _("（個人情報削除済み）")
+    with transaction.atomic():
+        mails = SentMail.objects.select_for_update().filter(company=company, applicant_id=applicant_id)
+        message_ids = list(mails.values_list("message_id", flat=True))
+        mails.filter(status__in=[MailStatus.QUEUED, MailStatus.SENDING]).update(
+            status=MailStatus.FAILED, last_error=_("応募者の個人情報削除により送信を取り消しました。")
+        )
+        count = mails.update(to_email="", subject=erased, body=erased, ics="", reply_to="")
+        MailboxMessage.objects.filter(message_id__in=message_ids).delete()
+    return count

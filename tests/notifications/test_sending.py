@@ -478,3 +478,34 @@ def test_a_company_invite_uses_the_company_zone_and_names_the_company_as_organiz
     assert event["ORGANIZER"].params["CN"] == "株式会社アクメ"
     assert event["ATTENDEE"].params["CN"] == "山田 太郎"
     assert event.decoded("SEQUENCE") == 1
+
+
+def test_erasing_an_applicant_scrubs_their_mails_and_stops_unsent_ones(
+    world, booking_context, django_capture_on_commit_callbacks
+):
+    sent = _queue(world, booking_context, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False) as pending_callbacks:
+        pending = queue_mail(
+            company=world.acme.company,
+            kind=MailKind.REMINDER,
+            to="taro@example.com",
+            context=booking_context,
+            applicant=11,
+        )
+    other = _queue(world, booking_context, django_capture_on_commit_callbacks, company=world.other.company)
+    assert services.erase_applicant_mails(company=world.acme.company, applicant_id=11) == 2
+    sent.refresh_from_db()
+    pending.refresh_from_db()
+    assert (sent.to_email, sent.subject, sent.body, sent.ics) == (
+        "",
+        "（個人情報削除済み）",
+        "（個人情報削除済み）",
+        "",
+    )
+    assert sent.status == MailStatus.SENT
+    assert pending.status == MailStatus.FAILED
+    for callback in pending_callbacks:
+        callback()
+    assert len(mail.outbox) == 2  # the first acme mail and the other company's; the reminder never left
+    other.refresh_from_db()
+    assert "山田 太郎" in other.body
