@@ -70,7 +70,7 @@ def test_a_zoom_slot_shown_gets_one_meeting_with_utc_start_and_the_event_options
 
 def test_topic_and_agenda_stay_within_zooms_lengths(world, linked, fake_zoom, issue):
     event = ZoomEventFactory(
-        selection_meeting__company=world.acme.company, selection_meeting__name="説" * 150, name="会" * 100
+        selection_meeting__company=world.acme.company, selection_meeting__name="説" * 100, name="会" * 100
     )
     event.notes = "議" * 3000
     event.save()
