@@ -1,4 +1,6 @@
-"""A local Zoom for e2RPRO's demo, tests and benchmarks. Not part of the product: no Django, no product imports.
+"""A local Zoom for e2RPRO's demo, tests and benchmarks.
+
+Not part of the product: no Django, no product imports, and no product code imports it.
 
     python -m zoom_emulator --port 8765 --webhook-url http://127.0.0.1:8000/zoom/webhook/
 

@@ -6,6 +6,7 @@ Every flag also reads an environment variable (ZOOM_EMULATOR_<FLAG>, e.g. ZOOM_E
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -162,10 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  webhooks → {config.webhook_url or '(none: pass --webhook-url)'}", flush=True)
     if args.state_file:
         print(f"  state file: {args.state_file}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 
 class Clock:
-    """Emulated "now" in Unix seconds. ``set`` moves it (running on from there, or frozen); ``advance`` adds."""
+    """Emulated "now" in Unix seconds. ``set`` moves it (running on from there, or frozen); ``advance``
+    adds to it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

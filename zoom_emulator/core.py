@@ -1,9 +1,9 @@
 """The emulator core: one object holding the state, the clock, the config and the webhook outbox.
 
 Every transport drives the same ``Emulator.handle(method, path, query, headers, body)``: the HTTP server
-(``zoom_emulator.server``) and the in-process ``responses`` adapter (``zoom_emulator.inprocess``). A lock makes
-it safe to call from many threads (the product's race tests do). Nothing here sleeps or does network I/O while
-holding the lock.
+(``zoom_emulator.server``) and the in-process ``responses`` adapter (``zoom_emulator.inprocess``).
+A lock makes it safe to call from many threads (the product's race tests do). Nothing here sleeps or does
+network I/O while holding the lock.
 """
 
 from __future__ import annotations
@@ -518,6 +518,7 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
         """What GET /_emulator/state answers."""
         with self.lock:
             now = self.now()
+            self.installation()  # the app is always listed, added or not
             installations = []
             for inst in self.state["installations"].values():
                 live = [

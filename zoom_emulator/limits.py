@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .config import FaultRule
+from .config import FREE_DAILY_CAPS, FaultRule
 from .wire import Response, api_error, html_response, iso_z, json_response
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ CATEGORIES = {
 }
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
 HOST_DAILY_MESSAGE = (
-    "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests permitted for this "
-    "particular user. You may resume these requests at GMT 00:00:00."
+    "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests permitted "
+    "for this particular user. You may resume these requests at GMT 00:00:00."
 )
 ACCOUNT_DAILY_MESSAGE = (
     "You have reached the maximum daily rate limit for this API. Refer to the response header for details on "
@@ -37,7 +37,8 @@ FAULT_MESSAGES = {
     504: "Gateway Timeout",
 }
 HTML_ERROR = (
-    "<html>\r\n<head><title>{status} {text}</title></head>\r\n<body>\r\n<center><h1>{status} {text}</h1></center>\r\n"
+    "<html>\r\n<head><title>{status} {text}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {text}</h1></center>\r\n"
     "<hr><center>zoom</center>\r\n</body>\r\n</html>\r\n"
 )
 
@@ -78,8 +79,6 @@ class LimitsMixin:
             )
         self._qps[category] = (second, used + 1)
         if self.config.plan == "free":
-            from .config import FREE_DAILY_CAPS
-
             key = f"account|{category}|{utc_day(now)}"
             cap = FREE_DAILY_CAPS[category]
             counts = self.state["daily_counts"]

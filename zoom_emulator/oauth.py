@@ -11,11 +11,13 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from . import pages
+from .webhooks import deauthorization_payload
 from .wire import Request, Response, iso_ms_z, json_response, oauth_error, redirect, token_hash, with_query
 
 if TYPE_CHECKING:
@@ -43,7 +45,6 @@ def pkce_challenge(verifier: str, method: str = "S256") -> str:
         return verifier
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
 
 
 def _b64url(data: bytes) -> str:
@@ -259,8 +260,6 @@ class OAuthMixin:
             "aid": self.state["account"]["id"],
             "jti": str(uuid.uuid4()),
         }
-        import json
-
         parts = [json.dumps(header).encode(), json.dumps(claims).encode(), secrets.token_bytes(64)]
         return ".".join(_b64url(part) for part in parts)
 
@@ -298,7 +297,8 @@ class OAuthMixin:
         return json_response(200, {"status": "success"})
 
     def uninstall(self: Emulator, *, reason: str) -> bool:
-        """Remove the app from the account: every token dies, app_deauthorized goes out. False if not added."""
+        """Remove the app from the account: every token dies and app_deauthorized goes out.
+        False when the app was not added."""
         installation = self.installation()
         if not installation["installed"]:
             return False
@@ -313,8 +313,6 @@ class OAuthMixin:
             "client_id": self.config.client_id,
             "deauthorization_time": iso_ms_z(now),
         }
-        from .webhooks import deauthorization_payload
-
         self.enqueue_webhook(
             "app_deauthorized",
             deauthorization_payload(client_secret=self.config.client_secret, **payload),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -36,27 +36,47 @@ COMMON_ZONES = (
 )
 
 STYLE = """
-*{box-sizing:border-box}body{margin:0;font-family:-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP",sans-serif;
-color:#232333;background:#f7f7fa}a{color:#0b5cff}header{background:#fff;border-bottom:1px solid #e4e4ed;
-padding:0 24px;display:flex;align-items:center;gap:24px;height:56px}.logo{font-weight:800;font-size:24px;
-color:#0b5cff;text-decoration:none;letter-spacing:-1px}nav a{margin-right:16px;text-decoration:none;color:#39394d}
-nav a:hover{color:#0b5cff}.who{margin-left:auto;font-size:13px;color:#6e7680;display:flex;gap:12px;align-items:center}
-main{max-width:960px;margin:32px auto;padding:0 24px}.card{background:#fff;border:1px solid #e4e4ed;border-radius:12px;
-padding:28px;margin-bottom:20px}.narrow{max-width:440px;margin:48px auto}h1{font-size:22px;margin:0 0 16px}
-h2{font-size:17px;margin:0 0 12px}label{display:block;font-size:13px;margin:14px 0 6px;color:#39394d}
-input,select{width:100%;padding:10px 12px;border:1px solid #babacc;border-radius:8px;font-size:15px}
-.btn{display:inline-block;border:0;border-radius:8px;padding:10px 18px;font-size:14px;cursor:pointer;
-background:#0b5cff;color:#fff;text-decoration:none}.btn.secondary{background:#fff;color:#232333;border:1px solid #babacc}
-.btn.danger{background:#e02828}.btn.small{padding:6px 12px;font-size:13px}.row{display:flex;gap:10px;align-items:center;
-flex-wrap:wrap}.muted{color:#6e7680;font-size:13px}.error{background:#fdecec;color:#a11;padding:10px 12px;
-border-radius:8px;margin-bottom:12px}.notice{background:#e8f0ff;color:#0b3d99;padding:10px 12px;border-radius:8px;
-margin-bottom:16px}table{width:100%;border-collapse:collapse;font-size:14px}th,td{text-align:left;padding:10px 8px;
-border-bottom:1px solid #eee;vertical-align:top}th{color:#6e7680;font-weight:600;font-size:12px}
-ul.scopes{padding-left:18px;line-height:1.9}.app{display:flex;gap:16px;align-items:center}
-.appicon{width:48px;height:48px;border-radius:12px;background:#0b5cff;color:#fff;display:flex;align-items:center;
-justify-content:center;font-weight:700}.tabs a{margin-right:18px}.tabs a.on{font-weight:700;text-decoration:none;
-color:#232333}.inline{display:inline}.grow{flex:1}code{font-size:12px;background:#f0f0f5;padding:1px 4px;border-radius:4px}
-form.move{display:flex;gap:6px;align-items:center;flex-wrap:wrap}form.move input,form.move select{width:auto;padding:6px}
+* { box-sizing: border-box }
+body { margin: 0; font-family: -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans JP", sans-serif;
+  color: #232333; background: #f7f7fa }
+a { color: #0b5cff }
+header { background: #fff; border-bottom: 1px solid #e4e4ed; padding: 0 24px; display: flex;
+  align-items: center; gap: 24px; height: 56px }
+.logo { font-weight: 800; font-size: 24px; color: #0b5cff; text-decoration: none; letter-spacing: -1px }
+nav a { margin-right: 16px; text-decoration: none; color: #39394d }
+nav a:hover { color: #0b5cff }
+.who { margin-left: auto; font-size: 13px; color: #6e7680; display: flex; gap: 12px; align-items: center }
+main { max-width: 980px; margin: 32px auto; padding: 0 24px }
+.card { background: #fff; border: 1px solid #e4e4ed; border-radius: 12px; padding: 28px; margin-bottom: 20px }
+.narrow { max-width: 460px; margin: 48px auto }
+h1 { font-size: 22px; margin: 0 0 16px }
+h2 { font-size: 17px; margin: 0 0 12px }
+label { display: block; font-size: 13px; margin: 14px 0 6px; color: #39394d }
+input, select { width: 100%; padding: 10px 12px; border: 1px solid #babacc; border-radius: 8px;
+  font-size: 15px }
+.btn { display: inline-block; border: 0; border-radius: 8px; padding: 10px 18px; font-size: 14px;
+  cursor: pointer; background: #0b5cff; color: #fff; text-decoration: none }
+.btn.secondary { background: #fff; color: #232333; border: 1px solid #babacc }
+.btn.danger { background: #e02828 }
+.btn.small { padding: 6px 12px; font-size: 13px }
+.row { display: flex; gap: 10px; align-items: center; flex-wrap: wrap }
+.muted { color: #6e7680; font-size: 13px }
+.error { background: #fdecec; color: #a11; padding: 10px 12px; border-radius: 8px; margin-bottom: 12px }
+.notice { background: #e8f0ff; color: #0b3d99; padding: 10px 12px; border-radius: 8px; margin-bottom: 16px }
+table { width: 100%; border-collapse: collapse; font-size: 14px }
+th, td { text-align: left; padding: 10px 8px; border-bottom: 1px solid #eee; vertical-align: top }
+th { color: #6e7680; font-weight: 600; font-size: 12px }
+ul.scopes { padding-left: 18px; line-height: 1.9 }
+.app { display: flex; gap: 16px; align-items: center }
+.appicon { width: 48px; height: 48px; border-radius: 12px; background: #0b5cff; color: #fff; display: flex;
+  align-items: center; justify-content: center; font-weight: 700; flex: none }
+.tabs a { margin-right: 18px }
+.tabs a.on { font-weight: 700; text-decoration: none; color: #232333 }
+.inline { display: inline }
+.grow { flex: 1 }
+code { font-size: 12px; background: #f0f0f5; padding: 1px 4px; border-radius: 4px }
+form.move { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-bottom: 6px }
+form.move input, form.move select { width: auto; padding: 6px }
 """
 
 
@@ -101,7 +121,8 @@ def signin_page(emu: Emulator, *, next_url: str, error: str = "", email: str = "
         '<form method="post" action="/signin">'
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
         '<label for="email">メールアドレス</label>'
-        f'<input id="email" name="email" type="email" autocomplete="username" value="{escape(email)}" required>'
+        '<input id="email" name="email" type="email" autocomplete="username" '
+        f'value="{escape(email)}" required>'
         '<label for="password">パスワード</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password" required>'
         '<p><button class="btn" type="submit">サインイン</button></p></form>'
@@ -126,9 +147,11 @@ def consent_page(
     body = (
         '<div class="card narrow"><div class="app"><div class="appicon">e2</div><div>'
         f"<h1>{escape(emu.config.app_name)} がアカウントへのアクセスを求めています</h1>"
-        f'<div class="muted">{escape(account["name"])} ({escape(account["id"])}) ・ 管理者が管理するアプリ</div>'
+        f'<div class="muted">{escape(account["name"])} ({escape(account["id"])})'
+        " ・ 管理者が管理するアプリ</div>"
         "</div></div>"
-        f"<p>{escape(emu.config.app_name)} は次のことを行えるようになります:</p><ul class=\"scopes\">{scopes}</ul>"
+        f"<p>{escape(emu.config.app_name)} は次のことを行えるようになります:</p>"
+        f'<ul class="scopes">{scopes}</ul>'
         '<form method="post" action="/oauth/authorize" class="row">'
         f'{hidden}<input type="hidden" name="csrf" value="{escape(csrf or "")}">'
         '<button class="btn" type="submit" name="decision" value="allow">許可 (Allow)</button>'
@@ -229,7 +252,8 @@ class PagesMixin:
         body = (
             '<div class="card"><div class="row"><h1 class="grow">App Marketplace</h1>'
             '<a class="btn" href="/marketplace/manage">Manage</a></div>'
-            '<p class="muted">アカウントに追加したアプリの確認と削除は「Manage」→「Added Apps」から行います。</p></div>'
+            '<p class="muted">アカウントに追加したアプリの確認と削除は'
+            "「Manage」→「Added Apps」から行います。</p></div>"
         )
         return page(self, 200, "App Marketplace", body, user=user)
 
@@ -246,16 +270,19 @@ class PagesMixin:
             installed_by = self.find_user(installation.get("installed_by") or "") or {}
             apps = (
                 '<table><tr><th>アプリ</th><th>追加した人</th><th>追加日時 (UTC)</th><th></th></tr><tr>'
-                f'<td><div class="app"><div class="appicon">e2</div><strong>{escape(self.config.app_name)}</strong></div></td>'
+                '<td><div class="app"><div class="appicon">e2</div>'
+                f"<strong>{escape(self.config.app_name)}</strong></div></td>"
                 f"<td>{escape(installed_by.get('email', ''))}</td>"
                 f"<td>{escape(iso_z(installation['installed_at']))}</td>"
-                f'<td><a class="btn danger small" href="/marketplace/manage/added-apps/remove?app={quote(self.config.client_id)}">Remove</a></td>'
+                '<td><a class="btn danger small" '
+                f'href="/marketplace/manage/added-apps/remove?app={quote(self.config.client_id)}">Remove</a></td>'
                 "</tr></table>"
             )
         else:
             apps = '<p class="muted">追加済みのアプリはありません。</p>'
         body = (
-            '<div class="card"><h1>Manage</h1><div class="tabs"><a class="on" href="/marketplace/manage/added-apps">Added Apps</a>'
+            '<div class="card"><h1>Manage</h1><div class="tabs">'
+            '<a class="on" href="/marketplace/manage/added-apps">Added Apps</a>'
             f'</div></div>{notice}<div class="card"><h2>Added Apps</h2>{apps}</div>'
         )
         return page(self, 200, "Added Apps", body, user=user)
@@ -304,16 +331,19 @@ class PagesMixin:
                 for z in dict.fromkeys((m["timezone"], *COMMON_ZONES))
             )
             local_value = ""
+            utc_label = iso_z(m["start_time"]) if m["start_time"] is not None else ""
             if m["start_time"] is not None:
                 local_value = datetime.fromtimestamp(m["start_time"], tz=ZoneInfo(m["timezone"])).strftime(
                     "%Y-%m-%dT%H:%M"
                 )
             rows.append(
                 "<tr>"
-                f"<td><code>{m['id']}</code></td><td>{escape(m['topic'])}<div class=\"muted\">{escape(m['agenda'][:80])}</div></td>"
+                f"<td><code>{m['id']}</code></td><td>{escape(m['topic'])}"
+                f'<div class="muted">{escape(m["agenda"][:80])}</div></td>'
                 f"<td>{escape(host['email'])}</td>"
-                f"<td>{escape(fmt_local(m['start_time'], m['timezone']))} <span class=\"muted\">{escape(m['timezone'])}</span>"
-                f"<div class=\"muted\">{escape(iso_z(m['start_time'])) if m['start_time'] is not None else ''}</div></td>"
+                f"<td>{escape(fmt_local(m['start_time'], m['timezone']))} "
+                f'<span class="muted">{escape(m["timezone"])}</span>'
+                f'<div class="muted">{escape(utc_label)}</div></td>'
                 f"<td>{m['duration']}分</td><td>"
                 f'<form method="post" action="/meeting/{m["id"]}/move" class="move">'
                 f'<input type="hidden" name="csrf" value="{csrf}">'
@@ -326,16 +356,16 @@ class PagesMixin:
                 "</td></tr>"
             )
         table = (
-            "<table><tr><th>ミーティングID</th><th>トピック / 議題</th><th>ホスト</th><th>開始</th><th>時間</th><th></th></tr>"
-            + "".join(rows)
-            + "</table>"
+            "<table><tr><th>ミーティングID</th><th>トピック / 議題</th><th>ホスト</th>"
+            "<th>開始</th><th>時間</th><th></th></tr>" + "".join(rows) + "</table>"
             if rows
             else '<p class="muted">予定されたミーティングはありません。</p>'
         )
         body = (
             (f'<div class="notice">{escape(notice)}</div>' if notice else "")
             + (f'<div class="error">{escape(error)}</div>' if error else "")
-            + '<div class="card"><h1>ミーティング</h1><p class="muted">アカウントの全ミーティング。ここでの削除・変更は'
+            + '<div class="card"><h1>ミーティング</h1><p class="muted">'
+            "アカウントの全ミーティング。ここでの削除・変更は"
             "連携アプリの知らないところで行われ、meeting.deleted / meeting.updated が送られます。</p>"
             f"{table}</div>"
         )
@@ -385,16 +415,19 @@ class PagesMixin:
                 label = "無効化" if target == "inactive" else "有効化"
                 action = (
                     f'<form method="post" action="/account/user/{escape(u["id"])}/status" class="inline">'
-                    f'<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="status" value="{target}">'
+                    f'<input type="hidden" name="csrf" value="{csrf}">'
+                    f'<input type="hidden" name="status" value="{target}">'
                     f'<button class="btn secondary small" type="submit">{label}</button></form>'
                 )
             rows.append(
                 f"<tr><td>{escape(u['display_name'])}</td><td>{escape(u['email'])}</td>"
-                f"<td>{type_labels.get(u['type'], u['type'])}</td><td>{status_labels.get(u['status'], u['status'])}</td>"
+                f"<td>{type_labels.get(u['type'], u['type'])}</td>"
+                f"<td>{status_labels.get(u['status'], u['status'])}</td>"
                 f"<td><code>{escape(u['id'])}</code></td><td>{action}</td></tr>"
             )
         body = (
-            '<div class="card"><h1>ユーザー管理</h1><table><tr><th>名前</th><th>メール</th><th>種別</th><th>状態</th>'
+            '<div class="card"><h1>ユーザー管理</h1><table><tr><th>名前</th><th>メール</th>'
+            "<th>種別</th><th>状態</th>"
             "<th>ユーザーID</th><th></th></tr>" + "".join(rows) + "</table></div>"
         )
         return page(self, 200, "ユーザー管理", body, user=user)
@@ -460,7 +493,8 @@ class PagesMixin:
             for k, v in sorted(snap["request_counts"].items())
         )
         forms = "".join(
-            f'<form method="post" action="{action}" class="inline"><input type="hidden" name="_return" value="/_emulator">'
+            f'<form method="post" action="{action}" class="inline">'
+            '<input type="hidden" name="_return" value="/_emulator">'
             f'<button class="btn {cls} small" type="submit">{label}</button></form>'
             for action, label, cls in (
                 ("/_emulator/webhooks/validate", "URL検証 (endpoint.url_validation) を送信", "secondary"),
@@ -475,9 +509,11 @@ class PagesMixin:
             f" ・ Webhook送信先: <code>{escape(self.config.webhook_url or '(未設定)')}</code>"
             f" ・ エンドポイント検証: {escape(snap['webhook_endpoint']['status'])}</p>"
             f'<div class="row">{forms}</div></div>'
-            '<div class="card"><h2>Webhook 配信</h2><table><tr><th>#</th><th>イベント</th><th>状態</th><th>試行</th>'
+            '<div class="card"><h2>Webhook 配信</h2><table><tr><th>#</th><th>イベント</th>'
+            "<th>状態</th><th>試行</th>"
             f"<th>作成</th></tr>{outbox_rows}</table></div>"
-            '<div class="card"><h2>API リクエスト数</h2><table><tr><th>エンドポイント</th><th>回数</th><th>429</th></tr>'
+            '<div class="card"><h2>API リクエスト数</h2><table><tr><th>エンドポイント</th>'
+            "<th>回数</th><th>429</th></tr>"
             f"{counts}</table></div>"
         )
         return page(self, 200, "エミュレーター", body, user=user)
@@ -487,7 +523,3 @@ def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//"):
         return value
     return "/"
-
-
-def utc_now_label() -> str:
-    return datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M:%S")

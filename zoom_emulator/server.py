@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -11,7 +13,7 @@ import requests
 from .core import Emulator
 
 
-def http_sender(timeout: float) -> callable:
+def http_sender(timeout: float) -> Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]:
     """Deliver a webhook over HTTP (what Zoom does); answers slower than ``timeout`` count as failures."""
 
     def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -101,10 +103,9 @@ class EmulatorServer:
         """Deliver due webhooks (when a real URL is configured) and flush the state file."""
         while not self.stopping.wait(0.25):
             if self.dispatch_webhooks and _deliverable(self.emulator.config.webhook_url):
-                try:
+                # Keep the dispatcher alive whatever the receiver does.
+                with contextlib.suppress(Exception):
                     self.emulator.deliver_webhooks(http_sender(self.emulator.config.webhook_timeout))
-                except Exception:  # noqa: BLE001 - keep the dispatcher alive whatever the receiver does
-                    pass
             self.emulator.save()
 
     def stop(self) -> None:
@@ -125,5 +126,5 @@ class EmulatorServer:
 
 
 def _deliverable(url: str | None) -> bool:
-    """Only real HTTP receivers; http://testserver/ is the Django test client's (delivered by the fixtures)."""
+    """Only real HTTP receivers: http://testserver/ is the Django test client's, which the fixtures use."""
     return bool(url) and urlsplit(url).hostname not in (None, "testserver")

@@ -1,0 +1,99 @@
+"""python -m zoom_emulator: prints the admin login, serves, keeps its state file across a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(*args: str) -> tuple[subprocess.Popen, str, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoom_emulator", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    banner = process.stdout.readline() + process.stdout.readline()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/_emulator/config", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    return process, base, banner
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+def test_cli_prints_the_admin_login_and_applies_flags(tmp_path):
+    process, base, banner = start("--plan", "business", "--webhook-url", "http://127.0.0.1:9/zoom/webhook/")
+    try:
+        assert "zoom-admin@sample.example.com / zoom-pass" in banner
+        config = requests.get(f"{base}/_emulator/config", timeout=5).json()
+        assert config["plan"] == "business"
+        assert config["webhook_url"] == "http://127.0.0.1:9/zoom/webhook/"
+        assert config["base_url"] == base
+        assert requests.get(f"{base}/v2/users", timeout=5).json()["code"] == 124
+    finally:
+        stop(process)
+
+
+def test_cli_keeps_state_in_the_state_file_across_a_restart(tmp_path):
+    state_file = tmp_path / "zoom_emulator.json"
+    process, base, _ = start("--state-file", str(state_file))
+    try:
+        requests.post(f"{base}/_emulator/config", json={"daily_limit": 5}, timeout=5)
+        signin = requests.post(
+            f"{base}/signin",
+            data={"email": "zoom-admin@sample.example.com", "password": "zoom-pass", "next": "/"},
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert signin.status_code == 302
+    finally:
+        stop(process)
+    saved = json.loads(state_file.read_text())
+    assert len(saved["sessions"]) == 1
+    process, base, _ = start("--state-file", str(state_file))
+    try:
+        cookie = signin.headers["Set-Cookie"].split(";")[0]
+        page = requests.get(f"{base}/meeting", headers={"Cookie": cookie}, allow_redirects=False, timeout=5)
+        assert page.status_code == 200  # still signed in: the session survived the restart
+    finally:
+        stop(process)
+
+
+def test_cli_rejects_a_bad_fault(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "zoom_emulator", "--fault", '{"group": "nowhere"}'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2
+    assert "nowhere" in result.stderr
