@@ -509,3 +509,49 @@ def test_erasing_an_applicant_scrubs_their_mails_and_stops_unsent_ones(
     assert len(mail.outbox) == 2  # the first acme mail and the other company's; the reminder never left
     other.refresh_from_db()
     assert "山田 太郎" in other.body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_running_the_same_mail_at_once_send_it_once(world, booking_context, monkeypatch):
+    """A redelivered task running beside the first one: the claim lets exactly one of them send."""
+    import threading
+    import time
+
+    from django.core.mail.backends.locmem import EmailBackend
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent transactions")
+    with transaction.atomic():
+        sent = queue_mail(
+            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
+        )
+    mail.outbox.clear()  # the eager send after that commit; make the mail sendable again
+    SentMail.objects.filter(pk=sent.pk).update(status=MailStatus.QUEUED, attempts=0, sent_at=None)
+    real_send = EmailBackend.send_messages
+
+    def slow_send(self, messages):
+        time.sleep(0.3)  # the second worker arrives while the first is talking to the server
+        return real_send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", slow_send)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(deliver_mail(sent_mail_id=sent.pk).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == [Outcome.SENT, Outcome.SKIPPED]
+    assert len(mail.outbox) == 1
+    sent.refresh_from_db()
+    assert (sent.status, sent.attempts) == (MailStatus.SENT, 1)
