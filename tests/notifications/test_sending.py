@@ -53,6 +53,14 @@ def _queue(world, booking_context, capture, **overrides):
         return queue_mail(**arguments)
 
 
+def _queued_unsent(world, booking_context, capture) -> SentMail:
+    """A reminder queued in a transaction whose commit callbacks (the send) are dropped."""
+    with capture(execute=False):
+        return queue_mail(
+            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
+        )
+
+
 def test_queue_mail_renders_the_company_template_and_sends_it_after_commit(
     world, booking_context, django_capture_on_commit_callbacks
 ):
@@ -277,10 +285,7 @@ def test_the_task_asks_celery_to_retry_with_the_backoff_delay(
 ):
     from celery.exceptions import Retry
 
-    with django_capture_on_commit_callbacks(execute=False):
-        sent = queue_mail(
-            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
-        )
+    sent = _queued_unsent(world, booking_context, django_capture_on_commit_callbacks)
     flaky_smtp.errors = [disconnected()]
     with pytest.raises(Retry) as caught:
         send_mail_task.apply(args=[sent.pk], throw=True)
@@ -290,10 +295,7 @@ def test_the_task_asks_celery_to_retry_with_the_backoff_delay(
 def test_a_temporary_failure_leaves_the_mail_queued_with_the_error_and_a_later_attempt(
     world, booking_context, flaky_smtp, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False):
-        sent = queue_mail(
-            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
-        )
+    sent = _queued_unsent(world, booking_context, django_capture_on_commit_callbacks)
     flaky_smtp.errors = [disconnected()]
     before = timezone.now()
     result = deliver_mail(sent_mail_id=sent.pk)
@@ -353,10 +355,7 @@ def test_a_sent_mail_is_not_sent_again_when_the_task_runs_twice(
 def test_a_mail_being_sent_by_a_live_worker_is_left_alone(
     world, booking_context, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False):
-        sent = queue_mail(
-            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
-        )
+    sent = _queued_unsent(world, booking_context, django_capture_on_commit_callbacks)
     SentMail.objects.filter(pk=sent.pk).update(status=MailStatus.SENDING, claimed_at=timezone.now())
     assert deliver_mail(sent_mail_id=sent.pk).outcome == Outcome.SKIPPED
     assert mail.outbox == []
@@ -365,10 +364,7 @@ def test_a_mail_being_sent_by_a_live_worker_is_left_alone(
 def test_a_mail_whose_worker_died_while_sending_is_taken_over(
     world, booking_context, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False):
-        sent = queue_mail(
-            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
-        )
+    sent = _queued_unsent(world, booking_context, django_capture_on_commit_callbacks)
     SentMail.objects.filter(pk=sent.pk).update(
         status=MailStatus.SENDING, claimed_at=timezone.now() - timedelta(hours=1), attempts=1
     )
@@ -415,10 +411,7 @@ def test_a_failed_mail_can_be_resent_but_a_sent_one_cannot(
 def test_a_programming_error_while_sending_marks_the_mail_failed_and_surfaces(
     world, booking_context, flaky_smtp, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False):
-        sent = queue_mail(
-            company=world.acme.company, kind=MailKind.REMINDER, to="taro@example.com", context=booking_context
-        )
+    sent = _queued_unsent(world, booking_context, django_capture_on_commit_callbacks)
     flaky_smtp.errors = [TypeError("bug")]
     with pytest.raises(TypeError):
         deliver_mail(sent_mail_id=sent.pk)
