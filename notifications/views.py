@@ -32,7 +32,7 @@ def mailbox_enabled() -> bool:
     return settings.EMAIL_BACKEND == BACKEND_PATH
 
 
-def _page_context(request: HttpRequest, tab: str, **extra) -> dict:
+def _page_context(tab: str, **extra) -> dict:
     return {"tab": tab, "mailbox_enabled": mailbox_enabled(), **extra}
 
 
@@ -40,7 +40,7 @@ def _page_context(request: HttpRequest, tab: str, **extra) -> dict:
 def template_list(request: HttpRequest) -> HttpResponse:
     templates = services.ensure_templates(company=request_company(request))
     return render(
-        request, "notifications/template_list.html", _page_context(request, "templates", templates=templates)
+        request, "notifications/template_list.html", _page_context("templates", templates=templates)
     )
 
 
@@ -68,7 +68,6 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else services.render_sample(company=template.company, kind=template.kind, subject=subject, body=body)
     )
     context = _page_context(
-        request,
         "templates",
         template=template,
         form=form,
@@ -125,7 +124,6 @@ def mail_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("メール送信設定を保存しました。"))
         return redirect("notifications:mail_settings")
     context = _page_context(
-        request,
         "settings",
         form=form,
         sender=services.sender_address(company),
@@ -146,7 +144,7 @@ def mail_list(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     mails = selectors.sent_mail_list(company=request_company(request), **filters)
     page = Paginator(mails, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = _page_context(request, "sent", form=form, page=page, query=_query_without_page(request))
+    context = _page_context("sent", form=form, page=page, query=_query_without_page(request))
     return render(request, "notifications/mail_list.html", context)
 
 
@@ -157,7 +155,7 @@ def mail_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "notifications/mail_detail.html",
-        _page_context(request, "sent", mail=mail, can_resend=can_resend),
+        _page_context("sent", mail=mail, can_resend=can_resend),
     )
 
 
@@ -197,7 +195,7 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.mailbox_list(company=request_company(request), q=q), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = _page_context(request, "mailbox", form=form, page=page, query=_query_without_page(request))
+    context = _page_context("mailbox", form=form, page=page, query=_query_without_page(request))
     return render(request, "notifications/mailbox_list.html", context)
 
 
@@ -238,7 +236,7 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for index, part in enumerate(_attachment_parts(message))
     ]
-    context = _page_context(request, "mailbox", message=message, attachments=attachments)
+    context = _page_context("mailbox", message=message, attachments=attachments)
     return render(request, "notifications/mailbox_detail.html", context)
 
 
