@@ -23,6 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, **options) -> None:
         base_dir = Path(settings.BASE_DIR)
         children = []
+        site_env = dict(os.environ)
         emulator = base_dir / "zoom_emulator" / "__main__.py"
         if emulator.exists():
             children.append(
@@ -35,13 +36,30 @@ class Command(BaseCommand):
                         "8765",
                         "--webhook-url",
                         f"http://127.0.0.1:{port}/zoom/webhook/",
+                        "--state-file",
+                        str(base_dir / "var" / "zoom_emulator.json"),  # links survive a demo restart
+                        "--redirect-uri",
+                        f"http://127.0.0.1:{port}/web-interview/zoom/callback/",
+                        "--redirect-uri",
+                        f"http://localhost:{port}/web-interview/zoom/callback/",
                     ],
                     cwd=base_dir,
                 )
             )
+            # Point the site at the emulator (notes/constants.md) unless the environment says otherwise.
+            for key, value in {
+                "ZOOM_CLIENT_ID": "e2rpro-demo-client",
+                "ZOOM_CLIENT_SECRET": "e2rpro-demo-secret",
+                "ZOOM_WEBHOOK_SECRET_TOKEN": "e2rpro-demo-webhook-token",
+                "ZOOM_OAUTH_BASE_URL": "http://127.0.0.1:8765",
+                "ZOOM_API_BASE_URL": "http://127.0.0.1:8765/v2",
+            }.items():
+                site_env.setdefault(key, value)
         self._print_banner(port)
         site = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=base_dir
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=base_dir,
+            env=site_env,
         )
         children.append(site)
         try:
