@@ -50,7 +50,12 @@ def _rate_limits(text: str) -> dict[str, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m zoom_emulator", description="A local Zoom for e2RPRO.")
+    parser = argparse.ArgumentParser(
+        prog="python -m zoom_emulator",
+        description="A local Zoom for e2RPRO.",
+        epilog="Each flag also reads ZOOM_EMULATOR_<FLAG> (e.g. ZOOM_EMULATOR_WEBHOOK_URL); "
+        "ZOOM_EMULATOR_FAULTS is a JSON list and ZOOM_EMULATOR_REDIRECT_URIS is comma-separated.",
+    )
     parser.add_argument("--host", default=_env("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(_env("PORT", 8765)))
     parser.add_argument(

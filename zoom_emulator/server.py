@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -40,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if response.fault == "timeout":
             # Sit on the request past the client's timeout, then hang up without an answer.
-            self.stopping.wait(self.emulator.config.timeout_seconds)
+            self._hold(self.emulator.config.timeout_seconds)
             self.close_connection = True
             return
         if response.fault == "disconnect":
@@ -54,6 +57,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if response.body and self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _hold(self, seconds: float) -> None:
+        """Wait up to ``seconds``, returning early when the client gives up (closes) or the server stops."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            readable, _, _ = select.select([self.connection], [], [], 0.1)
+            if readable:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return  # the client closed the connection
+                except OSError:
+                    return
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 

@@ -23,7 +23,7 @@ from .conftest import CALLBACK, INTERVIEW, VERIFIER
 
 @pytest.fixture
 def server():
-    emulator = Emulator(Config(timeout_seconds=2))
+    emulator = Emulator(Config(timeout_seconds=30))
     running = EmulatorServer(emulator, port=0).start()
     for config in (emulator.config, emulator.initial_config):
         config.base_url = config.api_url = running.base_url
@@ -92,10 +92,16 @@ def test_full_flow_over_a_real_socket(server):
 
 def test_timeout_fault_holds_the_connection_past_the_clients_timeout(server):
     server.emulator.configure(faults=[{"group": "api", "mode": "timeout"}])
+    threads_before = threading.active_count()
     started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(f"{server.base_url}/v2/users", timeout=0.5)
     assert time.monotonic() - started < 2
+    # The server notices the client hung up and frees its thread instead of sleeping 30 seconds.
+    deadline = time.monotonic() + 2
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= threads_before
 
 
 def test_disconnect_fault_hangs_up_without_an_answer(server):
