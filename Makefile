@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=1 EMAIL_BACKEND=notifications.backends.MailboxBackend
+# The demo's Zoom is the local emulator (zoom_emulator, started by rundemo on :8765).
+DEMO_ENV += ZOOM_CLIENT_ID=e2rpro-demo-client ZOOM_CLIENT_SECRET=e2rpro-demo-secret
+DEMO_ENV += ZOOM_WEBHOOK_SECRET_TOKEN=e2rpro-demo-webhook-token
+DEMO_ENV += ZOOM_OAUTH_BASE_URL=http://127.0.0.1:8765 ZOOM_API_BASE_URL=http://127.0.0.1:8765/v2
 
 .PHONY: demo test venv lint format messages clean
 
