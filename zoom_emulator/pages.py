@@ -46,7 +46,9 @@ header { background: #fff; border-bottom: 1px solid #e4e4ed; padding: 0 24px; di
 nav a { margin-right: 16px; text-decoration: none; color: #39394d }
 nav a:hover { color: #0b5cff }
 .who { margin-left: auto; font-size: 13px; color: #6e7680; display: flex; gap: 12px; align-items: center }
-main { max-width: 980px; margin: 32px auto; padding: 0 24px }
+main { max-width: 1180px; margin: 32px auto; padding: 0 24px }
+.nowrap { white-space: nowrap }
+.agenda { word-break: break-all; max-width: 260px }
 .card { background: #fff; border: 1px solid #e4e4ed; border-radius: 12px; padding: 28px; margin-bottom: 20px }
 .narrow { max-width: 460px; margin: 48px auto }
 h1 { font-size: 22px; margin: 0 0 16px }
@@ -338,13 +340,14 @@ class PagesMixin:
                 )
             rows.append(
                 "<tr>"
-                f"<td><code>{m['id']}</code></td><td>{escape(m['topic'])}"
-                f'<div class="muted">{escape(m["agenda"][:80])}</div></td>'
-                f"<td>{escape(host['email'])}</td>"
-                f"<td>{escape(fmt_local(m['start_time'], m['timezone']))} "
+                f"<td class=\"nowrap\"><code>{m['id']}</code></td><td>{escape(m['topic'])}"
+                f'<div class="muted agenda">{escape(m["agenda"][:80])}</div></td>'
+                f"<td>{escape(host.get('display_name', ''))}"
+                f'<div class="muted">{escape(host["email"])}</div></td>'
+                f"<td class=\"nowrap\">{escape(fmt_local(m['start_time'], m['timezone']))} "
                 f'<span class="muted">{escape(m["timezone"])}</span>'
                 f'<div class="muted">{escape(utc_label)}</div></td>'
-                f"<td>{m['duration']}分</td><td>"
+                f"<td class=\"nowrap\">{m['duration']}分</td><td>"
                 f'<form method="post" action="/meeting/{m["id"]}/move" class="move">'
                 f'<input type="hidden" name="csrf" value="{csrf}">'
                 f'<input type="datetime-local" name="start_local" value="{local_value}" required>'
@@ -482,11 +485,17 @@ class PagesMixin:
         snap = self.snapshot()
         inst = snap["installations"][0] if snap["installations"] else None
         status = "追加済み" if inst and inst["installed"] else "未追加"
-        outbox_rows = "".join(
-            f"<tr><td>{w['id']}</td><td>{escape(w['event'])}</td><td>{escape(w['status'])}</td>"
-            f"<td>{escape(', '.join(str(a['status'] or a['error']) for a in w['attempts']))}</td>"
-            f"<td>{escape(w['created_at'])}</td></tr>"
-            for w in reversed(snap["webhooks"][-30:])
+        validation = {"validated": "検証済み", "failed": "失敗（配信を停止中）"}.get(
+            snap["webhook_endpoint"]["status"], snap["webhook_endpoint"]["status"]
+        )
+        outbox_rows = (
+            "".join(
+                f"<tr><td>{w['id']}</td><td>{escape(w['event'])}</td><td>{escape(w['status'])}</td>"
+                f"<td>{escape(', '.join(str(a['status'] or a['error']) for a in w['attempts']))}</td>"
+                f"<td>{escape(w['created_at'])}</td></tr>"
+                for w in reversed(snap["webhooks"][-30:])
+            )
+            or '<tr><td colspan="5" class="muted">まだありません。</td></tr>'
         )
         counts = "".join(
             f"<tr><td>{escape(k)}</td><td>{v}</td><td>{snap['rate_limited_counts'].get(k, 0)}</td></tr>"
@@ -507,7 +516,7 @@ class PagesMixin:
             f"<p>現在時刻 (エミュレーター): <code>{escape(snap['now'])}</code></p>"
             f"<p>アプリ {escape(self.config.app_name)}: {status}"
             f" ・ Webhook送信先: <code>{escape(self.config.webhook_url or '(未設定)')}</code>"
-            f" ・ エンドポイント検証: {escape(snap['webhook_endpoint']['status'])}</p>"
+            f" ・ エンドポイント検証: {escape(validation)}</p>"
             f'<div class="row">{forms}</div></div>'
             '<div class="card"><h2>Webhook 配信</h2><table><tr><th>#</th><th>イベント</th>'
             "<th>状態</th><th>試行</th>"
