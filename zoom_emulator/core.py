@@ -130,7 +130,7 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
         self.recorded: list[RecordedRequest] = []
         self.webhook_log: list[tuple[str, int | None]] = []
         self._qps: dict[str, tuple[int, int]] = {}
-        self._dirty = False
+        self._saved_text: str | None = None
         self.state = self._load_state() or seed_state()
 
     # ---- basics ---------------------------------------------------------------------------------------
@@ -190,7 +190,6 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
             return getattr(self, route.handler)(req, **params)
         with self.lock:
             response = self._dispatch(route, req, params, endpoint)
-            self._dirty = True
         return response
 
     def _match(self, req: Request) -> tuple[Route | None, Any]:
@@ -441,7 +440,6 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
                 item["status"] = "failed"
             else:
                 item["next_attempt_at"] = now + float(retries[attempt - 1])
-            self._dirty = True
 
     def validate_webhook_endpoint(self, sender: WebhookSender | None = None) -> bool:
         """Send endpoint.url_validation now and check the answer. A failed validation stops deliveries."""
@@ -472,7 +470,6 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
                 "status": "validated" if ok else "failed",
                 "validated_at": iso_z(self.now()),
             }
-            self._dirty = True
         return ok
 
     def _webhook_view(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -512,7 +509,6 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
             self.webhook_log.clear()
             self._qps.clear()
             self.clock.reset()
-            self._dirty = True
 
     def snapshot(self) -> dict[str, Any]:
         """What GET /_emulator/state answers."""
@@ -579,14 +575,14 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
         return data
 
     def save(self, *, force: bool = False) -> None:
-        """Write the state file (atomically) when there is one and something changed."""
+        """Write the state file (atomically) when there is one and the state changed since the last write."""
         if not self.state_file:
             return
         with self.lock:
-            if not (self._dirty or force):
-                return
             text = json.dumps(self.state, ensure_ascii=False)
-            self._dirty = False
+        if text == self._saved_text and not force:
+            return
+        self._saved_text = text
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".zoom_emulator.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
