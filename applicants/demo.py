@@ -99,6 +99,7 @@ def generate_applicants(
 ) -> Iterator[Applicant]:
     """Unsaved applicants with search keys set, spread over the year before ``start``."""
     start = start or timezone.localdate()
+    now = timezone.now()
     stage_by_name = {stage.name: stage for stage in stages}
     weighted = [
         (stage_by_name[name], weight) for name, weight in STAGE_WEIGHTS.items() if name in stage_by_name
@@ -108,10 +109,11 @@ def generate_applicants(
         family, family_kana, family_roman = rng.choice(FAMILY_NAMES)
         given, given_kana, given_roman = rng.choice(GIVEN_NAMES)
         mid_career = rng.random() < 0.35
-        applied = start - timedelta(days=rng.randint(0, 365))
+        applied = start - timedelta(days=rng.randint(1, 365))
         created = timezone.make_aware(
             datetime.combine(applied, time(9)) + timedelta(minutes=rng.randint(0, 600))
         )
+        updated = min(created + timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 600)), now)
         applicant = Applicant(
             company=company,
             name=f"{family} {given}",
@@ -128,7 +130,7 @@ def generate_applicants(
             stage=rng.choices(stage_choices, weights)[0],
             applied_on=applied,
             created_at=created,
-            updated_at=created + timedelta(days=rng.randint(0, 20)),
+            updated_at=updated,
         )
         applicant.set_search_keys()
         yield applicant
@@ -140,6 +142,8 @@ def _history(applicant: Applicant, stages: list[SelectionStage], actor_label: st
     path = in_progress[: in_progress.index(applicant.stage) + 1] if applicant.stage in in_progress else []
     if not path:
         path = [*in_progress[:2], applicant.stage]
+    # Spread the steps between registration and the last update.
+    step = (applicant.updated_at - applicant.created_at) / max(len(path) - 1, 1)
     changes, previous, at = [], None, applicant.created_at
     for stage in path:
         changes.append(
@@ -151,7 +155,7 @@ def _history(applicant: Applicant, stages: list[SelectionStage], actor_label: st
                 created_at=at,
             )
         )
-        previous, at = stage, at + timedelta(days=3)
+        previous, at = stage, at + step
     return changes
 
 

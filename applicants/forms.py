@@ -201,12 +201,10 @@ class ApplicantFilterForm(forms.Form):
     """The list's search and filters (GET). Invalid values are ignored rather than shown as errors."""
 
     q = forms.CharField(
-        label=_("キーワード"),
+        label=_("キーワード（前方一致）"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("氏名・フリガナ・メール・電話番号（前方一致）")}
-        ),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("氏名・カナ・メール・電話")}),
     )
     stage = forms.ChoiceField(label=_("選考ステータス"), required=False)
     position = forms.TypedChoiceField(label=_("募集職種"), required=False, coerce=int, empty_value=None)

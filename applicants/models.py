@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
@@ -178,6 +179,16 @@ class Applicant(models.Model):
         if self.track == Track.MID_CAREER:
             return self.current_employer
         return " ".join(part for part in (self.school, self.faculty) if part)
+
+    @property
+    def background_label(self) -> str:
+        """The list's 学校・現職 cell: school and faculty with the graduation year, or the employer."""
+        if self.track == Track.NEW_GRADUATE and self.graduation_year:
+            return gettext("%(background)s %(year)d年卒") % {
+                "background": self.background,
+                "year": self.graduation_year,
+            }
+        return self.background
 
     def set_search_keys(self) -> None:
         self.name_key = normalize.name_key(self.name)[:100]

@@ -28,6 +28,8 @@ from applicants.models import Applicant, CompanyChoice
 from applicants.timeline import timeline_for
 
 PREVIEW_ROWS = 20
+# The list's filters behind "詳しい条件" (opened when one is in use).
+MORE_FILTERS = ("position", "source", "tag", "track", "applied_from", "applied_to")
 
 
 def _applicant(request: HttpRequest, pk: int) -> Applicant:
@@ -59,6 +61,7 @@ def applicant_list(request: HttpRequest) -> HttpResponse:
         "export_query": _list_query(request, "encoding"),
         "can_manage": request.user.is_recruiter_or_admin,
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "sort")),
+        "more_filters": any(request.GET.get(k) for k in MORE_FILTERS),
     }
     return render(request, "applicants/list.html", context)
 
