@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -185,7 +185,8 @@ def applicant_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_status(request: HttpRequest) -> HttpResponse:
     company = request_company(request)
     form = BulkStatusForm(request.POST, company=company)
-    back = reverse("applicants:list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
+    query = QueryDict(request.POST.get("query", "")).urlencode()  # re-encoded: only a query string
+    back = reverse("applicants:list") + (f"?{query}" if query else "")
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

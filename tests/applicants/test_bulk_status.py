@@ -40,6 +40,15 @@ def test_selected_applicants_move_together_with_history(world, as_recruiter):
     assert messages == ["3名の選考ステータスを「一次面接」に変更しました。"]
 
 
+def test_the_way_back_to_the_list_is_only_ever_a_query_string(world, as_recruiter, acme_applicant):
+    interview = stage_named(world.acme.company, "一次面接")
+    data = {"ids": [acme_applicant.pk], "stage": interview.pk, "query": "q=a\r\nSet-Cookie: x=1"}
+    response = as_recruiter.post(BULK, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("applicants:list") + "?q=a")
+    assert "\n" not in response["Location"]
+
+
 def test_ids_of_another_company_are_left_alone(world, as_recruiter, other_applicant):
     interview = stage_named(world.acme.company, "一次面接")
     as_recruiter.post(BULK, {"ids": [other_applicant.pk], "stage": interview.pk})

@@ -219,3 +219,37 @@ def test_recruiters_get_the_list_with_selection_and_export(as_recruiter, acme_ap
     assert "一括変更" in content
     assert "CSV出力（Excel用）" in content
     assert 'class="table table--stack"' in content
+
+
+def test_names_and_tags_are_escaped_in_the_rows(world, as_recruiter):
+    tag = TagFactory(company=world.acme.company, name="<b>tag</b>")
+    ApplicantFactory(company=world.acme.company, name="<script>alert(1)</script>", name_kana="", tags=[tag])
+    content = as_recruiter.get(LIST).content.decode()
+    assert "<script>alert(1)</script>" not in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+    assert "&lt;b&gt;tag&lt;/b&gt;" in content
+
+
+def test_each_row_links_to_the_applicant_and_shows_every_column(world, as_recruiter):
+    company = world.acme.company
+    applicant = ApplicantFactory(
+        company=company,
+        name="行 の人",
+        position=PositionFactory(company=company, name="営業職"),
+        source=SourceFactory(company=company, name="紹介"),
+        school="東北大学",
+        faculty="工学部",
+        graduation_year=2027,
+        applied_on=datetime.date(2026, 4, 1),
+    )
+    content = as_recruiter.get(LIST).content.decode()
+    assert f'<a href="{reverse("applicants:detail", args=[applicant.pk])}">行 の人</a>' in content
+    for text in (
+        "営業職",
+        "紹介",
+        "東北大学 工学部 2027年卒",
+        "2026/04/01",
+        "エントリー",
+        'data-label="応募日"',
+    ):
+        assert text in content
