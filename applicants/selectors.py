@@ -27,6 +27,21 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SORT = "-applied"
 ACTIVE_STAGES = "active"  # the status filter's "選考中すべて"
+# What a list row shows (templatetags/applicant_list.py); reading another field would cost a query per row.
+ROW_FIELDS = (
+    "name",
+    "name_kana",
+    "track",
+    "school",
+    "faculty",
+    "graduation_year",
+    "current_employer",
+    "stage_id",
+    "position_id",
+    "source_id",
+    "applied_on",
+    "anonymized_at",
+)
 
 
 def _interviewer_source() -> Callable[[User], Any] | None:
@@ -213,7 +228,7 @@ def applicant_page(
     ids = list(queryset.values_list("id", flat=True)[offset : offset + per_page + 1])
     has_next = len(ids) > per_page
     ids = ids[:per_page]
-    rows = {row.pk: row for row in Applicant.objects.filter(id__in=ids)} if ids else {}
+    rows = {row.pk: row for row in Applicant.objects.filter(id__in=ids).only(*ROW_FIELDS)} if ids else {}
     applicants = [rows[pk] for pk in ids if pk in rows]
     attach_labels(applicants, lists)
     total = queryset.order_by().values("id")[: COUNT_CAP + 1].count()

@@ -150,24 +150,39 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def measure(client: Client, url: str, repeat: int, expect_rows: str) -> dict:
-    for _ in range(3):  # warm caches and connections
+def _check(client: Client, url: str, expect_rows: str) -> int:
+    """Warm up, check the page shows rows, and count its queries."""
+    for _ in range(3):
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     assert expect_rows in response.content.decode(), (url, "page did not show the expected rows")
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    query_count = len(queries)  # now: the captured list is read from the connection's log
-    timings = []
+    return len(queries)  # read now: the list is taken from the connection's log
+
+
+def _timed(client: Client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200
+    return elapsed
+
+
+def measure(sides: dict[str, tuple[Client, str, str]], repeat: int) -> dict[str, dict]:
+    """Time each side's page ``repeat`` times, alternating sides so both see the same machine load."""
+    queries = {side: _check(client, url, expect) for side, (client, url, expect) in sides.items()}
+    timings: dict[str, list[float]] = {side: [] for side in sides}
     for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
+        for side, (client, url, _expect) in sides.items():
+            timings[side].append(_timed(client, url))
     return {
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(_percentile(timings, 0.95), 2),
-        "queries": query_count,
+        side: {
+            "median_ms": round(statistics.median(values), 2),
+            "p95_ms": round(_percentile(values, 0.95), 2),
+            "queries": queries[side],
+        }
+        for side, values in timings.items()
     }
 
 
@@ -203,8 +218,15 @@ def main() -> None:
     }
     results: dict[str, dict] = {"product": {}, "admin": {}}
     for name, (product_url, admin_url) in cases.items():
-        results["product"][name] = measure(product, product_url, args.repeat, 'name="ids" value=')
-        results["admin"][name] = measure(admin, admin_url, args.repeat, 'name="_selected_action"')
+        measured = measure(
+            {
+                "product": (product, product_url, 'name="ids" value='),
+                "admin": (admin, admin_url, 'name="_selected_action"'),
+            },
+            args.repeat,
+        )
+        for side, figures in measured.items():
+            results[side][name] = figures
     print(f"\nApplicant list, {args.rows:,} applicants, {connection.vendor}, {args.repeat} requests per page")
     header = f"{'median':>16}{'p95':>9}{'queries':>9}"
     print(f"{'':<15}{'product /applicants/':^34}   {'Django admin changelist':^34}")
