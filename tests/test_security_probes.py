@@ -32,8 +32,19 @@ def _walk(patterns, namespace="", prefix=""):
             yield f"{namespace}{entry.name}", route, entry.callback
 
 
+def _regex_sample(group: re.Match) -> str:
+    """A value for a regex named group: the first literal alternative, or digits, or a word."""
+    body = group.group(2)
+    alternatives = body.strip("()").split("|")
+    if all(re.fullmatch(r"[\w-]+", alt) for alt in alternatives):
+        return alternatives[0]
+    return "999999" if "0-9" in body or "\\d" in body else "probe"
+
+
 def _concrete(route: str) -> str:
     """A path for a route, with placeholder values for its converters (objects need not exist)."""
+    route = route.replace("^", "").replace("$", "")
+    route = re.sub(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", _regex_sample, route)
     path = re.sub(r"<int:\w+>", "999999", route)
     path = re.sub(r"<uuid:\w+>", "00000000-0000-4000-8000-000000000000", path)
     path = re.sub(r"<(?:str|slug|path):\w+>|<\w+>", "probe", path)
