@@ -27,7 +27,7 @@ from applicants.models import Applicant, Position, SelectionStage, Source, Tag, 
 
 MAX_ROWS = 50_000
 MAX_ERRORS_SHOWN = 1_000
-DB_LOOKUP_CHUNK = 500
+DB_LOOKUP_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ TEMPLATE_KEYS = (
     "memo",
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+_LABELS = {column.key: column.label for column in COLUMNS}
 TRACK_VALUES = {
     "新卒": Track.NEW_GRADUATE,
     "新卒採用": Track.NEW_GRADUATE,
@@ -333,15 +334,12 @@ def _read_record(reader: _RowReader, context: _Context) -> ParsedRow:
         ),
         "applied_on": reader.clean("applied_on", normalize.parse_date, raw("applied_on")) or context.today,
         "memo": reader.clean(
-            "memo", normalize.clean_short_text, raw("memo"), label=_("備考"), max_length=5000
+            "memo", normalize.clean_short_text, raw("memo"), label=_LABELS["memo"], max_length=5000
         ),
     }
-    for key, label in (
-        ("school", _("学校名")),
-        ("faculty", _("学部・学科")),
-        ("current_employer", _("現職")),
-    ):
-        fields[key] = reader.clean(key, normalize.clean_short_text, raw(key), label=label)
+    for key in ("school", "faculty", "current_employer"):
+        # The label stays lazy: it is translated only for a row that has the error.
+        fields[key] = reader.clean(key, normalize.clean_short_text, raw(key), label=_LABELS[key])
     fields["track"] = _track(reader, fields)
     row = ParsedRow(line=reader.line, fields=fields, tags=normalize.split_tags(raw("tags")))
     row.stage_name = _stage_name(reader, context)
@@ -386,38 +384,32 @@ def _stage_name(reader: _RowReader, context: _Context) -> str:
 def _flag_duplicates(plan: ImportPlan, company: Company) -> None:
     """Rows whose email or phone is already in the company, or earlier in the file, are skipped."""
     seen: dict[tuple[str, str], int] = {}
-    candidates: list[tuple[ParsedRow, str, str]] = []
+    candidates: list[tuple[ParsedRow, dict[str, str]]] = []
     for row in plan.rows:
-        for kind, key in (
-            ("email", normalize.email_key(row.fields["email"])),
-            ("phone", normalize.phone_key(row.fields["phone"])),
-        ):
-            if not key:
-                continue
-            first = seen.setdefault((kind, key), row.line)
+        keys = {
+            "email": normalize.email_key(row.fields["email"]),
+            "phone": normalize.phone_key(row.fields["phone"]),
+        }
+        for kind, key in keys.items():
+            first = seen.setdefault((kind, key), row.line) if key else row.line
             if first != row.line:
-                plan.duplicates.append(
-                    RowIssue(
-                        row.line, _column_label(kind), _("%(line)d行目と重複しています。") % {"line": first}
-                    )
-                )
+                message = _("%(line)d行目と重複しています。") % {"line": first}
+                plan.duplicates.append(RowIssue(row.line, _column_label(kind), message))
                 break
         else:
-            candidates.append(
-                (row, normalize.email_key(row.fields["email"]), normalize.phone_key(row.fields["phone"]))
-            )
-    existing = _existing_keys(company, candidates)
-    for row, email, phone in candidates:
-        for kind, key in (("email", email), ("phone", phone)):
+            candidates.append((row, keys))
+    existing = _existing_keys(
+        company, {kind: {keys[kind] for _row, keys in candidates} for kind in ("email", "phone")}
+    )
+    for row, keys in candidates:
+        for kind, key in keys.items():
             if key and (kind, key) in existing:
-                plan.duplicates.append(
-                    RowIssue(
-                        row.line,
-                        _column_label(kind),
-                        _("同じ%(what)sの応募者が登録済みです（%(name)s）。")
-                        % {"what": _column_label(kind), "name": existing[(kind, key)]},
-                    )
-                )
+                what = _column_label(kind)
+                message = _("同じ%(what)sの応募者が登録済みです（%(name)s）。") % {
+                    "what": what,
+                    "name": existing[(kind, key)],
+                }
+                plan.duplicates.append(RowIssue(row.line, what, message))
                 break
     plan.duplicates.sort(key=lambda issue: issue.line)
 
@@ -426,14 +418,13 @@ def _column_label(kind: str) -> str:
     return str(COLUMN_BY_KEY[kind].label)
 
 
-def _existing_keys(
-    company: Company, candidates: list[tuple[ParsedRow, str, str]]
-) -> dict[tuple[str, str], str]:
+def _existing_keys(company: Company, wanted: dict[str, set[str]]) -> dict[tuple[str, str], str]:
+    """(kind, key) → name of an applicant of the company that already has that email / phone key."""
     found: dict[tuple[str, str], str] = {}
-    for kind, position in (("email", 1), ("phone", 2)):
-        keys = sorted({candidate[position] for candidate in candidates if candidate[position]})
-        for start in range(0, len(keys), DB_LOOKUP_CHUNK):
-            chunk = keys[start : start + DB_LOOKUP_CHUNK]
+    for kind, keys in wanted.items():
+        ordered = sorted(key for key in keys if key)
+        for start in range(0, len(ordered), DB_LOOKUP_CHUNK):
+            chunk = ordered[start : start + DB_LOOKUP_CHUNK]
             matches = Applicant.objects.filter(company=company, **{f"{kind}_key__in": chunk})
             for key, name in matches.values_list(f"{kind}_key", "name"):
                 found.setdefault((kind, key), name)
