@@ -58,9 +58,9 @@ def _interviewer_source() -> Callable[[User], Any] | None:
 def visible_applicants(user: User) -> QuerySet[Applicant]:
     """The applicants ``user`` may read: the whole company for 管理者/採用担当; for 面接官 only those booked
     into slots of events they host (none until bookings exist)."""
+    if not (user.is_authenticated and user.is_active and user.company_id):
+        return Applicant.objects.none()
     queryset = Applicant.objects.filter(company_id=user.company_id)
-    if not user.is_authenticated or not user.is_active or user.company_id is None:
-        return queryset.none()
     if user.role in (Role.ADMIN, Role.RECRUITER):
         return queryset
     if user.role == Role.INTERVIEWER:

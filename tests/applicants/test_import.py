@@ -228,6 +228,9 @@ def test_a_discarded_or_expired_upload_is_gone(world, as_recruiter):
     _preview, url = _upload(as_recruiter, _csv([_row()]))
     ApplicantImport.objects.filter(status=ImportStatus.PENDING).update(created_at="2026-01-01T00:00:00Z")
     assert as_recruiter.get(url).status_code == 404
+    _upload(as_recruiter, _csv([_row()]))  # a new upload clears the company's expired files
+    expired = ApplicantImport.objects.get(created_at="2026-01-01T00:00:00Z")
+    assert bytes(expired.content) == b"" and expired.status == ImportStatus.DISCARDED
     assert Applicant.objects.count() == 0
 
 

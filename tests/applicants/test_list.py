@@ -182,6 +182,17 @@ def test_a_list_page_runs_a_fixed_number_of_queries(world, django_assert_max_num
     assert response.status_code == 200
 
 
+def test_nobody_outside_a_company_sees_applicants(world, acme_applicant):
+    from django.contrib.auth.models import AnonymousUser
+
+    from tests.factories import UserFactory
+
+    operator = UserFactory(company=None, is_staff=True, is_superuser=True)
+    world.acme.recruiter.is_active = False
+    for user in (AnonymousUser(), operator, world.acme.recruiter):
+        assert list(visible_applicants(user)) == []
+
+
 def test_interviewers_see_nobody_before_bookings_exist(world, acme_applicant, no_bookings_yet):
     assert list(visible_applicants(world.acme.interviewer)) == []
     response = client_for(world.acme.interviewer).get(LIST)
