@@ -1,0 +1,91 @@
+"""Account pacing (GCRA send times in Redis or the database) and its fallbacks."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from scheduling import pacing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pro_rates(settings):
+    settings.SCHEDULING_ZOOM_RATE_LIMITS = {"light": 30, "medium": 20, "heavy": 10}
+    settings.SCHEDULING_ZOOM_RATE_SAFETY = 1.0
+    return settings
+
+
+def redis_available() -> bool:
+    try:
+        pacing._redis_client("redis://127.0.0.1:6379/13")[0].ping()
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+@pytest.fixture(params=["database", "redis"])
+def backend(request, pro_rates):
+    if request.param == "redis":
+        if not redis_available():
+            pytest.skip("Redis is not running")
+        pro_rates.SCHEDULING_PACING_REDIS_URL = "redis://127.0.0.1:6379/13"
+    pro_rates.SCHEDULING_PACING_BACKEND = request.param
+    return request.param
+
+
+def unique_account() -> str:
+    return f"acct-{time.time_ns()}"
+
+
+def test_calls_are_given_send_times_one_interval_apart(backend):
+    account = unique_account()
+
+    send_times = [time.time() + pacing.reserve(account=account, operation="create_meeting") for _ in range(6)]
+
+    gaps = [b - a for a, b in itertools.pairwise(send_times)]
+    assert all(0.04 <= gap <= 0.06 for gap in gaps), gaps  # Medium: 20 per second
+
+
+def test_categories_are_paced_separately(backend):
+    account = unique_account()
+    for _ in range(5):
+        pacing.reserve(account=account, operation="create_meeting")
+
+    assert pacing.reserve(account=account, operation="delete_meeting") < 0.01  # Light has its own budget
+
+
+def test_a_wait_longer_than_allowed_is_refused_with_the_time_to_come_back(backend):
+    account = unique_account()
+    for _ in range(4):
+        pacing.reserve(account=account, operation="create_meeting", max_wait=1)
+
+    with pytest.raises(pacing.PacingBusy) as refused:
+        pacing.reserve(account=account, operation="create_meeting", max_wait=0.1)
+
+    assert 0.1 < refused.value.retry_in <= 0.25
+
+
+def test_redis_down_falls_back_to_the_database(pro_rates):
+    pro_rates.SCHEDULING_PACING_BACKEND = "redis"
+    pro_rates.SCHEDULING_PACING_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    account = unique_account()
+
+    waits = [pacing.reserve(account=account, operation="create_meeting") for _ in range(3)]
+
+    assert waits[0] < 0.01 and waits[2] > 0.05
+    from scheduling.models import PacingState
+
+    assert PacingState.objects.filter(key__contains=account).exists()
+
+
+def test_auto_uses_redis_only_when_one_is_configured(settings):
+    settings.SCHEDULING_PACING_BACKEND = "auto"
+    settings.REDIS_URL = ""
+    settings.CELERY_BROKER_URL = ""
+    assert pacing.backend() == "database"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    assert pacing.backend() == "redis"
