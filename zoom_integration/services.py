@@ -9,6 +9,7 @@ CONTRACT (used by scheduling/):
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -141,7 +142,9 @@ def get_access_token(connection: ZoomConnection, *, rejected_token: str | None =
     if rejected_token is None and not _expiring(connection) and connection.access_token_encrypted:
         return _decrypt(connection.access_token_encrypted)
     failure: ZoomReauthorizationRequired | None = None
-    with transaction.atomic():
+    # The row lock serializes refreshes across processes (PostgreSQL); the in-process lock does the same
+    # between threads of one process where the database has no row locks (SQLite in the demo).
+    with _process_lock(connection.pk), transaction.atomic():
         locked = ZoomConnection.objects.select_for_update().get(pk=connection.pk)
         # Read again after the lock: another worker may have refreshed (or failed) while we waited.
         _copy_token_state(locked, connection)
@@ -161,6 +164,15 @@ def get_access_token(connection: ZoomConnection, *, rejected_token: str | None =
     if failure is not None:
         raise ZoomReauthorizationRequired(failure.message, status=failure.status, code=failure.code)
     return tokens.access_token
+
+
+_process_locks: dict[int, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def _process_lock(connection_id: int) -> threading.Lock:
+    with _process_locks_guard:
+        return _process_locks.setdefault(connection_id, threading.Lock())
 
 
 def _not_usable(connection: ZoomConnection) -> ZoomError:

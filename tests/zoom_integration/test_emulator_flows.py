@@ -176,7 +176,9 @@ def test_a_removal_whose_webhook_was_lost_surfaces_as_reauthorization_required(
     stored = ZoomConnection.objects.get(pk=connection.pk)
     assert stored.status == ConnectionStatus.ERROR and "invalid_grant" in stored.last_error
     assert [m.to for m in mail.outbox] == [[world.acme.admin.email]]
-    assert "Zoom連携が「エラー（再認可が必要）」の状態です" in admin.get(reverse("dashboard")).content.decode()
+    assert (
+        "Zoom連携が「エラー（再認可が必要）」の状態です" in admin.get(reverse("dashboard")).content.decode()
+    )
     # When the webhook finally arrives, the link goes from error to released.
     with django_capture_on_commit_callbacks(execute=True):
         assert zoom_emulator.deliver_webhooks() == [("app_deauthorized", 200)]

@@ -156,6 +156,8 @@ def test_linking_shows_linked_with_account_linker_time_scopes_and_users(as_admin
     assert AuditEntry.objects.filter(action="zoom.linked", company=world.acme.company).exists()
     assert AuditEntry.objects.filter(action="zoom.users_synced", company=world.acme.company).exists()
     assert "at-linked" not in page and "rt-linked" not in page
+    log = as_admin.get(reverse("accounts:audit_log")).content.decode()
+    assert "Zoomアカウントを連携" in log and "Zoomユーザーを同期" in log
 
 
 def test_a_missing_scope_is_pointed_out_on_the_linked_page(as_admin, zoom_http):

@@ -6,6 +6,7 @@ within seconds on the page left open, links again, and unlinks with the button."
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -21,10 +22,25 @@ pytestmark = [
 ZOOM_ADMIN = "zoom-admin@sample.example.com"
 
 
+class ZoomStack(Stack):
+    """tests/e2e's stack on its own Redis databases and Celery queue (runs of the suite may overlap)."""
+
+    queue = ""
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env["DJANGO_SETTINGS_MODULE"] = "tests.zoom_integration.e2e_settings"
+        env["ZOOM_E2E_CELERY_QUEUE"] = self.queue
+        return env
+
+    def flush_redis(self) -> None:
+        """Nothing to flush: the queue name is new, and another run may be using these databases."""
+
+
 @pytest.fixture(scope="module")
 def zoom_stack(tmp_path_factory) -> Iterator[Stack]:
-    # Its own Redis databases (7 and 6), so it never shares a broker with tests/e2e's stack (13 and 12).
-    stack = Stack(tmp=tmp_path_factory.mktemp("zoom-stack"), redis_db=7)
+    stack = ZoomStack(tmp=tmp_path_factory.mktemp("zoom-stack"), redis_db=7)
+    stack.queue = f"zoom-e2e-{uuid.uuid4().hex[:12]}"
     try:
         stack.start()
         stack.manage("seed_demo")
