@@ -9,7 +9,7 @@ truth, so nothing is lost when a task or the broker is.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -252,6 +252,38 @@ class Slot(models.Model):
     @property
     def can_reissue(self) -> bool:
         return self.event.is_zoom and self.needs_attention and self.deleted_at is None
+
+    # --- for the booking issue: the event's 予約動作設定 applied to this slot ---------------------------
+
+    @property
+    def booking_opens_at(self) -> datetime | None:
+        """None: bookable as soon as the slot is shown."""
+        hours = self.event.booking_opens_hours_before
+        return None if hours is None else self.starts_at - timedelta(hours=hours)
+
+    @property
+    def booking_closes_at(self) -> datetime:
+        return self.starts_at - timedelta(hours=self.event.booking_closes_hours_before)
+
+    @property
+    def cancel_deadline(self) -> datetime:
+        return self.starts_at - timedelta(hours=self.event.cancel_deadline_hours_before)
+
+    @property
+    def reminder_at(self) -> datetime | None:
+        hours = self.event.reminder_hours_before
+        return None if hours is None else self.starts_at - timedelta(hours=hours)
+
+    def is_open_for_booking(self, now: datetime | None = None) -> bool:
+        """Shown, not deleted, inside the booking window (seats are the booking service's to count)."""
+        now = now or timezone.now()
+        opens = self.booking_opens_at
+        return (
+            self.is_published
+            and self.deleted_at is None
+            and (opens is None or now >= opens)
+            and now < self.booking_closes_at
+        )
 
     def current_booked_count(self) -> int:
         """Active bookings now (0 until bookings exist)."""

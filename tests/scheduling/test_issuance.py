@@ -597,3 +597,27 @@ def test_a_webhook_for_another_companys_meeting_changes_nothing(world, linked, z
     )
 
     assert reload(slot).meeting_state == MeetingState.ISSUED
+
+
+def test_the_event_settings_give_each_slot_its_booking_window_deadline_and_reminder(world):
+    from tests.scheduling.factories import EventFactory, SlotFactory
+
+    event = EventFactory(
+        selection_meeting__company=world.acme.company,
+        booking_opens_hours_before=72,
+        booking_closes_hours_before=24,
+        cancel_deadline_hours_before=12,
+        reminder_hours_before=3,
+    )
+    starts = timezone.now() + timedelta(hours=48)
+    slot = SlotFactory(event=event, starts_at=starts, ends_at=starts + timedelta(hours=1))
+
+    assert slot.booking_opens_at == starts - timedelta(hours=72)
+    assert slot.booking_closes_at == starts - timedelta(hours=24)
+    assert slot.cancel_deadline == starts - timedelta(hours=12)
+    assert slot.reminder_at == starts - timedelta(hours=3)
+    assert slot.is_open_for_booking()
+    assert not slot.is_open_for_booking(now=starts - timedelta(hours=23))
+    assert not slot.is_open_for_booking(now=starts - timedelta(hours=73))
+    slot.is_published = False
+    assert not slot.is_open_for_booking()
