@@ -28,7 +28,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             todays_slots=scheduling_selectors.todays_slots(company),
             issuance_problems=problems,
             issuance_problem_count=problem_count,
-            zoom_linked=scheduling_selectors.zoom_available(company),
         )
     else:
         context["my_slots"] = scheduling_selectors.interviewer_upcoming_slots(request.user)
