@@ -101,6 +101,8 @@ class Stack:
     emulator_port: int = field(default_factory=free_port)
     database: str = field(default_factory=lambda: f"e2rpro_e2e_{uuid.uuid4().hex[:8]}")
     redis_db: int = 13
+    # A queue of its own: several runs of the suite (or engineers) may share one Redis.
+    queue: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:12]}")
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     mail: MailSink | None = None
 
@@ -135,6 +137,7 @@ class Stack:
                 "SECURE_HSTS_SECONDS": "0",
                 "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.database}",
                 "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{self.redis_db}",
+                "CELERY_TASK_DEFAULT_QUEUE": self.queue,
                 "REDIS_URL": f"redis://127.0.0.1:6379/{self.redis_db - 1}",
                 "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
                 "EMAIL_HOST": "127.0.0.1",
@@ -205,10 +208,7 @@ class Stack:
         )  # fmt: skip
 
     def flush_redis(self) -> None:
-        import redis
-
-        for db in (self.redis_db, self.redis_db - 1):
-            redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
+        """Nothing to flush: the queue is new, and another run may be using these Redis databases."""
 
     def start_emulator(self) -> None:
         if not self.has_emulator:

@@ -6,13 +6,12 @@ within seconds on the page left open, links again, and unlinks with the button."
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS, login, screenshot
-from tests.e2e.stack import CHROMIUM, Stack, missing_requirements
+from tests.e2e.conftest import login, screenshot
+from tests.e2e.stack import Stack, missing_requirements
 
 _missing = missing_requirements()
 pytestmark = [
@@ -22,25 +21,9 @@ pytestmark = [
 ZOOM_ADMIN = "zoom-admin@sample.example.com"
 
 
-class ZoomStack(Stack):
-    """tests/e2e's stack on its own Redis databases and Celery queue (runs of the suite may overlap)."""
-
-    queue = ""
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env["DJANGO_SETTINGS_MODULE"] = "tests.zoom_integration.e2e_settings"
-        env["ZOOM_E2E_CELERY_QUEUE"] = self.queue
-        return env
-
-    def flush_redis(self) -> None:
-        """Nothing to flush: the queue name is new, and another run may be using these databases."""
-
-
 @pytest.fixture(scope="module")
 def zoom_stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = ZoomStack(tmp=tmp_path_factory.mktemp("zoom-stack"), redis_db=7)
-    stack.queue = f"zoom-e2e-{uuid.uuid4().hex[:12]}"
+    stack = Stack(tmp=tmp_path_factory.mktemp("zoom-stack"), redis_db=7)
     try:
         stack.start()
         stack.manage("seed_demo")
@@ -50,18 +33,14 @@ def zoom_stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def zoom_page(zoom_stack) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=zoom_stack.site_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+def zoom_page(browser, zoom_stack) -> Iterator:
+    context = browser.new_context(
+        base_url=zoom_stack.site_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def sign_in_at_zoom_if_asked(page) -> None:
