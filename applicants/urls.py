@@ -4,7 +4,7 @@ from applicants import views
 
 app_name = "applicants"
 
-CHOICE_KIND = r"(?P<kind>stages|positions|sources)"
+CHOICE_KIND = r"(?P<kind>positions|sources)"
 
 urlpatterns = [
     path("", views.applicant_list, name="list"),
@@ -20,6 +20,9 @@ urlpatterns = [
     path("import/template.csv", views.import_template, name="import_template"),
     path("import/<uuid:import_id>/", views.import_preview, name="import_preview"),
     path("settings/", views.applicant_settings, name="settings"),
+    path("settings/stages/add/", views.stage_add, name="stage_add"),
+    path("settings/stages/<int:pk>/", views.stage_edit, name="stage_edit"),
+    path("settings/stages/<int:pk>/move/", views.stage_move, name="stage_move"),
     re_path(rf"^settings/{CHOICE_KIND}/add/$", views.choice_add, name="choice_add"),
     re_path(rf"^settings/{CHOICE_KIND}/(?P<pk>[0-9]+)/$", views.choice_edit, name="choice_edit"),
     re_path(rf"^settings/{CHOICE_KIND}/(?P<pk>[0-9]+)/move/$", views.choice_move, name="choice_move"),

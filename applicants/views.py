@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import member_required, recruiter_required
+from accounts.permissions import admin_required, member_required, recruiter_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
 from applicants import csv_export, csv_import, selectors, services
 from applicants.forms import (
@@ -320,12 +320,10 @@ def _render_preview(request: HttpRequest, draft, plan: csv_import.ImportPlan) ->
 # --- 応募者の設定: 選考ステータス (管理者), 募集職種 and 応募経路 (採用担当) -------------------------------
 
 
-def _choice_model(request: HttpRequest, kind: str) -> type[CompanyChoice]:
+def _choice_model(kind: str) -> type[CompanyChoice]:
     model = services.CHOICE_MODELS.get(kind)
     if model is None:
         raise Http404
-    if kind == "stages" and not request.user.is_company_admin:
-        raise PermissionDenied
     return model
 
 
@@ -347,10 +345,8 @@ def applicant_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "applicants/settings.html", context)
 
 
-@recruiter_required
-@require_POST
-def choice_add(request: HttpRequest, kind: str) -> HttpResponse:
-    _choice_model(request, kind)
+def _add(request: HttpRequest, kind: str) -> HttpResponse:
+    _choice_model(kind)
     form = ChoiceForm(request.POST, is_stage=kind == "stages")
     if form.is_valid():
         try:
@@ -371,9 +367,8 @@ def choice_add(request: HttpRequest, kind: str) -> HttpResponse:
     return redirect(reverse("applicants:settings") + f"#{kind}")
 
 
-@recruiter_required
-def choice_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    model = _choice_model(request, kind)
+def _edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = _choice_model(kind)
     choice = get_company_object_or_404(request, model, pk=pk)
     initial = {"name": choice.name, "is_active": choice.is_active, "kind": getattr(choice, "kind", None)}
     form = ChoiceForm(request.POST or None, is_stage=kind == "stages", editing=True, initial=initial)
@@ -396,11 +391,44 @@ def choice_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(request, "applicants/choice_form.html", context)
 
 
-@recruiter_required
-@require_POST
-def choice_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    model = _choice_model(request, kind)
-    choice = get_company_object_or_404(request, model, pk=pk)
+def _move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    choice = get_company_object_or_404(request, _choice_model(kind), pk=pk)
     direction = "up" if request.POST.get("direction") == "up" else "down"
     services.move_choice(choice=choice, direction=direction, actor=request.user, request=request)
     return redirect(reverse("applicants:settings") + f"#{kind}")
+
+
+# 選考ステータス: 管理者 only.
+@admin_required
+@require_POST
+def stage_add(request: HttpRequest) -> HttpResponse:
+    return _add(request, "stages")
+
+
+@admin_required
+def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit(request, "stages", pk)
+
+
+@admin_required
+@require_POST
+def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move(request, "stages", pk)
+
+
+# 募集職種 and 応募経路 ("positions" / "sources"): 採用担当 too.
+@recruiter_required
+@require_POST
+def choice_add(request: HttpRequest, kind: str) -> HttpResponse:
+    return _add(request, kind)
+
+
+@recruiter_required
+def choice_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    return _edit(request, kind, pk)
+
+
+@recruiter_required
+@require_POST
+def choice_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    return _move(request, kind, pk)

@@ -31,11 +31,11 @@ def _views(applicant, stage, position_kind="positions"):
         "import": ("get", reverse("applicants:import"), None),
         "import_template": ("get", reverse("applicants:import_template"), None),
         "settings": ("get", reverse("applicants:settings"), None),
-        "stage_add": ("post", reverse("applicants:choice_add", args=["stages"]), {"name": "適性検査"}),
-        "stage_edit": ("get", reverse("applicants:choice_edit", args=["stages", stage.pk]), None),
+        "stage_add": ("post", reverse("applicants:stage_add"), {"name": "適性検査"}),
+        "stage_edit": ("get", reverse("applicants:stage_edit", args=[stage.pk]), None),
         "stage_move": (
             "post",
-            reverse("applicants:choice_move", args=["stages", stage.pk]),
+            reverse("applicants:stage_move", args=[stage.pk]),
             {"direction": "up"},
         ),
         "position_add": ("post", reverse("applicants:choice_add", args=[position_kind]), {"name": "経理"}),
@@ -101,12 +101,10 @@ def test_another_companys_applicant_answers_404_and_stays_unchanged(world, other
 def test_another_companys_stage_cannot_be_edited_or_moved(world):
     foreign = company_stages(world.other.company)[0]
     admin = client_for(world.acme.admin)
-    assert admin.get(reverse("applicants:choice_edit", args=["stages", foreign.pk])).status_code == 404
-    response = admin.post(
-        reverse("applicants:choice_edit", args=["stages", foreign.pk]), {"name": "乗っ取り"}
-    )
+    assert admin.get(reverse("applicants:stage_edit", args=[foreign.pk])).status_code == 404
+    response = admin.post(reverse("applicants:stage_edit", args=[foreign.pk]), {"name": "乗っ取り"})
     assert response.status_code == 404
-    move = admin.post(reverse("applicants:choice_move", args=["stages", foreign.pk]), {"direction": "down"})
+    move = admin.post(reverse("applicants:stage_move", args=[foreign.pk]), {"direction": "down"})
     assert move.status_code == 404
     foreign.refresh_from_db()
     assert foreign.name == "エントリー"

@@ -32,13 +32,13 @@ def test_a_company_gets_the_japanese_default_stages_and_sources_on_first_use(wor
 
 
 def test_admin_adds_renames_reorders_and_deactivates_stages_with_audit(world, as_admin):
-    add = reverse("applicants:choice_add", args=["stages"])
+    add = reverse("applicants:stage_add")
     as_admin.post(add, {"name": "適性検査", "kind": "in_progress"})
     stage = SelectionStage.objects.get(company=world.acme.company, name="適性検査")
     assert company_stages(world.acme.company)[-1] == stage
-    as_admin.post(reverse("applicants:choice_move", args=["stages", stage.pk]), {"direction": "up"})
+    as_admin.post(reverse("applicants:stage_move", args=[stage.pk]), {"direction": "up"})
     assert [s.name for s in company_stages(world.acme.company)][-2:] == ["適性検査", "辞退"]
-    edit = reverse("applicants:choice_edit", args=["stages", stage.pk])
+    edit = reverse("applicants:stage_edit", args=[stage.pk])
     response = as_admin.post(edit, {"name": "適性検査（SPI）", "kind": "in_progress", "is_active": ""})
     assert response.status_code == 302
     stage.refresh_from_db()
@@ -60,7 +60,7 @@ def test_a_renamed_stage_keeps_its_applicants_and_history(world, as_admin):
     stage = stage_named(world.acme.company, "一次面接")
     applicant = ApplicantFactory(company=world.acme.company, stage=stage)
     as_admin.post(
-        reverse("applicants:choice_edit", args=["stages", stage.pk]),
+        reverse("applicants:stage_edit", args=[stage.pk]),
         {"name": "1次面接", "kind": "in_progress", "is_active": "on"},
     )
     applicant.refresh_from_db()
@@ -71,7 +71,7 @@ def test_the_last_active_stage_cannot_be_deactivated(world, as_admin):
     stages = company_stages(world.acme.company)
     SelectionStage.objects.filter(pk__in=[s.pk for s in stages[1:]]).update(is_active=False)
     response = as_admin.post(
-        reverse("applicants:choice_edit", args=["stages", stages[0].pk]),
+        reverse("applicants:stage_edit", args=[stages[0].pk]),
         {"name": "エントリー", "kind": "in_progress"},
     )
     assert "有効な選考ステータスが1つもなくなるため" in response.content.decode()
@@ -81,9 +81,7 @@ def test_the_last_active_stage_cannot_be_deactivated(world, as_admin):
 
 def test_a_name_already_in_the_list_is_refused(world, as_admin):
     company_stages(world.acme.company)
-    response = as_admin.post(
-        reverse("applicants:choice_add", args=["stages"]), {"name": "内定", "kind": "offer"}, follow=True
-    )
+    response = as_admin.post(reverse("applicants:stage_add"), {"name": "内定", "kind": "offer"}, follow=True)
     assert "「内定」は既にあります。" in response.content.decode()
     assert SelectionStage.objects.filter(company=world.acme.company, name="内定").count() == 1
 
@@ -93,7 +91,7 @@ def test_recruiters_manage_positions_and_sources_but_not_stages(world, as_recrui
     as_recruiter.post(reverse("applicants:choice_add", args=["sources"]), {"name": "Wantedly"})
     assert Position.objects.filter(company=world.acme.company, name="経理").exists()
     assert Source.objects.filter(company=world.acme.company, name="Wantedly").exists()
-    response = as_recruiter.post(reverse("applicants:choice_add", args=["stages"]), {"name": "勝手に追加"})
+    response = as_recruiter.post(reverse("applicants:stage_add"), {"name": "勝手に追加"})
     assert response.status_code == 403
     assert not SelectionStage.objects.filter(name="勝手に追加").exists()
 
