@@ -12,13 +12,13 @@ import pytest
 
 from tests.e2e.conftest import login, screenshot
 from tests.e2e.stack import Stack, missing_requirements
+from tests.e2e.zoom_pages import ZOOM_ADMIN, allow_on_zoom, sign_in_at_zoom_if_asked
 
 _missing = missing_requirements()
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(_missing is not None, reason=f"end-to-end stack unavailable: {_missing}"),
 ]
-ZOOM_ADMIN = "zoom-admin@sample.example.com"
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +43,9 @@ def zoom_page(browser, zoom_stack) -> Iterator:
     context.close()
 
 
-def sign_in_at_zoom_if_asked(page) -> None:
-    page.wait_for_load_state()
-    if page.locator("input[type=password]").count():
-        page.locator("input[type=email], input[name=email]").first.fill(ZOOM_ADMIN)
-        page.locator("input[type=password]").fill("zoom-pass")
-        page.locator("form button[type=submit]").first.click()
-        page.wait_for_load_state()
-
-
 def authorize(page) -> None:
     page.get_by_role("button", name="認可開始").click()
-    sign_in_at_zoom_if_asked(page)
-    page.locator("button:has-text('許可'), button:has-text('Allow')").first.click()
-    page.wait_for_url("**/web-interview/zoom/")
+    allow_on_zoom(page)
 
 
 def test_an_admin_links_zoom_removes_the_app_in_zoom_and_links_again(zoom_page, zoom_stack):
