@@ -152,7 +152,7 @@ def _history(applicant: Applicant, stages: list[SelectionStage], actor_label: st
                 from_stage=previous,
                 to_stage=stage,
                 changed_by_label=actor_label if previous else "",
-                created_at=at,
+                created_at=min(at, applicant.updated_at),
             )
         )
         previous, at = stage, at + step
