@@ -21,7 +21,7 @@ from applicants.selectors import (
     CompanyLists,
     find_duplicates,
 )
-from applicants.services import BULK_LIMIT
+from applicants.services import BULK_LIMIT, EDITABLE_FIELDS
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -91,11 +91,7 @@ class ApplicantForm(forms.Form):
 
     @staticmethod
     def _initial_from(applicant: Applicant) -> dict[str, Any]:
-        initial = {
-            name: getattr(applicant, name) for name in ("name", "name_kana", "email", "phone", "track")
-        }
-        for name in ("school", "faculty", "graduation_year", "current_employer", "applied_on", "memo"):
-            initial[name] = getattr(applicant, name)
+        initial = {name: getattr(applicant, name) for name in EDITABLE_FIELDS}
         initial["position"], initial["source"] = applicant.position_id, applicant.source_id
         initial["tags"] = ", ".join(applicant.tags.values_list("name", flat=True))
         return initial
