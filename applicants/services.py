@@ -31,6 +31,7 @@ from applicants.models import (
     StatusChange,
     Tag,
 )
+from notifications.services import erase_applicant_mails
 
 DEFAULT_STAGES: tuple[tuple[str, str], ...] = (
     ("エントリー", StageKind.IN_PROGRESS),
@@ -332,6 +333,7 @@ def anonymize_applicant(*, applicant: Applicant, actor: User, request: HttpReque
         locked.save(update_fields=["name", *PERSONAL_FIELDS, *KEY_FIELDS, "anonymized_at", "updated_at"])
         locked.memos.all().delete()
         locked.tags.clear()
+        erase_applicant_mails(company=locked.company, applicant_id=locked.pk)
         locked.status_changes.exclude(comment="").update(comment="")
         label = _("応募者 #%(id)d（個人情報削除済み）") % {"id": locked.pk}
         AuditEntry.objects.filter(target_type=Applicant._meta.label_lower, target_id=str(locked.pk)).update(
@@ -461,13 +463,18 @@ def move_choice(
 # --- CSV import --------------------------------------------------------------------------------------
 
 
+def purge_expired_imports(*, company: Company | None = None) -> int:
+    """Drop the content (personal data) of uploads older than IMPORT_DRAFT_LIFETIME; returns how many."""
+    expired = ApplicantImport.objects.filter(created_at__lt=timezone.now() - IMPORT_DRAFT_LIFETIME)
+    if company is not None:
+        expired = expired.filter(company=company)
+    return expired.exclude(content=b"").update(content=b"", status=ImportStatus.DISCARDED)
+
+
 def start_import(*, company: Company, actor: User, file_name: str, content: bytes) -> ApplicantImport:
     """Keep an uploaded file server-side for its preview; drops this company's expired drafts."""
     with transaction.atomic():
-        expired = ApplicantImport.objects.filter(
-            company=company, created_at__lt=timezone.now() - IMPORT_DRAFT_LIFETIME
-        )
-        expired.exclude(content=b"").update(content=b"", status=ImportStatus.DISCARDED)
+        purge_expired_imports(company=company)
         return ApplicantImport.objects.create(
             company=company, created_by=actor, file_name=file_name[:255], content=content
         )

@@ -320,3 +320,9 @@ SCHEDULING_ZOOM_RATE_LIMITS = {
 # Zoom meeting creates + updates per host per UTC day.
 SCHEDULING_ZOOM_DAILY_LIMIT = env_int("ZOOM_DAILY_MEETING_LIMIT", 100)
 SCHEDULING_PACING_BACKEND = os.environ.get("SCHEDULING_PACING_BACKEND", "auto")  # auto | redis | database
+
+# Applicants: uploaded CSV files nobody confirmed are dropped after a day (they hold personal data).
+CELERY_BEAT_SCHEDULE["applicants-purge-expired-imports"] = {
+    "task": "applicants.tasks.purge_expired_imports",
+    "schedule": crontab(minute=40),
+}

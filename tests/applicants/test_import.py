@@ -295,3 +295,17 @@ def test_ten_thousand_rows_import_in_seconds(world, as_recruiter):
     assert Source.objects.filter(company=world.acme.company, name="マイナビ").count() == 1
     assert preview_seconds < 15, preview_seconds
     assert import_seconds < 15, import_seconds
+
+
+def test_the_hourly_task_drops_every_company_s_unconfirmed_uploads_after_a_day(world, as_recruiter):
+    from applicants.tasks import purge_expired_imports
+
+    _upload(as_recruiter, _csv([_row()]))
+    _upload(as_recruiter, _csv([_row()]))
+    ApplicantImport.objects.filter(pk=ApplicantImport.objects.first().pk).update(
+        created_at="2026-01-01T00:00:00Z"
+    )
+    assert purge_expired_imports() == 1
+    expired = ApplicantImport.objects.get(created_at="2026-01-01T00:00:00Z")
+    assert bytes(expired.content) == b"" and expired.status == ImportStatus.DISCARDED
+    assert ApplicantImport.objects.filter(status=ImportStatus.PENDING).count() == 1

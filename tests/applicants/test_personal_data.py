@@ -94,3 +94,23 @@ def test_the_confirmation_page_says_what_will_happen(as_recruiter, acme_applican
     assert "元に戻すことはできません" in content
     assert "予約はキャンセルされます" in content
     assert "data-confirm=" in content
+
+
+def test_deleting_personal_data_also_erases_the_mails_sent_to_the_applicant(
+    world, as_recruiter, acme_applicant, cancelled
+):
+    from notifications.models import MailKind, SentMail
+    from notifications.rendering import MailContext
+    from notifications.services import queue_mail
+
+    queue_mail(
+        company=world.acme.company,
+        kind=MailKind.BOOKING_CONFIRMED,
+        to=acme_applicant.email,
+        context=MailContext(applicant_name=acme_applicant.name),
+        applicant=acme_applicant,
+    )
+    as_recruiter.post(reverse("applicants:anonymize", args=[acme_applicant.pk]))
+    mail = SentMail.objects.get(applicant_id=acme_applicant.pk)
+    assert mail.to_email == ""
+    assert acme_applicant.name not in mail.body
