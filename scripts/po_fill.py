@@ -184,6 +184,12 @@ def process(text: str, translations: dict, *, overwrite: bool) -> tuple[str, lis
     return "\n\n".join(out) + "\n", entries
 
 
+def read_entries(path: str | Path) -> list[Entry]:
+    """The live entries of a .po file: no header, no obsolete (#~) entries. Used by the translation tests."""
+    _text, entries = process(Path(path).read_text(), {}, overwrite=False)
+    return [entry for entry in entries if entry.fields["msgid"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
