@@ -131,7 +131,8 @@ class DrillStack(Stack):
         )  # fmt: skip
         wait_until(lambda: port_open("127.0.0.1", self.emulator_port), timeout=20, message="the emulator")
 
-    def start_worker(self) -> None:
+    def start_worker(self, *, wait: bool = True) -> None:
+        """Start a worker; ``wait=False`` while the broker is down (it connects when Redis returns)."""
         before = self.log("worker").count(" ready.")
         self._spawn(
             "worker",
@@ -141,9 +142,10 @@ class DrillStack(Stack):
                 "-n", f"drill-{self.site_port}-{secrets.token_hex(3)}@%h",
             ],
         )  # fmt: skip
-        wait_until(
-            lambda: self.log("worker").count(" ready.") > before, timeout=90, message="the Celery worker"
-        )
+        if wait:
+            wait_until(
+                lambda: self.log("worker").count(" ready.") > before, timeout=90, message="the Celery worker"
+            )
 
     def kill_worker(self) -> None:
         """SIGKILL to the worker and its pool processes at once: no warm shutdown, no acks, no cleanup."""
