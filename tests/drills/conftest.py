@@ -86,12 +86,18 @@ def zoom(stack: DrillStack) -> Zoom:
 
 
 @pytest.fixture
-def site(stack: DrillStack, zoom: Zoom) -> Site:
-    """The company's admin, signed in, with Zoom linked (連携中) to the freshly reset emulator."""
+def admin_site(stack: DrillStack, zoom: Zoom) -> Site:
+    """The company's admin, signed in (Zoom not linked again yet)."""
     browser = Site(stack.site_url)
     browser.login()
-    browser.link_zoom(zoom)
     return browser
+
+
+@pytest.fixture
+def site(admin_site: Site, zoom: Zoom) -> Site:
+    """The company's admin, signed in, with Zoom linked (連携中) to the freshly reset emulator."""
+    admin_site.link_zoom(zoom)
+    return admin_site
 
 
 @pytest.fixture
