@@ -18,4 +18,5 @@ urlpatterns = [
     path("web-interview/", include("zoom_integration.urls")),
     path("zoom/", include("zoom_integration.webhook_urls")),
     path("notifications/", include("notifications.urls")),
+    path("b/", include("scheduling.public_urls")),  # applicants' personal booking pages (signed link)
 ]

@@ -10,6 +10,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Company
+from applicants.models import SelectionStage
 from scheduling.models import Event, MeetingState, SelectionMeeting, WebMeeting
 from scheduling.services import SlotSpec
 
@@ -70,6 +72,16 @@ class EventSettingsForm(forms.Form):
         max_value=24 * 30,
         help_text=_("空欄の場合は送りません。"),
     )
+    booking_stage = forms.ModelChoiceField(
+        label=_("予約時の選考ステータス"),
+        queryset=SelectionStage.objects.none(),
+        required=False,
+        empty_label=_("変更しない"),
+        help_text=_(
+            "このイベントの日程が予約されたとき、応募者の選考ステータスをここで選んだステータスに進めます"
+            "（すでに先のステータスにいる応募者は変更しません）。"
+        ),
+    )
     place = forms.CharField(
         label=_("会場"), max_length=255, required=False, help_text=_("対面のイベントの場所や集合場所。")
     )
@@ -91,13 +103,20 @@ class EventSettingsForm(forms.Form):
     MEETING_OPTION_FIELDS = ("waiting_room", "join_before_host", "use_passcode", "use_pmi")
 
     def __init__(
-        self, *args: Any, event: Event | None, zoom_users: list, zoom_available: bool, **kwargs: Any
+        self,
+        *args: Any,
+        event: Event | None,
+        zoom_users: list,
+        zoom_available: bool,
+        company: Company | None = None,
+        **kwargs: Any,
     ) -> None:
         if event is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": event.name,
                 "web_meeting": event.web_meeting,
                 "zoom_host": event.zoom_host_user_id,
+                "booking_stage": event.booking_stage_id,
                 **{
                     name: getattr(event, name)
                     for name in (
@@ -114,6 +133,11 @@ class EventSettingsForm(forms.Form):
                 },
             }
         super().__init__(*args, **kwargs)
+        company = company or (event.company if event is not None else None)
+        if company is not None:
+            self.fields["booking_stage"].queryset = SelectionStage.objects.filter(
+                company=company, is_active=True
+            )
         self.event = event
         self.zoom_users = {user.zoom_user_id: user for user in zoom_users}
         self.zoom_available = zoom_available

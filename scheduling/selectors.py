@@ -193,3 +193,24 @@ def host_overlaps_for_specs(event: Event, specs: list) -> set[datetime]:
         if any(start < spec.ends_at and end > spec.starts_at for start, end in existing):
             clashes.add(spec.starts_at)
     return clashes
+
+
+# --- bookings (more in scheduling.booking_selectors) ---------------------------------------------------
+
+
+def hosted_events_q(user: User, prefix: str = "") -> Q:
+    """Events whose Zoom host is the user (the 面接官 is matched by the host email stored on the event)."""
+    return Q(**{f"{prefix}web_meeting": "zoom", f"{prefix}zoom_host_email__iexact": user.email})
+
+
+def applicant_ids_for_interviewer(user: User) -> QuerySet:
+    """Ids of the applicants a 面接官 may read: booked (active) into slots of events they host."""
+    from scheduling.models import Booking, BookingStatus
+
+    if not user.email or not user.company_id:
+        return Booking.objects.none().values("applicant_id")
+    return (
+        Booking.objects.filter(company_id=user.company_id, status=BookingStatus.ACTIVE)
+        .filter(hosted_events_q(user, "event__"))
+        .values("applicant_id")
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,8 +22,11 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import Company, User
-from scheduling import hooks, issuance
-from scheduling.models import Event, MeetingState, SelectionMeeting, Slot
+from scheduling import booking_services, hooks, issuance
+from scheduling.booking_services import (
+    cancel_future_bookings_for_applicant,  # noqa: F401 - applicants calls it here
+)
+from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WaitlistEntry, WaitStatus
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ EVENT_SETTING_FIELDS = [
     "booking_closes_hours_before",
     "cancel_deadline_hours_before",
     "reminder_hours_before",
+    "booking_stage",
     "place",
     "notes",
     "waiting_room",
@@ -181,7 +185,8 @@ def create_event(
 
 
 def _audit_settings(event: Event) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in EVENT_SETTING_FIELDS}
+    values = {name: getattr(event, name) for name in EVENT_SETTING_FIELDS}
+    return {name: str(value) if isinstance(value, Model) else value for name, value in values.items()}
 
 
 def update_event_settings(
@@ -330,7 +335,12 @@ def update_slot(
             raise SchedulingError(
                 _("定員は現在の予約数（%(booked)s名）より少なくできません。") % {"booked": booked}
             )
-        before = {"starts_at": slot.starts_at, "ends_at": slot.ends_at, "is_published": slot.is_published}
+        before = {
+            "starts_at": slot.starts_at,
+            "ends_at": slot.ends_at,
+            "is_published": slot.is_published,
+            "capacity": slot.capacity,
+        }
         moved = starts_at != slot.starts_at or ends_at != slot.ends_at
         slot.starts_at, slot.ends_at, slot.capacity, slot.note = starts_at, ends_at, capacity, note
         slot.is_published = is_published
@@ -349,6 +359,8 @@ def update_slot(
         )
         if moved or (is_published and not before["is_published"]):
             _request_sync([slot])
+        if capacity > before["capacity"] or (is_published and not before["is_published"]):
+            booking_services.promote_waitlist(slot=slot)  # seats added: the waitlist goes first
         record_audit(
             action="slot.changed",
             actor=actor,
@@ -356,7 +368,7 @@ def update_slot(
             target=slot,
             request=request,
             details={
-                "before": {k: str(v) for k, v in before.items()},
+                "before": {k: str(v) for k, v in before.items() if k != "capacity"},
                 "after": {"starts_at": str(starts_at), "ends_at": str(ends_at), "is_published": is_published},
                 "capacity": capacity,
             },
@@ -364,7 +376,12 @@ def update_slot(
         if moved:
             transaction.on_commit(
                 lambda: hooks.slot_meeting_changed(
-                    slot, reason="moved", details={"previous_start": before["starts_at"].isoformat()}
+                    slot,
+                    reason="moved",
+                    details={
+                        "previous_start": before["starts_at"].isoformat(),
+                        "previous_end": before["ends_at"].isoformat(),
+                    },
                 )
             )
     return slot
@@ -381,6 +398,9 @@ def delete_slot(*, slot: Slot, actor: User, request: HttpRequest | None = None) 
         slot.deleted_at = timezone.now()
         slot.meeting_wanted = False
         slot.save(update_fields=["deleted_at", "meeting_wanted", "updated_at"])
+        WaitlistEntry.objects.filter(slot=slot, status=WaitStatus.WAITING).update(
+            status=WaitStatus.CLOSED, updated_at=slot.deleted_at
+        )
         _request_sync([slot], keep_deleted=False)
         record_audit(action="slot.deleted", actor=actor, company=slot.company, target=slot, request=request)
 

@@ -29,3 +29,11 @@ def sync_slot_meeting(slot_id: int) -> str:
 def sweep_pending_meetings() -> int:
     """Every minute (beat): re-enqueue pending slots whose task was lost or whose wait is over."""
     return issuance.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=300, soft_time_limit=280)
+def notify_slot_change(slot_id: int, reason: str, change_id: str, details: dict | None = None) -> int:
+    """Mail the slot's booked applicants about its new time or Zoom URL (once per change and booking)."""
+    from scheduling.booking_services import notify_slot_change as notify
+
+    return notify(slot_id=slot_id, reason=reason, change_id=change_id, details=details)

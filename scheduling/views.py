@@ -19,7 +19,8 @@ from accounts.audit import record_audit
 from accounts.models import User
 from accounts.permissions import member_required, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
-from scheduling import issuance, limits, pacing, selectors, services, zoom
+from applicants.selectors import company_stages
+from scheduling import booking_selectors, issuance, limits, pacing, selectors, services, zoom
 from scheduling.forms import BulkSlotForm, EventSettingsForm, SelectionMeetingForm, SlotFilterForm, SlotForm
 from scheduling.models import Event, SelectionMeeting, Slot
 
@@ -101,11 +102,13 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _event_form(request: HttpRequest, event: Event | None) -> EventSettingsForm:
     company = request_company(request)
+    company_stages(company)  # 予約時の選考ステータス offers the company's stages (defaults on first use)
     return EventSettingsForm(
         request.POST or None,
         event=event,
         zoom_users=selectors.zoom_users(company),
         zoom_available=selectors.zoom_available(company),
+        company=company,
     )
 
 
@@ -279,6 +282,8 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "overlaps": selectors.host_overlaps(slot),
         "host_problem": selectors.host_problem(slot.event, users),
         "can_manage": request.user.is_recruiter_or_admin,
+        "bookings": booking_selectors.slot_bookings(slot),
+        "waitlist": booking_selectors.slot_waitlist(slot),
     }
     return render(request, "scheduling/slot_detail.html", context)
 

@@ -1,0 +1,310 @@
+"""The applicant's own pages behind the personal link /b/<token>/ (no login): choose a slot, confirm,
+see the booking (date and time in the company's zone, the Zoom join URL and passcode or the place),
+change or cancel it until the deadline, wait for a full slot.
+
+Every view resolves the signed token first; a tampered, unknown, expired or revoked link gets a plain
+Japanese page and nothing happens. Objects are looked up through the link (its applicant, its events), so
+another applicant's booking or another event's slot is simply not found. Pages are never cached, never
+indexed and send no Referer (the path is the applicant's key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.permissions import public_view
+from notifications.services import company_contact
+from scheduling import booking_mail, booking_selectors, booking_services, links
+from scheduling.booking_services import BookingError, DeadlinePassed
+from scheduling.models import BookingInvitation, BookingSource, BookingStatus
+
+LINK_PROBLEMS = {
+    "invalid": (
+        404,
+        gettext_lazy("このリンクは無効です"),
+        gettext_lazy(
+            "URLが正しくないか、途中で切れている可能性があります。メールに記載されたURLをもう一度お確かめください。"
+        ),
+    ),
+    "expired": (
+        410,
+        gettext_lazy("このリンクの有効期限が切れています"),
+        gettext_lazy("お手数ですが、案内メールの送信元の採用担当者へお問い合わせください。"),
+    ),
+}
+
+
+def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _not_found(request: HttpRequest, invitation: BookingInvitation) -> HttpResponse:
+    """Something the link does not cover (another applicant's booking, another event's slot)."""
+    return _page(
+        request,
+        "booking/link_problem.html",
+        {
+            "title": _("このページは表示できません"),
+            "message": _("ご案内した日程・予約の中に見つかりませんでした。"),
+            "home": links.invitation_path(invitation),
+            "company": invitation.company,
+        },
+        status=404,
+    )
+
+
+def booking_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Resolve the link, then run ``view(request, invitation, ...)`` in the company's zone and in Japanese."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str, *args, **kwargs) -> HttpResponse:
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                invitation = links.resolve(token)
+            except links.LinkProblem as problem:
+                status, title, message = LINK_PROBLEMS[problem.reason]
+                return _page(
+                    request, "booking/link_problem.html", {"title": title, "message": message}, status=status
+                )
+            request.booking_token = token
+            with timezone.override(invitation.company.tzinfo):
+                response = view(request, invitation, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return public_view(never_cache(wrapper))
+
+
+def _context(request: HttpRequest, invitation: BookingInvitation, **extra) -> dict:
+    return {
+        "invitation": invitation,
+        "company": invitation.company,
+        "applicant": invitation.applicant,
+        "token": request.booking_token,
+        "contact": company_contact(invitation.company),
+        **extra,
+    }
+
+
+def _home(request: HttpRequest) -> HttpResponse:
+    return redirect("booking:home", token=request.booking_token)
+
+
+def _refusal(request: HttpRequest, exc: BookingError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+@booking_page
+def home(request: HttpRequest, invitation: BookingInvitation) -> HttpResponse:
+    """日程選択: each invited event with the applicant's booking, or its slots and seats left."""
+    sections = booking_selectors.invitation_sections(invitation)
+    return _page(request, "booking/home.html", _context(request, invitation, sections=sections))
+
+
+@booking_page
+@require_http_methods(["GET", "POST"])
+def slot(request: HttpRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
+    """GET: 予約内容の確認; POST: 予約を確定する."""
+    chosen = booking_selectors.invited_slot(invitation, slot_id)
+    if chosen is None:
+        return _not_found(request, invitation)
+    error = None
+    if request.method == "POST":
+        try:
+            result = booking_services.book_slot(
+                slot=chosen,
+                applicant=invitation.applicant,
+                actor=None,
+                source=BookingSource.APPLICANT,
+                invitation=invitation,
+                request=request,
+            )
+        except BookingError as exc:
+            error = exc
+        else:
+            if result.created:
+                messages.success(request, _("ご予約が完了しました。確認メールをお送りしました。"))
+            return redirect("booking:booking", token=request.booking_token, booking_id=result.booking.pk)
+        chosen = booking_selectors.invited_slot(invitation, slot_id)  # seats as they are now
+    existing = _existing_booking(invitation, chosen.event_id)
+    context = _context(
+        request,
+        invitation,
+        slot=chosen,
+        seats_left=max(0, chosen.capacity - chosen.booked_count),
+        existing=existing,
+        error=error,
+        problem=_slot_problem(chosen),
+    )
+    return _page(request, "booking/slot.html", context, status=409 if error else 200)
+
+
+def _existing_booking(invitation: BookingInvitation, event_id: int):
+    from scheduling.models import Booking
+
+    return (
+        Booking.objects.filter(
+            applicant_id=invitation.applicant_id, event_id=event_id, status=BookingStatus.ACTIVE
+        )
+        .select_related("slot")
+        .first()
+    )
+
+
+def _slot_problem(chosen) -> str:
+    """Why the applicant cannot book this slot now (hidden, not open yet, closed), or ""."""
+    try:
+        booking_services.check_open_for_applicant(chosen, timezone.now())
+    except BookingError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
+@booking_page
+@require_POST
+def wait(request: HttpRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
+    """キャンセル待ちに登録."""
+    chosen = booking_selectors.invited_slot(invitation, slot_id)
+    if chosen is None:
+        return _not_found(request, invitation)
+    try:
+        booking_services.join_waitlist(
+            slot=chosen, applicant=invitation.applicant, invitation=invitation, request=request
+        )
+    except BookingError as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(
+            request,
+            _("キャンセル待ちに登録しました。空きが出た場合は自動で予約し、メールでお知らせします。"),
+        )
+    return _home(request)
+
+
+@booking_page
+@require_POST
+def wait_withdraw(request: HttpRequest, invitation: BookingInvitation, entry_id: int) -> HttpResponse:
+    entry = booking_selectors.applicant_wait(invitation, entry_id)
+    if entry is None:
+        return _not_found(request, invitation)
+    booking_services.withdraw_wait(entry=entry, actor=None, request=request)
+    messages.success(request, _("キャンセル待ちを取り消しました。"))
+    return _home(request)
+
+
+@booking_page
+def booking(request: HttpRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+    """ご予約内容: date and time, how to join (Zoom URL and passcode, or the place), change / cancel."""
+    found = booking_selectors.applicant_booking(invitation, booking_id)
+    if found is None:
+        return _not_found(request, invitation)
+    join_url, passcode = booking_mail.join_details(found.slot)
+    context = _context(
+        request,
+        invitation,
+        booking=found,
+        join_url=join_url,
+        passcode=passcode,
+        can_change=found.is_active and timezone.now() < found.slot.cancel_deadline,
+    )
+    return _page(request, "booking/booking.html", context)
+
+
+@booking_page
+def change(request: HttpRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+    """日程を変更する: the other slots of the event."""
+    found = booking_selectors.applicant_booking(invitation, booking_id)
+    if found is None or not found.is_active:
+        return _not_found(request, invitation)
+    now = timezone.now()
+    deadline = None if now < found.slot.cancel_deadline else booking_services.deadline_error(found.slot)
+    options = booking_selectors.applicant_slot_options(
+        [found.slot.event], applicant=invitation.applicant, now=now, exclude_slot_id=found.slot_id
+    )[found.slot.event_id]
+    context = _context(request, invitation, booking=found, options=options, deadline=deadline)
+    return _page(request, "booking/change.html", context)
+
+
+@booking_page
+@require_http_methods(["GET", "POST"])
+def change_to(
+    request: HttpRequest, invitation: BookingInvitation, booking_id: int, slot_id: int
+) -> HttpResponse:
+    """GET: 変更内容の確認; POST: 変更を確定する."""
+    found = booking_selectors.applicant_booking(invitation, booking_id)
+    chosen = booking_selectors.invited_slot(invitation, slot_id)
+    if found is None or chosen is None or not found.is_active or chosen.event_id != found.event_id:
+        return _not_found(request, invitation)
+    error = None
+    if request.method == "POST":
+        try:
+            booking_services.move_booking(
+                booking=found,
+                slot=chosen,
+                actor=None,
+                by_applicant=True,
+                invitation=invitation,
+                request=request,
+            )
+        except BookingError as exc:
+            error = exc
+        else:
+            messages.success(request, _("日程を変更しました。変更内容をメールでお送りしました。"))
+            return redirect("booking:booking", token=request.booking_token, booking_id=found.pk)
+    context = _context(
+        request,
+        invitation,
+        booking=found,
+        slot=chosen,
+        seats_left=max(0, chosen.capacity - chosen.booked_count),
+        error=error,
+        problem=_slot_problem(chosen),
+    )
+    return _page(request, "booking/change_confirm.html", context, status=409 if error else 200)
+
+
+@booking_page
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+    """GET: キャンセルの確認 (or, after the deadline, whom to contact); POST: キャンセルする."""
+    found = booking_selectors.applicant_booking(invitation, booking_id)
+    if found is None:
+        return _not_found(request, invitation)
+    if not found.is_active:
+        return redirect("booking:booking", token=request.booking_token, booking_id=found.pk)
+    error = None
+    if request.method == "POST":
+        try:
+            booking_services.cancel_booking(booking=found, actor=None, by_applicant=True, request=request)
+        except BookingError as exc:
+            error = exc
+        else:
+            messages.success(request, _("ご予約をキャンセルしました。"))
+            return _home(request)
+    elif timezone.now() >= found.slot.cancel_deadline:
+        error = booking_services.deadline_error(found.slot)
+    context = _context(
+        request,
+        invitation,
+        booking=found,
+        error=error,
+        deadline_contact=error.contact if isinstance(error, DeadlinePassed) else "",
+    )
+    return _page(
+        request, "booking/cancel.html", context, status=409 if error and request.method == "POST" else 200
+    )
