@@ -459,7 +459,9 @@ def resume_zoom_issuance(*, company: Company) -> None:
 
 
 def _event_time(payload: dict) -> datetime | None:
-    event_ts = payload.get("event_ts")
+    # When the change happened in Zoom (ms): meeting.updated carries it as payload.time_stamp; the
+    # envelope's event_ts is used when a caller passes it along.
+    event_ts = payload.get("event_ts", payload.get("time_stamp"))
     if isinstance(event_ts, int | float):
         return datetime.fromtimestamp(event_ts / 1000, tz=timezone.get_current_timezone()).astimezone(
             timezone.get_default_timezone()
@@ -479,8 +481,9 @@ def handle_zoom_meeting_event(*, company: Company, event: str, meeting_id: int, 
         if slot is None:
             return
         happened = _event_time(payload)
-        if happened is not None and slot.meeting_synced_at and happened < slot.meeting_synced_at:
-            return  # older than what we last did to the meeting
+        stale = happened is not None and slot.meeting_synced_at and happened < slot.meeting_synced_at
+        if event == "meeting.updated" and stale:
+            return  # a change older than what we last did to the meeting: Zoom has ours now
         if event == "meeting.deleted":
             _meeting_deleted_in_zoom(slot)
         elif event == "meeting.updated":
