@@ -232,6 +232,10 @@ class Database:
         )
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
+    def slot(self, slot_id: int) -> dict:
+        event_id = self.value("SELECT event_id FROM scheduling_slot WHERE id = %s", (slot_id,))
+        return next(slot for slot in self.slots([event_id]) if slot["id"] == slot_id)
+
     def states(self, event_ids: list[int]) -> Counter:
         return Counter(slot["meeting_state"] for slot in self.slots(event_ids))
 
@@ -399,6 +403,10 @@ class Zoom:
     def meetings(self) -> list[dict]:
         return self.state()["meetings"]
 
+    def remove_app(self) -> None:
+        """Marketplace → Manage → Added Apps → Remove: tokens revoked, app_deauthorized sent."""
+        self._post("/_emulator/remove_app")
+
     def delete_meeting(self, meeting_id: int) -> None:
         """Deleted on zoom.us behind the product's back: meeting.deleted goes to the product."""
         self._post(f"/_emulator/meetings/{meeting_id}/delete")
@@ -410,12 +418,14 @@ class Zoom:
 
         return event_body(event, event_ts_ms or int(time.time() * 1000), payload).encode()
 
-    def deliver(self, body: bytes, *, timestamp: int | None = None, timeout: float = 10) -> requests.Response:
+    def deliver(
+        self, body: bytes, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET, timeout: float = 10
+    ) -> requests.Response:
         """POST a webhook to the product with Zoom's headers; ``timestamp`` is x-zm-request-timestamp."""
         from zoom_emulator.webhooks import signed_headers
 
         timestamp = int(time.time()) if timestamp is None else timestamp
-        headers = signed_headers(WEBHOOK_SECRET, timestamp, body, secrets.token_hex(16))
+        headers = signed_headers(secret, timestamp, body, secrets.token_hex(16))
         return requests.post(self.webhook_url, data=body, headers=headers, timeout=timeout)
 
 
