@@ -24,14 +24,18 @@ from notifications.models import MailKind, SentMail
 from notifications.rendering import MailContext
 from notifications.services import StartUrlLeakError, build_company_invite, queue_mail
 from scheduling import links
-from scheduling.models import Booking, BookingInvitation, MeetingState, Slot
+from scheduling.models import Booking, BookingInvitation, Slot
 
 logger = logging.getLogger(__name__)
 
 
 def join_details(slot: Slot) -> tuple[str, str]:
-    """The slot's Zoom join URL and passcode while a meeting is issued, else empty strings."""
-    if slot.event.is_zoom and slot.meeting_state == MeetingState.ISSUED and slot.join_url:
+    """The slot's Zoom join URL and passcode while it has a meeting, else empty strings.
+
+    Only the join URL is ever stored on a slot (the host's start URL is fetched when needed and never
+    kept), and it is cleared whenever the meeting goes away.
+    """
+    if slot.event.is_zoom and slot.join_url:
         return slot.join_url, slot.meeting_passcode
     return "", ""
 

@@ -99,6 +99,24 @@ def _lock_slots(*slot_ids: int) -> dict[int, Slot]:
     return slots
 
 
+def _lock_booking(booking_id: int, *other_slot_ids: int) -> tuple[Booking, dict[int, Slot]]:
+    """Lock a booking's slot (and ``other_slot_ids``), then the booking: slots first, like every writer.
+
+    The booking's slot is read before the lock; if a concurrent move changed it meanwhile, lock again.
+    """
+    for _attempt in range(3):
+        slot_id = Booking.objects.filter(pk=booking_id).values_list("slot_id", flat=True).get()
+        slots = _lock_slots(slot_id, *other_slot_ids)
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("applicant", "invitation", "company")
+            .get(pk=booking_id)
+        )
+        if booking.slot_id in slots:
+            return booking, slots
+    raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
+
+
 def _active_count(slot_id: int) -> int:
     return Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE).count()
 
@@ -400,16 +418,9 @@ def move_booking(
     now = now or timezone.now()
     new_id = _pk(slot)
     with transaction.atomic():
-        slots = _lock_slots(booking.slot_id, new_id)
-        booking = (
-            Booking.objects.select_for_update(of=("self",))
-            .select_related("applicant", "invitation", "company")
-            .get(pk=booking.pk)
-        )
+        booking, slots = _lock_booking(booking.pk, new_id)
         if booking.status != BookingStatus.ACTIVE:
             raise BookingError(_("この予約はキャンセルされています。"), code="cancelled")
-        if booking.slot_id not in slots:
-            raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
         old, new = slots[booking.slot_id], slots[new_id]
         if new.pk == old.pk:
             return booking
@@ -482,17 +493,10 @@ def cancel_booking(
     a no-op. The freed seat goes to the first applicant waiting, in the same transaction."""
     now = now or timezone.now()
     with transaction.atomic():
-        slot = _lock_slots(booking.slot_id)[booking.slot_id]
-        booking = (
-            Booking.objects.select_for_update(of=("self",))
-            .select_related("applicant", "invitation", "company")
-            .get(pk=booking.pk)
-        )
+        booking, slots = _lock_booking(booking.pk)
         if booking.status != BookingStatus.ACTIVE:
             return booking
-        if booking.slot_id != slot.pk:
-            raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
-        booking.slot = slot
+        slot = booking.slot = slots[booking.slot_id]
         if by_applicant and now >= slot.cancel_deadline:
             raise deadline_error(slot)
         booking.status = BookingStatus.CANCELLED

@@ -250,6 +250,8 @@ def change_to(
     chosen = booking_selectors.invited_slot(invitation, slot_id)
     if found is None or chosen is None or not found.is_active or chosen.event_id != found.event_id:
         return _not_found(request, invitation)
+    if chosen.pk == found.slot_id:
+        return redirect("booking:booking", token=request.booking_token, booking_id=found.pk)
     error = None
     if request.method == "POST":
         try:

@@ -1,0 +1,224 @@
+"""Capacity: never more bookings than seats, one active booking per applicant and event, double submits.
+
+The thread tests need PostgreSQL (row locks, concurrent writers); the rest also run on SQLite.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from django.db import IntegrityError, connections, transaction
+
+from scheduling import booking_services
+from scheduling.booking_services import BookingError, SlotFull
+from scheduling.models import Booking, BookingSource, BookingStatus, Slot, WaitlistEntry
+from tests.applicants.factories import ApplicantFactory
+from tests.booking.conftest import invite, slot_for, staff_book
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_full_slot_refuses_staff_and_applicants_alike(slot, applicant, other_applicant, company, event):
+    third = ApplicantFactory(company=company)
+    staff_book(slot, applicant)
+    staff_book(slot, other_applicant)
+
+    with pytest.raises(SlotFull):
+        staff_book(slot, third)
+    with pytest.raises(SlotFull):
+        booking_services.book_slot(
+            slot=slot,
+            applicant=third,
+            actor=None,
+            source=BookingSource.APPLICANT,
+            invitation=invite(third, event),
+        )
+    assert Booking.objects.filter(slot=slot).count() == 2
+
+
+def test_the_database_refuses_a_second_active_booking_of_an_applicant_in_an_event(slot, event, applicant):
+    other = slot_for(event, days=6)
+    staff_book(slot, applicant)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(
+            company=slot.company, applicant=applicant, event=event, slot=other, source=BookingSource.STAFF
+        )
+
+
+def test_cancelled_bookings_free_their_seat_and_do_not_count(slot, applicant, other_applicant, company):
+    first = staff_book(slot, applicant)
+    staff_book(slot, other_applicant)
+    booking_services.cancel_booking(booking=first, actor=None)
+
+    assert Slot.objects.with_booked_count().get(pk=slot.pk).booked_count == 1
+    assert staff_book(slot, ApplicantFactory(company=company)).status == BookingStatus.ACTIVE
+    # and the applicant who cancelled may book the event again
+    assert staff_book(slot_for(slot.event, days=9), applicant).status == BookingStatus.ACTIVE
+
+
+def test_capacity_cannot_be_lowered_below_the_current_bookings(
+    as_recruiter, slot, applicant, other_applicant
+):
+    from django.urls import reverse
+
+    staff_book(slot, applicant)
+    staff_book(slot, other_applicant)
+    local = slot.starts_at.astimezone(slot.company.tzinfo)
+
+    response = as_recruiter.post(
+        reverse("scheduling:slot_edit", args=[slot.pk]),
+        {
+            "date": local.date().isoformat(),
+            "start_time": local.strftime("%H:%M"),
+            "end_time": "15:00",
+            "capacity": "1",
+            "visibility": "show",
+        },
+    )
+
+    assert "定員は現在の予約数（2名）以上にしてください。" in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.capacity == 2
+
+
+def test_a_slot_with_bookings_cannot_be_deleted(as_recruiter, slot, applicant):
+    from django.urls import reverse
+
+    staff_book(slot, applicant)
+
+    as_recruiter.post(reverse("scheduling:slot_delete", args=[slot.pk]))
+
+    assert Slot.objects.filter(pk=slot.pk).exists()
+
+
+# --- concurrency on PostgreSQL --------------------
+
+
+def run_in_threads(count: int, target: Callable[[int], object]) -> tuple[list, list]:
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results.append(target(index))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+@pytest.fixture
+def postgres():
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("row locks and concurrent writers need PostgreSQL")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_thirty_applicants_at_once_on_five_seats_make_exactly_five_bookings(postgres, event, company):
+    seats = slot_for(event, capacity=5)
+    people = [ApplicantFactory(company=company) for _ in range(30)]
+    links = [invite(person, event) for person in people]
+
+    def book(index: int):
+        return booking_services.book_slot(
+            slot=seats.pk,
+            applicant=people[index],
+            actor=None,
+            source=BookingSource.APPLICANT,
+            invitation=links[index],
+        ).booking.pk
+
+    results, errors = run_in_threads(30, book)
+
+    assert len(results) == 5
+    assert Counter(type(error) for error in errors) == {SlotFull: 25}
+    assert Booking.objects.filter(slot=seats, status=BookingStatus.ACTIVE).count() == 5
+    assert Slot.objects.with_booked_count().get(pk=seats.pk).booked_count == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_applicant_submitting_ten_times_at_once_gets_one_booking(postgres, event, applicant):
+    seats = slot_for(event, capacity=5)
+    link = invite(applicant, event)
+
+    def book(_index: int):
+        result = booking_services.book_slot(
+            slot=seats.pk, applicant=applicant, actor=None, source=BookingSource.APPLICANT, invitation=link
+        )
+        return result.booking.pk, result.created
+
+    results, errors = run_in_threads(10, book)
+
+    assert errors == []
+    assert len({pk for pk, _created in results}) == 1
+    assert sorted(created for _pk, created in results) == [False] * 9 + [True]
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_applicant_booking_two_slots_of_an_event_at_once_gets_one_booking(postgres, event, applicant):
+    slots = [slot_for(event, days=5 + i, capacity=3) for i in range(6)]
+    link = invite(applicant, event)
+
+    def book(index: int):
+        return booking_services.book_slot(
+            slot=slots[index].pk,
+            applicant=applicant,
+            actor=None,
+            source=BookingSource.APPLICANT,
+            invitation=link,
+        ).booking.pk
+
+    results, errors = run_in_threads(6, book)
+
+    assert len(results) == 1 and len(errors) == 5
+    assert all(isinstance(error, BookingError) for error in errors)
+    assert Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_seats_freed_during_a_rush_go_to_the_waitlist_first_and_capacity_holds(postgres, event, company):
+    seats = slot_for(event, capacity=3)
+    holders = [ApplicantFactory(company=company) for _ in range(3)]
+    bookings = [staff_book(seats, person) for person in holders]
+    waiting = [ApplicantFactory(company=company) for _ in range(3)]
+    for person in waiting:
+        booking_services.join_waitlist(slot=seats, applicant=person, invitation=invite(person, event))
+    rushers = [ApplicantFactory(company=company) for _ in range(10)]
+    rusher_links = [invite(person, event) for person in rushers]
+
+    def act(index: int):
+        if index < 3:
+            return booking_services.cancel_booking(booking=bookings[index], actor=None).status
+        person = rushers[index - 3]
+        return booking_services.book_slot(
+            slot=seats.pk,
+            applicant=person,
+            actor=None,
+            source=BookingSource.APPLICANT,
+            invitation=rusher_links[index - 3],
+        ).booking.pk
+
+    _results, errors = run_in_threads(13, act)
+
+    active = Booking.objects.filter(slot=seats, status=BookingStatus.ACTIVE)
+    assert active.count() == 3
+    assert set(active.values_list("applicant_id", flat=True)) == {person.pk for person in waiting}
+    assert Counter(type(error) for error in errors) == {SlotFull: 10}
+    assert not WaitlistEntry.objects.filter(status="waiting").exists()
