@@ -248,7 +248,8 @@ def mailbox_attachment(request: HttpRequest, pk: int, index: int) -> HttpRespons
     if index >= len(parts):
         raise Http404
     part = parts[index]
-    response = HttpResponse(part.get_payload(decode=True), content_type=part.get("Content-Type"))
+    # str(): the header is an email.headerregistry object, and WSGI servers accept plain str only.
+    response = HttpResponse(part.get_payload(decode=True), content_type=str(part.get("Content-Type")))
     filename = (part.get_filename() or "attachment").replace('"', "")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

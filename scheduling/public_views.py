@@ -5,7 +5,9 @@ change or cancel it until the deadline, wait for a full slot.
 Every view resolves the signed token first; a tampered, unknown, expired or revoked link gets a plain
 Japanese page and nothing happens. Objects are looked up through the link (its applicant, its events), so
 another applicant's booking or another event's slot is simply not found. Pages are never cached, never
-indexed and send no Referer (the path is the applicant's key).
+indexed, and send their address (the applicant's key) as Referer only to this site: not to zoom.us when
+the join link is followed. (no-referrer would make browsers send `Origin: null` with the page's own forms,
+which CSRF protection rightly refuses.)
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ LINK_PROBLEMS = {
 
 def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
     response = render(request, template, context, status=status)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -83,7 +85,7 @@ def booking_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             request.booking_token = token
             with timezone.override(invitation.company.tzinfo):
                 response = view(request, invitation, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

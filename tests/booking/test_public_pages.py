@@ -48,7 +48,7 @@ def test_the_link_lists_the_invited_events_shown_slots_with_seats_left_in_japane
     assert f"{local.month}月{local.day}日" in content and "14:00〜15:00" in content
     for not_offered in (hidden, past_window, elsewhere):
         assert f"/slots/{not_offered.pk}/" not in content
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # the path never leaves the site
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     assert "noindex" in response["X-Robots-Tag"]
 
@@ -387,3 +387,37 @@ def test_the_applicant_withdraws_from_the_waitlist(browser, invitation, event, o
 
     entry.refresh_from_db()
     assert entry.status == WaitStatus.WITHDRAWN
+
+
+def test_the_applicants_page_runs_a_fixed_number_of_queries(
+    browser, applicant, event, company, django_assert_max_num_queries
+):
+    second = EventFactory(selection_meeting=event.selection_meeting, name="Web面接")
+    invitation = invite(applicant, event, second)
+    slot_for(event)
+    url = link(invitation)
+    with django_assert_max_num_queries(15) as few:
+        browser.get(url)
+    for days in range(5, 15):
+        slot_for(event, days=days, hour=10)
+        slot_for(second, days=days, hour=11)
+    staff_book(slot_for(second, days=20), applicant)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert browser.get(url).status_code == 200
+
+
+def test_the_applicant_page_with_bookings_runs_a_fixed_number_of_queries(
+    as_recruiter, applicant, event, django_assert_max_num_queries
+):
+    staff_book(slot_for(event), applicant)
+    url = reverse("applicants:detail", args=[applicant.pk])
+    with django_assert_max_num_queries(25) as few:
+        as_recruiter.get(url)
+    for index in range(5):
+        other = EventFactory(selection_meeting=event.selection_meeting, name=f"面接{index}")
+        staff_book(slot_for(other, days=6 + index), applicant)
+        invite(applicant, other)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        as_recruiter.get(url)
