@@ -55,6 +55,7 @@ def test_slots_survive_a_redis_outage_and_the_sweeper_issues_every_one_when_it_r
     time.sleep(8)
     assert db_.states(events) == {"pending": 30}, summary(db_.states(events))
 
+    worker_log = len(stack.log("worker"))
     stack.start_redis()
     back = time.monotonic()
     wait_for(
@@ -65,6 +66,7 @@ def test_slots_survive_a_redis_outage_and_the_sweeper_issues_every_one_when_it_r
         f"pending: {[(s['id'], s['enqueued_at'], s['wait_reason']) for s in db_.slots(events)][:10]}",
     )
     recovered_in = time.monotonic() - back
+    assert "sweeper: enqueueing" in stack.log("worker")[worker_log:], "who queued them, if not the sweeper?"
 
     problems = check_one_meeting_per_slot(db_.slots(events), zoom.meetings())
     assert not problems, "\n".join(problems)
