@@ -198,7 +198,7 @@ def test_a_zoom_side_change_delivered_after_our_own_update_does_not_overwrite_it
 def test_an_old_app_deauthorized_arriving_after_a_newer_link_is_ignored(stack, site, zoom, db_, first_day):
     # The admin removes the app in the Marketplace; Zoom cannot reach the product at that moment...
     nowhere = f"http://127.0.0.1:{free_port()}/zoom/webhook/"
-    zoom.configure(webhook_url=nowhere, webhook_retry_schedule=[6, 6, 6])
+    zoom.configure(webhook_url=nowhere, webhook_retry_schedule=[5] * 8)  # Zoom: 5, 20, 60 minutes
     zoom.remove_app()
     wait_for(
         lambda: any(w["event"] == "app_deauthorized" and w["attempts"] for w in zoom.state()["webhooks"]),

