@@ -364,7 +364,7 @@ def book_slot(
     now = now or timezone.now()
     slot_id = _pk(slot)
     by_applicant = source == BookingSource.APPLICANT
-    _refuse_early_when_full(slot_id, applicant)
+    _refuse_early_when_full(slot, applicant)
     with transaction.atomic():
         slot = _lock_slots(slot_id)[slot_id]
         existing = Booking.objects.filter(
@@ -391,10 +391,19 @@ def book_slot(
     return BookingResult(booking, created=True)
 
 
-def _refuse_early_when_full(slot_id: int, applicant: Applicant) -> None:
+def _refuse_early_when_full(slot: Slot | int, applicant: Applicant) -> None:
     """Without the lock: a slot that is full now is full for everyone arriving now (a rush of refusals
-    never queues on the slot's lock). A double submit of a booking just made is not refused here."""
-    row = Slot.all_objects.with_booked_count().filter(pk=slot_id).values("capacity", "booked_count").first()
+    never queues on the slot's lock). A double submit of a booking just made is not refused here.
+
+    A slot read by the caller in this request with its count (``with_booked_count``) is not read again.
+    """
+    slot_id = _pk(slot)
+    if isinstance(slot, Slot) and getattr(slot, "booked_count", None) is not None:
+        row = {"capacity": slot.capacity, "booked_count": slot.booked_count}
+    else:
+        row = (
+            Slot.all_objects.with_booked_count().filter(pk=slot_id).values("capacity", "booked_count").first()
+        )
     if row is None:
         raise BookingError(_("この日程は見つかりません。"), code="missing")
     if row["booked_count"] < row["capacity"]:

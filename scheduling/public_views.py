@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import public_view
 from notifications.services import company_contact
 from scheduling import booking_mail, booking_selectors, booking_services, links
-from scheduling.booking_services import BookingError, DeadlinePassed
+from scheduling.booking_services import BookingError, DeadlinePassed, SlotFull
 from scheduling.models import BookingInvitation, BookingSource, BookingStatus
 
 LINK_PROBLEMS = {
@@ -138,11 +138,12 @@ def slot(request: HttpRequest, invitation: BookingInvitation, slot_id: int) -> H
             )
         except BookingError as exc:
             error = exc
+            if isinstance(exc, SlotFull):
+                chosen.booked_count = chosen.capacity  # as it is now: no seat left
         else:
             if result.created:
                 messages.success(request, _("ご予約が完了しました。確認メールをお送りしました。"))
             return redirect("booking:booking", token=request.booking_token, booking_id=result.booking.pk)
-        chosen = booking_selectors.invited_slot(invitation, slot_id)  # seats as they are now
     existing = _existing_booking(invitation, chosen.event_id)
     context = _context(
         request,

@@ -1,0 +1,500 @@
+"""Booking rush: 500 applicants, each with their own link, try to book the last 100 seats of one slot at once.
+
+    .venv/bin/python benchmarks/booking_rush.py     # defaults: 500 applicants, 100 free seats, 2 workers
+
+All on this machine, loopback only:
+1. (re)creates its own PostgreSQL database (BENCH_DATABASE_URL, default e2rpro_bench_booking), migrates it;
+2. seeds a company, an in-person event and one slot whose capacity leaves ``--seats`` free (the rest are
+   already booked), and ``--applicants`` applicants, each with a 日程選択案内 record and personal link;
+3. starts gunicorn (2 sync workers, production settings with DEBUG off) on a free 127.0.0.1 port, with
+   Celery's broker on Redis (BENCH_REDIS_URL, default db 13, emptied first; no worker: mails stay queued,
+   as the web side of a real deployment leaves them);
+4. every applicant opens the slot's confirmation page first (GET: their CSRF cookie and form), untimed;
+5. the baseline: as many concurrent GETs of a minimal page that reads one row (/bench/one-row/, same server,
+   same middleware), all released at the same moment;
+6. the rush: every applicant POSTs 予約を確定する at the same moment;
+7. checks the database (active bookings on the slot must equal its capacity: exactly ``--seats`` new),
+   prints bookings made, refusals, 5xx, throughput, p50 and p99 for both, their ratio, and the same as one
+   JSON object on the last line. Stops gunicorn and drops the database (``--keep`` keeps it).
+
+The whole run is bounded (``--deadline``); every request has a socket timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/e2rpro_bench_booking"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+REQUEST_TIMEOUT = 60.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--applicants", type=int, default=500)
+    parser.add_argument("--seats", type=int, default=100, help="free seats left on the slot")
+    parser.add_argument("--booked", type=int, default=20, help="seats already taken before the rush")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--deadline", type=float, default=600, help="seconds before the run is abandoned")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    return parser.parse_args()
+
+
+def environment(port: int) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "benchmarks.booking_rush_settings",
+        "DEBUG": "0",
+        "E2RPRO_TESTING": "1",  # plain static files (no collectstatic manifest needed); nothing else changes
+        "SECRET_KEY": "benchmark-only-secret-key-not-for-production-booking-rush-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE),
+        "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        "CELERY_TASK_DEFAULT_QUEUE": "bench-booking-rush",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    return env
+
+
+def reset_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(f"{parts.scheme}://{parts.netloc}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(f"{parts.scheme}://{parts.netloc}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- seeding -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    slot_id: int
+    capacity: int
+    tokens: list[str]
+
+
+def seed(args: argparse.Namespace) -> World:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import Company
+    from applicants.models import Applicant, StatusChange
+    from applicants.selectors import company_stages
+    from applicants.services import ensure_company_defaults
+    from scheduling import links
+    from scheduling.models import (
+        Booking,
+        BookingInvitation,
+        BookingSource,
+        Event,
+        SelectionMeeting,
+        Slot,
+    )
+
+    call_command("migrate", verbosity=0)
+    company = Company.objects.create(
+        name="ベンチマーク商事株式会社", slug="bench-booking", time_zone="Asia/Tokyo"
+    )
+    ensure_company_defaults(company=company)
+    stages = company_stages(company)
+    meeting = SelectionMeeting.objects.create(company=company, name="会社説明会")
+    event = Event.objects.create(
+        company=company,
+        selection_meeting=meeting,
+        name="本社説明会",
+        place="東京本社 10F 大会議室",
+        booking_stage=next(stage for stage in stages if stage.name == "説明会"),
+    )
+    starts = (timezone.now() + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+    capacity = args.booked + args.seats
+    slot = Slot.objects.create(
+        company=company, event=event, starts_at=starts, ends_at=starts + timedelta(hours=2), capacity=capacity
+    )
+    total = args.applicants + args.booked
+    now = timezone.now()
+    people = Applicant.objects.bulk_create(
+        Applicant(
+            company=company,
+            name=f"応募者 {index:04d}",
+            name_kana="オウボシャ",
+            email=f"applicant{index:04d}@bench.example.jp",
+            stage=stages[0],
+            created_at=now,
+            updated_at=now,
+        )
+        for index in range(total)
+    )
+    StatusChange.objects.bulk_create(StatusChange(applicant=person, to_stage=stages[0]) for person in people)
+    invitations = BookingInvitation.objects.bulk_create(
+        BookingInvitation(company=company, applicant=person, expires_at=now + timedelta(days=30))
+        for person in people
+    )
+    BookingInvitation.events.through.objects.bulk_create(
+        BookingInvitation.events.through(bookinginvitation_id=invitation.pk, event_id=event.pk)
+        for invitation in invitations
+    )
+    # The seats taken before the rush.
+    Booking.objects.bulk_create(
+        Booking(
+            company=company,
+            applicant=person,
+            event=event,
+            slot=slot,
+            source=BookingSource.STAFF,
+            invitation=invitation,
+        )
+        for person, invitation in zip(people[: args.booked], invitations[: args.booked], strict=True)
+    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    tokens = [links.make_token(invitation) for invitation in invitations[args.booked :]]
+    connection.close()
+    return World(slot_id=slot.pk, capacity=capacity, tokens=tokens)
+
+
+def count_bookings(slot_id: int) -> dict[str, int]:
+    from django.db import connection
+
+    from notifications.models import MailKind, SentMail
+    from scheduling.models import Booking, BookingStatus
+
+    active = Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE).count()
+    per_applicant = (
+        Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE)
+        .values("applicant_id")
+        .distinct()
+        .count()
+    )
+    mails = SentMail.objects.filter(kind=MailKind.BOOKING_CONFIRMED).count()
+    connection.close()
+    return {"active": active, "distinct_applicants": per_applicant, "confirmation_mails": mails}
+
+
+# --- the server ------------------------------------------------------------------------------------------
+
+
+def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "e2rpro.wsgi:application",
+        "--config",
+        "/dev/null",  # not the repository's gunicorn.conf.py (it binds every interface)
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "120",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _headers, _body = request(port, "GET", "/healthz", timeout=2)
+            if status in (200, 503):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+# --- the client ------------------------------------------------------------------------------------------
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: str = "",
+    headers: dict | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> tuple[int, dict[str, str], str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        all_headers = {"Host": "127.0.0.1", "Connection": "close", "Accept-Language": "ja", **(headers or {})}
+        if body:
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body.encode() if body else None, headers=all_headers)
+        response = connection.getresponse()
+        data = response.read().decode("utf-8", "replace")
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+    finally:
+        connection.close()
+
+
+CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Prepared:
+    path: str
+    cookie: str
+    form_token: str
+
+
+def prepare(port: int, token: str, slot_id: int) -> Prepared:
+    """What the applicant's phone holds after opening the confirmation page: cookie and form token."""
+    path = f"/b/{token}/slots/{slot_id}/"
+    status, headers, body = request(port, "GET", path)
+    if status != 200:
+        raise RuntimeError(f"confirmation page answered {status}")
+    return Prepared(
+        path=path,
+        cookie=CSRF_COOKIE.search(headers.get("set-cookie", "")).group(1),
+        form_token=CSRF_FIELD.search(body).group(1),
+    )
+
+
+@dataclass
+class Result:
+    status: int  # 0: no answer (timeout, connection error)
+    seconds: float
+    location: str = ""
+
+
+def at_once(count: int, call) -> tuple[list[Result], float]:
+    """Run ``call(index)`` in ``count`` threads released together; returns results and wall time."""
+    barrier = threading.Barrier(count + 1)
+    results: list[Result | None] = [None] * count
+
+    def worker(index: int) -> None:
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            status, headers, _body = call(index)
+            results[index] = Result(status, time.perf_counter() - started, headers.get("location", ""))
+        except OSError:
+            results[index] = Result(0, time.perf_counter() - started)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=REQUEST_TIMEOUT + 30)
+    wall = time.perf_counter() - started
+    return [r or Result(0, wall) for r in results], wall
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summarize(results: list[Result], wall: float) -> dict:
+    seconds = [r.seconds for r in results]
+    statuses = Counter(r.status for r in results)
+    return {
+        "requests": len(results),
+        "status": {str(code): n for code, n in sorted(statuses.items())},
+        "errors_5xx": sum(n for code, n in statuses.items() if code >= 500),
+        "no_answer": statuses.get(0, 0),
+        "wall_s": round(wall, 3),
+        "throughput_rps": round(len(results) / wall, 1) if wall else 0.0,
+        "p50_ms": round(percentile(seconds, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(seconds, 0.99) * 1000, 1),
+        "mean_ms": round(statistics.fmean(seconds) * 1000, 1),
+    }
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict:
+    port = free_port()
+    env = environment(port)
+    database_url = env["DATABASE_URL"]
+    print(f"Database {urlsplit(database_url).path.lstrip('/')} (recreated), Redis {env['CELERY_BROKER_URL']}")
+    reset_database(database_url)
+    flush_redis(env["CELERY_BROKER_URL"])
+    started = time.perf_counter()
+    world = seed(args)
+    print(
+        f"Seeded {args.applicants} applicants with links; slot capacity {world.capacity}, "
+        f"{args.booked} booked, {args.seats} free ({time.perf_counter() - started:.1f}s)"
+    )
+    server = start_gunicorn(port, args.workers, env)
+    try:
+        print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            prepared = list(pool.map(lambda token: prepare(port, token, world.slot_id), world.tokens))
+        print(f"Each applicant opened the confirmation page ({len(prepared)} GETs, untimed)")
+
+        minimal, minimal_wall = at_once(len(prepared), lambda _i: request(port, "GET", "/bench/one-row/"))
+        minimal_stats = summarize(minimal, minimal_wall)
+
+        def book(index: int):
+            item = prepared[index]
+            return request(
+                port,
+                "POST",
+                item.path,
+                body=urlencode({"csrfmiddlewaretoken": item.form_token}),
+                headers={"Cookie": f"csrftoken={item.cookie}"},
+            )
+
+        rush, rush_wall = at_once(len(prepared), book)
+        rush_stats = summarize(rush, rush_wall)
+    finally:
+        stop(server)
+    counts = count_bookings(world.slot_id)
+    made = counts["active"] - args.booked
+    succeeded = sum(1 for r in rush if r.status == 302 and "/bookings/" in r.location)
+    refused = sum(1 for r in rush if r.status == 409)
+    report = {
+        "benchmark": "booking_rush",
+        "applicants": args.applicants,
+        "free_seats": args.seats,
+        "workers": args.workers,
+        "bookings_made": made,
+        "bookings_expected": args.seats,
+        "capacity_held": counts["active"] == world.capacity,
+        "confirmed_responses": succeeded,
+        "refused_full_responses": refused,
+        "confirmation_mails_queued": counts["confirmation_mails"],
+        "errors_5xx": rush_stats["errors_5xx"],
+        "booking": rush_stats,
+        "minimal_page": minimal_stats,
+        "ratio": {
+            "throughput_minimal_over_booking": round(
+                minimal_stats["throughput_rps"] / rush_stats["throughput_rps"], 2
+            )
+            if rush_stats["throughput_rps"]
+            else None,
+            "p50_booking_over_minimal": round(rush_stats["p50_ms"] / minimal_stats["p50_ms"], 2)
+            if minimal_stats["p50_ms"]
+            else None,
+            "p99_booking_over_minimal": round(rush_stats["p99_ms"] / minimal_stats["p99_ms"], 2)
+            if minimal_stats["p99_ms"]
+            else None,
+        },
+        "ok": made == args.seats
+        and counts["active"] == world.capacity
+        and rush_stats["errors_5xx"] == 0
+        and rush_stats["no_answer"] == 0
+        and counts["distinct_applicants"] == counts["active"],
+    }
+    if not args.keep:
+        drop_database(database_url)
+    flush_redis(env["CELERY_BROKER_URL"])
+    return report
+
+
+def print_report(report: dict) -> None:
+    booking, minimal, ratio = report["booking"], report["minimal_page"], report["ratio"]
+    print()
+    print(f"Bookings made: {report['bookings_made']} (expected exactly {report['bookings_expected']})")
+    print(
+        f"Responses: {report['confirmed_responses']} confirmed, "
+        f"{report['refused_full_responses']} refused (満席), statuses {booking['status']}; "
+        f"5xx: {report['errors_5xx']}; no answer: {booking['no_answer']}"
+    )
+    print(f"Confirmation mails queued: {report['confirmation_mails_queued']}")
+    print(f"{'':<22}{'throughput':>14}{'p50':>10}{'p99':>10}{'wall':>9}")
+    for label, stats in (("booking POST", booking), ("one-row page GET", minimal)):
+        print(
+            f"{label:<22}{stats['throughput_rps']:>10.1f} r/s{stats['p50_ms']:>8.1f}ms"
+            f"{stats['p99_ms']:>8.1f}ms{stats['wall_s']:>8.2f}s"
+        )
+    print(
+        f"Ratio: the one-row page serves {ratio['throughput_minimal_over_booking']}x the booking throughput; "
+        f"booking p50 {ratio['p50_booking_over_minimal']}x, p99 {ratio['p99_booking_over_minimal']}x"
+    )
+    print("OK" if report["ok"] else "FAILED")
+    print(json.dumps(report, ensure_ascii=False))
+
+
+def main() -> int:
+    args = parse_args()
+
+    def too_long(_signum, _frame):
+        raise TimeoutError(f"benchmark exceeded {args.deadline:.0f}s")
+
+    signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(int(args.deadline))
+    try:
+        report = run(args)
+    finally:
+        signal.alarm(0)
+    print_report(report)
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
