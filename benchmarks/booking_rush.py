@@ -32,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -47,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/e2rpro_bench_booking"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 REQUEST_TIMEOUT = 60.0
+# gunicorn's output (Django logs each 409 "満席" refusal as a warning): kept out of the report.
+LOG_PATH = Path(tempfile.gettempdir()) / "e2rpro_booking_rush_gunicorn.log"
 
 
 def parse_args() -> argparse.Namespace:
@@ -247,7 +250,10 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    with open(LOG_PATH, "w") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=log, stderr=log
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -391,7 +397,7 @@ def run(args: argparse.Namespace) -> dict:
     )
     server = start_gunicorn(port, args.workers, env)
     try:
-        print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}")
+        print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port} (log: {LOG_PATH})")
         with ThreadPoolExecutor(max_workers=8) as pool:
             prepared = list(pool.map(lambda token: prepare(port, token, world.slot_id), world.tokens))
         print(f"Each applicant opened the confirmation page ({len(prepared)} GETs, untimed)")
