@@ -333,6 +333,31 @@ def _new_booking(
     return booking
 
 
+def _refuse_overlap(applicant: Applicant, slot: Slot, *, exclude_booking_id: int | None = None) -> None:
+    """One person cannot be in two places at once: refuse a time overlapping another active booking."""
+    clash = _overlapping(applicant, slot, exclude_booking_id=exclude_booking_id)
+    if clash is not None:
+        raise BookingError(
+            _("同じ時間帯に別の予約（%(other)s %(when)s）があります。")
+            % {"other": _slot_label(clash.slot), "when": _when(clash.slot)},
+            code="overlap",
+        )
+
+
+def _overlapping(
+    applicant: Applicant, slot: Slot, *, exclude_booking_id: int | None = None
+) -> Booking | None:
+    clashes = Booking.objects.filter(
+        applicant=applicant,
+        status=BookingStatus.ACTIVE,
+        slot__starts_at__lt=slot.ends_at,
+        slot__ends_at__gt=slot.starts_at,
+    ).select_related("slot__company", "slot__event__selection_meeting")
+    if exclude_booking_id is not None:
+        clashes = clashes.exclude(pk=exclude_booking_id)
+    return clashes.first()
+
+
 def _already_booked_error(slot: Slot) -> BookingError:
     return BookingError(
         _(
@@ -382,6 +407,7 @@ def book_slot(
             raise _already_booked_error(slot)
         if _active_count(slot.pk) >= slot.capacity:
             raise SlotFull(_("申し訳ありません。この日程は満席になりました。"), code="full")
+        _refuse_overlap(applicant, slot)
         booking = _new_booking(
             slot=slot, applicant=applicant, source=source, invitation=invitation, actor=actor, now=now
         )
@@ -444,6 +470,7 @@ def move_booking(
             _check_open_for_staff(new, now)
         if _active_count(new.pk) >= new.capacity:
             raise SlotFull(_("申し訳ありません。この日程は満席になりました。"), code="full")
+        _refuse_overlap(booking.applicant, new, exclude_booking_id=booking.pk)
         booking.slot = new
         booking.ics_sequence += 1
         booking.reminder_sent_at = _reminder_mark(new, now)
@@ -555,7 +582,7 @@ def _promote(slot: Slot, *, now: datetime) -> list[Booking]:
             applicant=applicant, event_id=slot.event_id, status=BookingStatus.ACTIVE
         ).exists()
         booking = None
-        if not applicant.is_anonymized and not booked_elsewhere:
+        if not applicant.is_anonymized and not booked_elsewhere and _overlapping(applicant, slot) is None:
             invitation = (
                 entry.invitation if entry.invitation and entry.invitation.revoked_at is None else None
             )

@@ -17,6 +17,7 @@ from scheduling.booking_services import BookingError, SlotFull
 from scheduling.models import Booking, BookingSource, BookingStatus, Slot, WaitlistEntry
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import invite, slot_for, staff_book
+from tests.scheduling.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +223,28 @@ def test_seats_freed_during_a_rush_go_to_the_waitlist_first_and_capacity_holds(p
     assert set(active.values_list("applicant_id", flat=True)) == {person.pk for person in waiting}
     assert Counter(type(error) for error in errors) == {SlotFull: 10}
     assert not WaitlistEntry.objects.filter(status="waiting").exists()
+
+
+def test_an_applicant_cannot_be_booked_twice_at_the_same_time_across_events(event, applicant, company):
+    other_event = EventFactory(selection_meeting=event.selection_meeting, name="Web面接")
+    first = slot_for(event, days=5, hour=14)
+    clash = slot_for(other_event, days=5, hour=14)  # 14:00-15:00, the same hour
+    staff_book(first, applicant)
+
+    with pytest.raises(BookingError, match="同じ時間帯に別の予約"):
+        staff_book(clash, applicant)
+    assert staff_book(slot_for(other_event, days=5, hour=15), applicant).status == BookingStatus.ACTIVE
+
+
+def test_a_move_onto_a_time_already_booked_elsewhere_is_refused(event, applicant):
+    other_event = EventFactory(selection_meeting=event.selection_meeting, name="Web面接")
+    staff_book(slot_for(other_event, days=6, hour=10), applicant)
+    booking = staff_book(slot_for(event, days=5), applicant)
+
+    with pytest.raises(BookingError, match="同じ時間帯"):
+        booking_services.move_booking(booking=booking, slot=slot_for(event, days=6, hour=10), actor=None)
+    # a move within its own time is not a clash with itself
+    later = slot_for(event, days=5, hour=14)
+    booking_services.move_booking(booking=booking, slot=later, actor=None)
+    booking.refresh_from_db()
+    assert booking.slot == later
