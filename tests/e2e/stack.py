@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -148,6 +147,7 @@ class Stack:
                 "ZOOM_OAUTH_BASE_URL": self.emulator_url,
                 "ZOOM_API_BASE_URL": f"{self.emulator_url}/v2",
                 "TOKEN_ENCRYPTION_KEYS": "kJ3l0aZ1o3x5l0m8b3n0y0u0r0k1e2y3s4f5e6r7n8E=",
+                "STATIC_ROOT": str(self.tmp / "static"),
                 "LOG_LEVEL": "INFO",
                 "PYTHONUNBUFFERED": "1",
             }
@@ -288,4 +288,3 @@ class Stack:
         if self.mail:
             self.mail.stop()
         self.drop_database()
-        shutil.rmtree(BASE_DIR / "staticfiles", ignore_errors=True)
