@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -159,19 +160,22 @@ def notify_host(
     slot: Slot,
     *,
     notice: str,
-    applicant_name: str = "",
+    applicant: Any = None,
     previous_start: datetime | None = None,
     previous_end: datetime | None = None,
     actor: User | None = None,
     dedupe_key: str | None = None,
 ) -> SentMail | None:
-    """面接官への通知: what happened on a slot they host, with a link to the slot page (never a start URL)."""
+    """面接官への通知: what happened on a slot they host, with a link to the slot page (never a start URL).
+
+    Linked to the applicant it names, so it shows on their timeline and is erased with their personal data.
+    """
     host = host_user(slot)
     if host is None:
         return None
     event = slot.event
     context = MailContext(
-        applicant_name=applicant_name,
+        applicant_name=applicant.name if applicant is not None else "",
         selection_meeting_name=event.selection_meeting.name,
         event_name=event.name,
         start=slot.starts_at,
@@ -188,6 +192,7 @@ def notify_host(
         kind=MailKind.HOST_NOTICE,
         to=host.email,
         context=context,
+        applicant=applicant,
         actor=actor,
         dedupe_key=dedupe_key,
     )

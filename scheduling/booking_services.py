@@ -299,7 +299,7 @@ def _after_booking(
     notice = (
         _("キャンセル待ちから予約が入りました") if kind == BookingLogKind.PROMOTED else _("予約が入りました")
     )
-    booking_mail.notify_host(slot, notice=notice, applicant_name=applicant.name, actor=actor)
+    booking_mail.notify_host(slot, notice=notice, applicant=applicant, actor=actor)
 
 
 def _new_booking(
@@ -504,7 +504,7 @@ def _notify_hosts_of_move(old: Slot, new: Slot, applicant: Applicant, actor: Use
     booking_mail.notify_host(
         new,
         notice=_("予約の日程が変更されました"),
-        applicant_name=applicant.name,
+        applicant=applicant,
         previous_start=old.starts_at,
         previous_end=old.ends_at,
         actor=actor,
@@ -512,7 +512,7 @@ def _notify_hosts_of_move(old: Slot, new: Slot, applicant: Applicant, actor: Use
     old_host = booking_mail.host_user(old)
     if old_host is not None and (new_host is None or old_host.pk != new_host.pk):
         booking_mail.notify_host(
-            old, notice=_("予約が別の日程へ変更されました"), applicant_name=applicant.name, actor=actor
+            old, notice=_("予約が別の日程へ変更されました"), applicant=applicant, actor=actor
         )
 
 
@@ -548,7 +548,7 @@ def cancel_booking(
                 booking, MailKind.BOOKING_CANCELLED, actor=actor, invite=InviteMethod.CANCEL
             )
             booking_mail.notify_host(
-                slot, notice=_("予約がキャンセルされました"), applicant_name=applicant.name, actor=actor
+                slot, notice=_("予約がキャンセルされました"), applicant=applicant, actor=actor
             )
         _promote(slot, now=now)
     return booking

@@ -112,6 +112,7 @@ def test_no_applicant_page_or_mail_of_a_zoom_booking_carries_a_start_url(
         "url_changed",
         "reminder",
         "booking_cancelled",
+        "host_notice",  # the 面接官's notices name the applicant, so they are linked to them too
     }
     join_urls = [m["join_url"] for m in fake_zoom.meetings.values()]
     assert any(url in "".join(pages) for url in join_urls)  # the join URL is shown, so the pages are real

@@ -270,3 +270,12 @@ def test_deleting_personal_data_cancels_future_bookings_frees_seats_and_revokes_
     assert not SentMail.objects.filter(kind=MailKind.BOOKING_CANCELLED).exists()
     assert SentMail.objects.filter(applicant_id=applicant.pk).exclude(to_email="").count() == 0
     assert WaitlistEntry.objects.filter(applicant=applicant, status=WaitStatus.WAITING).count() == 0
+
+
+def test_host_notices_are_erased_with_the_applicants_personal_data(as_recruiter, hosted, applicant):
+    staff_book(slot_for(hosted), applicant)
+    assert "佐藤 花子" in SentMail.objects.get(kind=MailKind.HOST_NOTICE).body
+
+    as_recruiter.post(reverse("applicants:anonymize", args=[applicant.pk]))
+
+    assert "佐藤 花子" not in SentMail.objects.get(kind=MailKind.HOST_NOTICE).body
