@@ -7,8 +7,8 @@ All on this machine, loopback only:
 2. seeds a company, an in-person event and one slot whose capacity leaves ``--seats`` free (the rest are
    already booked), and ``--applicants`` applicants, each with a 日程選択案内 record and personal link;
 3. starts gunicorn (2 sync workers, production settings with DEBUG off) on a free 127.0.0.1 port, with
-   Celery's broker on Redis (BENCH_REDIS_URL, default db 13, emptied first; no worker: mails stay queued,
-   as the web side of a real deployment leaves them);
+   Celery's broker on Redis (BENCH_REDIS_URL, default db 14) with a queue of its own that no worker reads:
+   mails stay queued, as the web side of a real deployment leaves them, and the queue is removed at the end;
 4. every applicant opens the slot's confirmation page first (GET: their CSRF cookie and form), untimed;
 5. the baseline: as many concurrent GETs of a minimal page that reads one row (/bench/one-row/, same server,
    same middleware), all released at the same moment;
@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,8 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/e2rpro_bench_booking"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 REQUEST_TIMEOUT = 60.0
+# A queue of its own (no worker reads it; removed at the end): other runs may share this Redis.
+QUEUE = f"bench-booking-rush-{uuid.uuid4().hex[:12]}"
 # gunicorn's output (Django logs each 409 "満席" refusal as a warning): kept out of the report.
 LOG_PATH = Path(tempfile.gettempdir()) / "e2rpro_booking_rush_gunicorn.log"
 
@@ -79,7 +82,7 @@ def environment(port: int) -> dict[str, str]:
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE),
         "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
-        "CELERY_TASK_DEFAULT_QUEUE": "bench-booking-rush",
+        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
@@ -104,10 +107,17 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
 
 
-def flush_redis(url: str) -> None:
+def drop_queue(url: str) -> None:
+    """Remove the mails' tasks this run left in its own queue (nothing else in Redis is touched)."""
     import redis
 
-    redis.Redis.from_url(url).flushdb()
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"*{QUEUE}*"):  # the queue and kombu's keys named after it
+        client.delete(key)
+    for key in client.scan_iter("_kombu.binding.*"):  # kombu's record that the queue exists
+        for member in client.smembers(key):
+            if QUEUE.encode() in member:
+                client.srem(key, member)
 
 
 def free_port() -> int:
@@ -386,9 +396,11 @@ def run(args: argparse.Namespace) -> dict:
     port = free_port()
     env = environment(port)
     database_url = env["DATABASE_URL"]
-    print(f"Database {urlsplit(database_url).path.lstrip('/')} (recreated), Redis {env['CELERY_BROKER_URL']}")
+    print(
+        f"Database {urlsplit(database_url).path.lstrip('/')} (recreated), "
+        f"Redis {env['CELERY_BROKER_URL']} queue {QUEUE}"
+    )
     reset_database(database_url)
-    flush_redis(env["CELERY_BROKER_URL"])
     started = time.perf_counter()
     world = seed(args)
     print(
@@ -458,7 +470,7 @@ def run(args: argparse.Namespace) -> dict:
     }
     if not args.keep:
         drop_database(database_url)
-    flush_redis(env["CELERY_BROKER_URL"])
+    drop_queue(env["CELERY_BROKER_URL"])
     return report
 
 
