@@ -12,6 +12,7 @@ which CSRF protection rightly refuses.)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 
@@ -30,6 +31,8 @@ from notifications.services import company_contact
 from scheduling import booking_mail, booking_selectors, booking_services, links
 from scheduling.booking_services import BookingError, DeadlinePassed, SlotFull
 from scheduling.models import BookingInvitation, BookingSource, BookingStatus
+
+logger = logging.getLogger(__name__)
 
 LINK_PROBLEMS = {
     "invalid": (
@@ -51,6 +54,16 @@ def _page(request: HttpRequest, template: str, context: dict, *, status: int = 2
     response = render(request, template, context, status=status)
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _logged_without_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Django logs every 4xx with its path, and the path here is the applicant's key: log it redacted and
+    tell Django the response is logged (its own marker, ``_has_been_logged``)."""
+    if response.status_code >= 400:
+        name = getattr(request.resolver_match, "url_name", "") or "?"
+        logger.warning("booking page %s answered %s (link redacted)", name, response.status_code)
+        response._has_been_logged = True
     return response
 
 
@@ -79,15 +92,16 @@ def booking_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
                 invitation = links.resolve(token)
             except links.LinkProblem as problem:
                 status, title, message = LINK_PROBLEMS[problem.reason]
-                return _page(
+                response = _page(
                     request, "booking/link_problem.html", {"title": title, "message": message}, status=status
                 )
+                return _logged_without_token(request, response)
             request.booking_token = token
             with timezone.override(invitation.company.tzinfo):
                 response = view(request, invitation, *args, **kwargs)
         response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+        return _logged_without_token(request, response)
 
     return public_view(never_cache(wrapper))
 

@@ -422,3 +422,17 @@ def test_the_applicant_page_with_bookings_runs_a_fixed_number_of_queries(
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         as_recruiter.get(url)
+
+
+def test_refusals_are_logged_without_the_applicants_link(browser, invitation, event, other_applicant, caplog):
+    full = slot_for(event, capacity=1)
+    staff_book(full, other_applicant)
+    token = links.make_token(invitation)
+
+    with caplog.at_level("INFO"):
+        browser.post(f"/b/{token}/slots/{full.pk}/")
+        browser.get(f"/b/{token}/bookings/999999/")
+        browser.get(f"/b/{token[:-2]}xx/")
+
+    assert "booking page slot answered 409" in caplog.text
+    assert token.split(":")[0] not in caplog.text and "/b/" not in caplog.text
