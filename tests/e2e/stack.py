@@ -102,6 +102,8 @@ class Stack:
     redis_db: int = 13
     # A queue of its own: several runs of the suite (or engineers) may share one Redis.
     queue: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:12]}")
+    # One key for every process of the stack: links signed by seed_demo or the worker open on gunicorn.
+    secret_key: str = field(default_factory=lambda: "e2e-" + uuid.uuid4().hex * 2)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     mail: MailSink | None = None
 
@@ -126,7 +128,7 @@ class Stack:
         env.update(
             {
                 "DJANGO_SETTINGS_MODULE": "e2rpro.settings",
-                "SECRET_KEY": "e2e-" + uuid.uuid4().hex * 2,
+                "SECRET_KEY": self.secret_key,
                 "DEBUG": "0",
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "SITE_URL": self.site_url,

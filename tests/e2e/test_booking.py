@@ -7,16 +7,13 @@ carries a start URL."""
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import icalendar
 import pytest
 
-from tests.e2e.stack import CHROMIUM, Stack, missing_requirements
+from tests.e2e.stack import Stack, missing_requirements
 from tests.e2e.zoom_pages import allow_on_zoom
 
 _missing = missing_requirements()
@@ -29,20 +26,9 @@ APPLICANT = "sakura.takahashi@demo-applicant.example.jp"
 START_URL = re.compile(r"zak=|/s/\d")
 
 
-@dataclass
-class OneSecretStack(Stack):
-    """The stack with one SECRET_KEY for every process: a link signed by `seed_demo` or by the Celery worker
-    must open on gunicorn (Stack.env() draws a new key for each process it starts)."""
-
-    secret_key: str = field(default_factory=lambda: "e2e-booking-" + uuid.uuid4().hex * 2)
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), "SECRET_KEY": self.secret_key}
-
-
 @pytest.fixture(scope="module")
 def booking_stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = OneSecretStack(tmp=tmp_path_factory.mktemp("booking-stack"), redis_db=5)
+    stack = Stack(tmp=tmp_path_factory.mktemp("booking-stack"), redis_db=5)
     try:
         stack.start()
         stack.manage("seed_demo")
@@ -52,16 +38,8 @@ def booking_stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    return browser
 
 
 def signed_in(chromium, stack: Stack, email: str):
