@@ -11,16 +11,19 @@ from datetime import UTC, datetime
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(
-        r"(?i)((?:access|refresh|id)_token|code_verifier|client_secret|password|zak|pwd)(['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]+"
+        r"(?i)((?:access|refresh|id)_token|code_verifier|(?<![\w-])code|client_secret|password|zak|pwd)(['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]+"
     ),
     re.compile(r"https?://[^\s]*/s/\d+[^\s'\"]*"),
+    # An applicant's personal booking link: the path segment after /b/ is the key to their bookings.
+    re.compile(r"/b/[^/\s'\"?]+"),
 ]
 
 
 def redact(text: str) -> str:
     text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} [redacted]", text)
     text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
-    return _SECRET_PATTERNS[2].sub("[redacted start_url]", text)
+    text = _SECRET_PATTERNS[2].sub("[redacted start_url]", text)
+    return _SECRET_PATTERNS[3].sub("/b/[redacted]", text)
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -64,3 +64,38 @@ def test_json_log_lines_are_one_object_each():
 
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "予約 %s", ("完了",), None)
     assert json.loads(JsonFormatter().format(record))["message"] == "予約 完了"
+
+
+def test_applicant_link_keys_and_oauth_codes_are_redacted():
+    line = 'GET /b/eyJpZCI6MX0:1abc:def/slots/3/?code=oauth-code-123 HTTP/1.1" 200'
+    cleaned = redact(line)
+    assert "eyJpZCI6MX0" not in cleaned
+    assert "oauth-code-123" not in cleaned
+    assert "/slots/3/" in cleaned
+
+
+def test_gunicorn_access_log_goes_through_redaction():
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", os.path.join(BASE_DIR, "gunicorn.conf.py"))
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    logger = conf.RedactingLogger.__new__(conf.RedactingLogger)
+    request = SimpleNamespace(
+        method="GET", path="/b/eyJpZCI6MX0:secret-key/", query="", version=(1, 1), headers=[]
+    )
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10, response_length=10)
+    environ = {
+        "RAW_URI": "/b/eyJpZCI6MX0:secret-key/",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/b/eyJpZCI6MX0:secret-key/",
+        "QUERY_STRING": "",
+    }
+    import datetime as dt
+
+    atoms = logger.atoms(response, request, environ, dt.timedelta(milliseconds=5))
+    assert "secret-key" not in atoms["U"]
+    assert "secret-key" not in atoms["r"]
