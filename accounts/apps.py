@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import audit
 
+        audit.register_category("user", _("ユーザー"))
         audit.register_actions(
             {
                 "user.created": _("ユーザーを作成"),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Company
 
@@ -20,7 +21,7 @@ class MailKind(models.TextChoices):
     BOOKING_CONFIRMED = "booking_confirmed", _("予約完了")
     REMINDER = "reminder", _("リマインド")
     BOOKING_CHANGED = "booking_changed", _("予約変更")
-    BOOKING_CANCELLED = "booking_cancelled", _("キャンセル")
+    BOOKING_CANCELLED = "booking_cancelled", pgettext_lazy("mail kind", "キャンセル")
     URL_ISSUED = "url_issued", _("URL発行")
     URL_CHANGED = "url_changed", _("URL変更")
     HOST_NOTICE = "host_notice", _("面接官への通知")
