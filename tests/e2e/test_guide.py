@@ -29,7 +29,7 @@ ADMIN = "admin@demo.example.com"
 
 
 @pytest.fixture(scope="module")
-def guide_stack(tmp_path_factory) -> Iterator[Stack]:
+def stack(tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(tmp=tmp_path_factory.mktemp("guide-stack"), redis_db=9)
     try:
         stack.start()
@@ -41,17 +41,6 @@ def guide_stack(tmp_path_factory) -> Iterator[Stack]:
         yield stack
     finally:
         stack.shutdown()
-
-
-@pytest.fixture
-def guide_page(browser, guide_stack) -> Iterator:
-    context = browser.new_context(
-        base_url=guide_stack.site_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
 
 
 def next_weekday(days_ahead: int) -> date:
@@ -76,10 +65,7 @@ def wait_for_text(page, text: str, *, timeout: float = 30) -> None:
         page.reload()
 
 
-def test_the_zoom_guide_as_written(guide_page, guide_stack):
-    page = guide_page
-    stack = guide_stack
-
+def test_the_zoom_guide_as_written(page, stack):
     # Before the operator enables Zoom, the company sees 未利用 and whom to ask.
     login(page, ADMIN)
     page.goto("/web-interview/")

@@ -22,7 +22,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def zoom_stack(tmp_path_factory) -> Iterator[Stack]:
+def stack(tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(tmp=tmp_path_factory.mktemp("zoom-stack"), redis_db=7)
     try:
         stack.start()
@@ -32,24 +32,12 @@ def zoom_stack(tmp_path_factory) -> Iterator[Stack]:
         stack.shutdown()
 
 
-@pytest.fixture
-def zoom_page(browser, zoom_stack) -> Iterator:
-    context = browser.new_context(
-        base_url=zoom_stack.site_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def authorize(page) -> None:
     page.get_by_role("button", name="認可開始").click()
     allow_on_zoom(page)
 
 
-def test_an_admin_links_zoom_removes_the_app_in_zoom_and_links_again(zoom_page, zoom_stack):
-    page = zoom_page
+def test_an_admin_links_zoom_removes_the_app_in_zoom_and_links_again(page, stack):
     login(page, "admin@demo.example.com")
     page.get_by_role("navigation", name="メインメニュー").get_by_role(
         "link", name="Web面接連携サービス"
@@ -72,7 +60,7 @@ def test_an_admin_links_zoom_removes_the_app_in_zoom_and_links_again(zoom_page, 
 
     # Zoom App Marketplace → Manage → Added Apps → Remove, in another tab; the open page follows.
     market = page.context.new_page()
-    market.goto(f"{zoom_stack.emulator_url}/marketplace/manage/added-apps")
+    market.goto(f"{stack.emulator_url}/marketplace/manage/added-apps")
     sign_in_at_zoom_if_asked(market)
     market.locator("a:has-text('Remove')").first.click()
     market.locator("button:has-text('Remove')").first.click()
@@ -93,8 +81,7 @@ def test_an_admin_links_zoom_removes_the_app_in_zoom_and_links_again(zoom_page, 
     assert "確認できませんでした" not in main  # the token was revoked at Zoom
 
 
-def test_the_recruiter_sees_the_status_without_buttons_and_the_interviewer_nothing(zoom_page, zoom_stack):
-    page = zoom_page
+def test_the_recruiter_sees_the_status_without_buttons_and_the_interviewer_nothing(page, stack):
     login(page, "recruiter@demo.example.com")
     page.goto("/web-interview/zoom/")
     assert page.get_by_role("button", name="認可開始").count() == 0
