@@ -10,6 +10,8 @@ Usage:
 `#, fuzzy` (makemessages guesses those from similar strings; gettext ignores them at runtime). Each missing
 msgid is printed as one JSON string per line, so an empty output means the catalogue is complete.
 
+An entry with a context (pgettext, {% translate "..." context "..." %}) is keyed as "context\\u0004msgid",
+exactly as it is listed, e.g. "submit button\\u0004設定" for msgctxt "submit button" / msgid "設定".
 A value in the JSON file is a string, or for a plural entry (msgid_plural) a list [singular, plural]. Filling
 an entry clears its fuzzy flag and the `#|` previous-msgid comments. By default only missing entries are
 filled; --overwrite also replaces existing translations (to correct them). Only the entries that change are

@@ -14,12 +14,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from accounts import audit
 from accounts.context_processors import NAVIGATION
 from accounts.models import Role
 from applicants.models import Track
 from notifications.models import MailKind
 from scheduling.forms import EventSettingsForm
-from scheduling.models import MeetingState, WebMeeting
+from scheduling.models import BookingSource, BookingStatus, MeetingState, WaitStatus, WebMeeting
 from zoom_integration.models import ConnectionStatus
 
 MESSAGES = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
@@ -106,7 +107,12 @@ def test_translations_keep_every_placeholder_and_line_break(entries):
         (MeetingState.ISSUED.label, "Issued"),
         (Track.NEW_GRADUATE.label, "New graduate"),
         (MailKind.REMINDER.label, "Reminder"),
+        (MailKind.BOOKING_CANCELLED.label, "Booking cancelled"),
+        (MailKind.SCHEDULE_INVITATION.label, "Schedule selection invitation"),
         (EventSettingsForm.base_fields["zoom_host"].label, "Zoom user"),
+        (BookingSource.STAFF.label, "Staff booking"),
+        (BookingStatus.ACTIVE.label, "Booked"),
+        (WaitStatus.WAITING.label, "Waitlist"),
     ],
 )
 def test_model_and_form_labels_are_english_under_the_english_locale(label, english):
@@ -132,9 +138,35 @@ def test_the_guide_labels_have_their_agreed_english_names():
         "選考ステータス": "Selection status",
         "キャンセル待ち": "Waitlist",
         "フリガナ": "Furigana (reading)",
+        "予約": "Booking",
+        "満席": "Full",
+        "代行予約": "Staff booking",
+        "予約動作設定": "Booking behavior settings",
+        "日程選択案内": "Schedule selection invitation",
+        "Web面接連携": "Web interview linkage",
     }
     with translation.override("en"):
         assert {ja: translation.gettext(ja) for ja in guide} == guide
+
+
+@pytest.mark.parametrize(
+    ("context", "message", "english"),
+    [
+        ("submit button", "設定", "Save"),
+        ("button", "連携解除", "Unlink"),
+        ("mail kind", "キャンセル", "Booking cancelled"),
+    ],
+)
+def test_context_qualified_strings_have_their_own_english(context, message, english):
+    with translation.override("en"):
+        assert translation.pgettext(context, message) == english
+        # The same words without the context keep their usual meaning.
+        assert translation.gettext(message) != english
+
+
+def test_the_audit_log_names_the_user_category_in_english():
+    with translation.override("en"):
+        assert dict(audit.categories())["user"] == "Users"
 
 
 def test_every_navigation_item_has_an_english_label():
@@ -231,3 +263,48 @@ def test_the_login_page_is_english_for_an_english_visitor(client):
     html = _english_client(client).get(reverse("accounts:login")).content.decode()
     assert "Log in" in html
     assert not [text for text in _chrome(html) if JAPANESE.search(text)]
+
+
+@pytest.fixture
+def english_booking(world):
+    """A slot with one staff booking and a later free slot of the same event, in world.acme."""
+    from tests.applicants.factories import ApplicantFactory
+    from tests.booking.conftest import invite, slot_for, staff_book
+    from tests.scheduling.factories import EventFactory, SelectionMeetingFactory
+
+    company = world.acme.company
+    meeting = SelectionMeetingFactory(company=company, name="一次面接")
+    event = EventFactory(selection_meeting=meeting, name="対面面接", place="東京本社 8F 面接室A")
+    applicant = ApplicantFactory(company=company, name="佐藤 花子", email="hanako.sato@example.jp")
+    slot = slot_for(event, days=5, capacity=1)
+    later = slot_for(event, days=6, capacity=2)
+    booking = staff_book(slot, applicant, actor=world.acme.recruiter)
+    invite(applicant, event)
+    data = [company.name, applicant.name, meeting.name, event.name]
+    if applicant.stage is not None:
+        data.append(applicant.stage.name)  # the stage badge next to the name: company data
+    return {"applicant": applicant, "slot": slot, "later": later, "booking": booking, "data": data}
+
+
+def test_the_staff_booking_pages_are_english_for_an_english_recruiter(english_booking, as_recruiter):
+    applicant, slot = english_booking["applicant"], english_booking["slot"]
+    booking = english_booking["booking"]
+    pages = {
+        reverse("scheduling:applicant_book", args=[applicant.pk]): ["Book on behalf of", "Booked / capacity"],
+        reverse("scheduling:applicant_invite", args=[applicant.pk]): ["Events offered", "Link valid for"],
+        reverse("scheduling:slot_book", args=[slot.pk]): ["Staff booking", "Search applicants"],
+        reverse("scheduling:slot_detail", args=[slot.pk]): ["Bookings (1 / 1)", "Staff booking"],
+        reverse("scheduling:booking_detail", args=[booking.pk]): ["Booking details", "Booked via"],
+        reverse("scheduling:booking_move", args=[booking.pk]): ["Move booking", "Move here"],
+        reverse("applicants:detail", args=[applicant.pk]): ["Send schedule selection invitation"],
+    }
+    client = _english_client(as_recruiter)
+    for url, labels in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        chrome = _chrome(html)
+        for data in english_booking["data"]:
+            chrome = [text.replace(data, "") for text in chrome]
+        assert not [text for text in chrome if JAPANESE.search(text)], (url, chrome)
+        assert [label for label in labels if label not in html] == [], url
