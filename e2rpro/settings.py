@@ -308,7 +308,7 @@ CELERY_BEAT_SCHEDULE["notifications-requeue-stuck-mail"] = {
 # whose task was lost (broker or worker down) or whose wait (daily limit, backoff) is over.
 CELERY_BEAT_SCHEDULE["scheduling-sweep-pending-meetings"] = {
     "task": "scheduling.tasks.sweep_pending_meetings",
-    "schedule": 60.0,
+    "schedule": float(env_int("SCHEDULING_SWEEP_EVERY_SECONDS", 60)),
 }
 # The Zoom account's per-second limits by category (Pro plan; Business and up: light=80,medium=60,heavy=40).
 SCHEDULING_ZOOM_RATE_LIMITS = {
@@ -320,6 +320,20 @@ SCHEDULING_ZOOM_RATE_LIMITS = {
 # Zoom meeting creates + updates per host per UTC day.
 SCHEDULING_ZOOM_DAILY_LIMIT = env_int("ZOOM_DAILY_MEETING_LIMIT", 100)
 SCHEDULING_PACING_BACKEND = os.environ.get("SCHEDULING_PACING_BACKEND", "auto")  # auto | redis | database
+SCHEDULING_PACING_MAX_WAIT = float(os.environ.get("SCHEDULING_PACING_MAX_WAIT", "10"))
+# Recovery clocks. A worker killed mid-call leaves its claim for SCHEDULING_CLAIM_LEASE_SECONDS; the lease
+# must outlast the issuing task's hard time limit, or a slow but alive task could be claimed twice.
+SCHEDULING_SYNC_TIME_LIMIT_SECONDS = env_int("SCHEDULING_SYNC_TIME_LIMIT_SECONDS", 150)
+SCHEDULING_CLAIM_LEASE_SECONDS = env_int("SCHEDULING_CLAIM_LEASE_SECONDS", 180)
+if SCHEDULING_CLAIM_LEASE_SECONDS <= SCHEDULING_SYNC_TIME_LIMIT_SECONDS:
+    raise ImproperlyConfigured(
+        "SCHEDULING_CLAIM_LEASE_SECONDS must exceed SCHEDULING_SYNC_TIME_LIMIT_SECONDS."
+    )
+SCHEDULING_SWEEP_STALE_SECONDS = env_int("SCHEDULING_SWEEP_STALE_SECONDS", 300)
+SCHEDULING_RETRY_BASE_SECONDS = float(os.environ.get("SCHEDULING_RETRY_BASE_SECONDS", "2"))
+SCHEDULING_RETRY_MAX_SECONDS = env_int("SCHEDULING_RETRY_MAX_SECONDS", 300)
+SCHEDULING_MAX_TEMPORARY_ATTEMPTS = env_int("SCHEDULING_MAX_TEMPORARY_ATTEMPTS", 10)
+SCHEDULING_LINK_RECHECK_SECONDS = env_int("SCHEDULING_LINK_RECHECK_SECONDS", 600)
 
 # Applicants: uploaded CSV files nobody confirmed are dropped after a day (they hold personal data).
 CELERY_BEAT_SCHEDULE["applicants-purge-expired-imports"] = {

@@ -9,8 +9,8 @@ from scheduling import issuance
 
 # The hard time limit stays below the claim lease (SCHEDULING_CLAIM_LEASE_SECONDS, 180 s by default), so a
 # slot's claim never expires while the worker that holds it may still be talking to Zoom.
-SYNC_TIME_LIMIT = 150
-SYNC_SOFT_TIME_LIMIT = 140
+SYNC_TIME_LIMIT = settings.SCHEDULING_SYNC_TIME_LIMIT_SECONDS
+SYNC_SOFT_TIME_LIMIT = max(SYNC_TIME_LIMIT - 10, 1)
 
 
 @shared_task(

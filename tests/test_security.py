@@ -99,3 +99,22 @@ def test_gunicorn_access_log_goes_through_redaction():
     atoms = logger.atoms(response, request, environ, dt.timedelta(milliseconds=5))
     assert "secret-key" not in atoms["U"]
     assert "secret-key" not in atoms["r"]
+
+
+def test_a_claim_lease_shorter_than_the_task_time_limit_refuses_to_start():
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "e2rpro.settings",
+        "DEBUG": "1",
+        "SCHEDULING_CLAIM_LEASE_SECONDS": "60",
+        "SCHEDULING_SYNC_TIME_LIMIT_SECONDS": "120",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "SCHEDULING_CLAIM_LEASE_SECONDS must exceed" in result.stderr
