@@ -542,6 +542,16 @@ def test_payloads_in_every_free_text_field_come_out_escaped_on_every_staff_page(
     assert reverse("applicants:detail", args=[applicant.pk]) in interviewer_paths
 
 
+def test_an_interviewer_reads_only_the_bookings_of_the_slots_they_host(world, poisoned):
+    """The role matrix, on content: the other events' bookings and the applicant's mails stay hidden."""
+    walker = walk(client_for(world.acme.interviewer), "/", skip=("/admin/",))
+    texts = [text for page in walker.pages for text in page.texts]
+
+    assert any(first_line(payload("EH")) in text for text in texts)  # their own event
+    for tag in ("EV", "EO", "MS", "MB"):  # events hosted by others; mail subjects and bodies
+        assert not any(first_line(payload(tag)) in text for text in texts), tag
+
+
 def test_the_applicants_pages_escape_the_payloads_and_answer_200(world, poisoned):
     walkers = [walk(Client(), link) for link in poisoned.links]
     pages = [page for walker in walkers for page in walker.pages]
