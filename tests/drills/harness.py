@@ -3,8 +3,8 @@ needs to break it and to look inside.
 
 - ``DrillStack``: PostgreSQL database, gunicorn, Celery worker and beat, the Zoom emulator over HTTP and an
   SMTP sink, like the e2e ``Stack``, but with its own ``redis-server`` on a free port (a drill stops it;
-  the machine's Redis on 6379 is never touched), DJANGO_SETTINGS_MODULE=tests.drills.settings (shorter
-  recovery clocks, static files in the run's directory) and a worker that can be killed and started again.
+  the machine's Redis on 6379 is never touched), the production settings with the recovery clocks shortened
+  through their environment variables, and a worker that can be killed and started again.
 - ``Site``: a signed-in browser-like HTTP session (CSRF handled) for the product's own forms.
 - ``Zoom``: the emulator's test endpoints (reset, config, state) and its webhook signing.
 - ``Database``: read-only looks (and a few deliberate writes) at the stack's PostgreSQL with psycopg.
@@ -84,8 +84,14 @@ class DrillStack(Stack):
         env = super().env()
         env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "tests.drills.settings",
-                "DRILL_STATIC_ROOT": str(self.tmp / "static"),
+                # Production settings with the recovery clocks shortened, so a drill lasts seconds.
+                "SCHEDULING_SYNC_TIME_LIMIT_SECONDS": "12",
+                "SCHEDULING_CLAIM_LEASE_SECONDS": "15",
+                "SCHEDULING_SWEEP_STALE_SECONDS": "20",
+                "SCHEDULING_SWEEP_EVERY_SECONDS": "3",
+                "SCHEDULING_RETRY_BASE_SECONDS": "1",
+                "SCHEDULING_RETRY_MAX_SECONDS": "8",
+                "SCHEDULING_LINK_RECHECK_SECONDS": "20",
                 "CELERY_BROKER_URL": f"{self.redis_url}/0",
                 "REDIS_URL": f"{self.redis_url}/1",  # cache and pacing share the broker's Redis
                 "ZOOM_HTTP_TIMEOUT": "2",
