@@ -638,3 +638,23 @@ def test_the_csv_export_guards_formula_cells_and_keeps_payloads_as_text(world, p
     scanned = scan_html(report.content.decode())
     assert scanned.problems == []
     assert payload("CN") in scanned.texts
+
+
+def test_what_a_url_carries_is_escaped_on_error_and_refusal_pages(world):
+    """Reflected input: a query Zoom sends back, a login redirect target, paths that do not exist."""
+    admin, anonymous = client_for(world.acme.admin), Client()
+    text = payload("R")
+    answers = [
+        (admin.get(reverse("zoom_integration:callback"), {"error": text, "state": text}), 400),
+        (anonymous.get(reverse("accounts:login"), {"next": text}), 200),
+        (anonymous.get(reverse("accounts:password_reset"), {"email": text}), 200),
+        (admin.get("/applicants/" + text + "/"), 404),
+        (admin.get("/" + text), 404),
+        (admin.get(reverse("applicants:list"), {"q": text, "page": text, "sort": text, "tag": text}), 200),
+        (admin.get(reverse("accounts:audit_log"), {"q": text, "date_from": text, "actor": text}), 200),
+    ]
+    for response, status in answers:
+        assert response.status_code == status
+        assert html_problems(response.content.decode()) == [], response.request["PATH_INFO"]
+    refusal = scan_html(answers[0][0].content.decode())
+    assert any(text[:60] in shown for shown in refusal.texts)  # Zoom's error code, shown as text
