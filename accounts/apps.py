@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountsConfig(AppConfig):
@@ -9,7 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import audit
 
-        audit.register_category("user", _("ユーザー"))
+        audit.register_category("user", pgettext_lazy("audit category", "ユーザー"))
         audit.register_actions(
             {
                 "user.created": _("ユーザーを作成"),

@@ -194,6 +194,7 @@ def system_from_address() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "no-reply@example.com"
 
 
+@translation.override(settings.LANGUAGE_CODE)  # mails are Japanese whatever the sender's screen language
 def sender_address(company: Company, mail_settings: MailSettings | None = None) -> str:
     """「会社名 採用担当 <no-reply@…>」: the company's name on the system's address."""
     mail_settings = mail_settings or get_mail_settings(company=company)

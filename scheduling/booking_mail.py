@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -68,6 +69,7 @@ def applicant_context(
     )
 
 
+@translation.override(settings.LANGUAGE_CODE)  # the invite is Japanese whatever the staff member's language
 def invite_for(booking: Booking, *, method: str = InviteMethod.REQUEST) -> bytes:
     """The booking's calendar invite: one UID for the booking's life, its current SEQUENCE."""
     slot = booking.slot

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Company
 
@@ -384,11 +385,11 @@ class BookingInvitation(models.Model):
 
 class BookingStatus(models.TextChoices):
     ACTIVE = "active", _("予約中")
-    CANCELLED = "cancelled", _("キャンセル")
+    CANCELLED = "cancelled", pgettext_lazy("booking status", "キャンセル")
 
 
 class BookingSource(models.TextChoices):
-    APPLICANT = "applicant", _("応募者")
+    APPLICANT = "applicant", pgettext_lazy("booked by", "応募者")
     STAFF = "staff", _("代行予約")
     WAITLIST = "waitlist", _("キャンセル待ちから繰り上げ")
 
@@ -455,7 +456,7 @@ class WaitStatus(models.TextChoices):
     WAITING = "waiting", _("キャンセル待ち")
     PROMOTED = "promoted", _("繰り上げ予約済み")
     WITHDRAWN = "withdrawn", _("取り消し")
-    CLOSED = "closed", _("終了")
+    CLOSED = "closed", pgettext_lazy("waitlist status", "終了")
 
 
 class WaitlistEntry(models.Model):
@@ -496,7 +497,7 @@ class BookingLogKind(models.TextChoices):
     INVITED = "invited", _("日程選択案内")
     BOOKED = "booked", _("予約")
     MOVED = "moved", _("予約変更")
-    CANCELLED = "cancelled", _("キャンセル")
+    CANCELLED = "cancelled", pgettext_lazy("booking log", "キャンセル")
     WAITING = "waiting", _("キャンセル待ち登録")
     WAIT_WITHDRAWN = "wait_withdrawn", _("キャンセル待ち取り消し")
     PROMOTED = "promoted", _("キャンセル待ちから予約")

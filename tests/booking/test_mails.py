@@ -257,3 +257,24 @@ def test_a_cancelled_booking_is_not_reminded(reminding, applicant):
     run_reminder_sources(now=slot.starts_at - timedelta(hours=47))
 
     assert mails(MailKind.REMINDER) == []
+
+
+def test_mails_stay_japanese_when_the_staff_member_works_in_english(slot, applicant, company):
+    from django.utils import translation
+
+    with translation.override("en"):
+        staff_book(slot, applicant)
+
+    [mail] = mails(MailKind.BOOKING_CONFIRMED)
+    description = str(vevent(mail).get("DESCRIPTION", ""))
+    assert "会場" in description and "Venue" not in description
+    assert "予約の確認・変更・キャンセル" in description
+
+
+def test_the_sender_name_is_japanese_in_any_language(company):
+    from django.utils import translation
+
+    from notifications.services import sender_address
+
+    with translation.override("en"):
+        assert "採用担当" in sender_address(company)
