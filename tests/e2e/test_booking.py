@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import icalendar
 import pytest
 
+from tests.e2e.conftest import screenshot
 from tests.e2e.stack import Stack, missing_requirements
 from tests.e2e.zoom_pages import allow_on_zoom
 
@@ -103,10 +104,12 @@ def test_the_applicant_books_a_zoom_slot_from_the_mail_and_gets_the_recruiters_m
     ).new_page()
     phone.set_default_timeout(20_000)
     phone.goto(link)
+    screenshot(phone, "booking-1-applicant-link-phone")
     card = phone.locator("section.booking-card", has_text="Web面接").filter(has_text="オンライン（Zoom）")
     card.get_by_role("link", name="この日程を選ぶ").first.click()
     phone.get_by_role("button", name="この日程で予約する").click()
     phone.get_by_text("ご予約が完了しました").wait_for()
+    screenshot(phone, "booking-2-confirmed-phone")
     shown = phone.locator("main").inner_text()
     join_url = re.search(r"(http://127\.0\.0\.1:\d+/j/\S+)", shown).group(1)
 
