@@ -18,6 +18,7 @@ import email.policy
 import io
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.header import decode_header, make_header
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -378,8 +379,6 @@ def poison_mail_settings(world, poisoned: Poisoned) -> None:
         post_ok(recruiter, url, data)
         preview = reverse("notifications:template_preview", args=[template.pk])
         poisoned.keep(preview, recruiter.post(preview, data))
-    template = MailTemplate.objects.filter(company=world.acme.company).first()
-    post_ok(recruiter, reverse("notifications:template_test_send", args=[template.pk]), {})
     post_ok(
         recruiter,
         reverse("notifications:mail_settings"),
@@ -390,6 +389,8 @@ def poison_mail_settings(world, poisoned: Poisoned) -> None:
         },
     )
     assert MailSettings.objects.get(company=world.acme.company).sender_name == payload("SE")
+    template = MailTemplate.objects.filter(company=world.acme.company).first()
+    post_ok(recruiter, reverse("notifications:template_test_send", args=[template.pk]), {})
     poisoned.staff_values.update(MS=payload("MS"), MB=payload("MB"), SE=payload("SE"), CO2=payload("CO2"))
     poisoned.applicant_values["CO2"] = payload("CO2")
 
@@ -587,6 +588,10 @@ def test_mails_carry_the_payloads_verbatim_and_their_invites_stay_well_formed(wo
         parsed = email.message_from_bytes(bytes(message.raw), policy=email.policy.default)
         if parseaddr(str(parsed["From"]))[1] != system:
             problems.append(f"{where}: From {parsed['From']!r} is not the system address")
+        # Decoded word by word (email.policy's address parser adds spaces between encoded words).
+        sender = str(make_header(decode_header(email.message_from_bytes(bytes(message.raw))["From"])))
+        if message.company_id and sender != f"{payload('SE')} <{system}>":
+            problems.append(f"{where}: sender {sender!r} is not the name typed")
         if any(name.lower().startswith("x-injected") for name in parsed):
             problems.append(f"{where}: injected header")
         if "\n" in message.subject:
