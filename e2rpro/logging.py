@@ -16,6 +16,8 @@ _SECRET_PATTERNS = [
     re.compile(r"https?://[^\s]*/s/\d+[^\s'\"]*"),
     # An applicant's personal booking link: the path segment after /b/ is the key to their bookings.
     re.compile(r"/b/[^/\s'\"?]+"),
+    # A password-reset link: uid and token.
+    re.compile(r"/password/reset/[^/\s'\"?]+/[^/\s'\"?]+"),
 ]
 
 
@@ -23,7 +25,8 @@ def redact(text: str) -> str:
     text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} [redacted]", text)
     text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
     text = _SECRET_PATTERNS[2].sub("[redacted start_url]", text)
-    return _SECRET_PATTERNS[3].sub("/b/[redacted]", text)
+    text = _SECRET_PATTERNS[3].sub("/b/[redacted]", text)
+    return _SECRET_PATTERNS[4].sub("/password/reset/[redacted]", text)
 
 
 class RedactSecretsFilter(logging.Filter):
@@ -35,6 +38,13 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """The plain format, with tracebacks (which may quote arguments) passed through redact() as well."""
+
+    def formatException(self, ei) -> str:
+        return redact(super().formatException(ei))
 
 
 class JsonFormatter(logging.Formatter):

@@ -236,7 +236,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "e2rpro.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {"()": "e2rpro.logging.JsonFormatter"},
     },
     "filters": {"redact_secrets": {"()": "e2rpro.logging.RedactSecretsFilter"}},

@@ -118,3 +118,14 @@ def test_a_claim_lease_shorter_than_the_task_time_limit_refuses_to_start():
     )
     assert result.returncode != 0
     assert "SCHEDULING_CLAIM_LEASE_SECONDS must exceed" in result.stderr
+
+
+def test_password_reset_links_and_tracebacks_are_redacted():
+    from e2rpro.logging import RedactingFormatter
+
+    assert "set-password" not in redact("GET /accounts/password/reset/MQ/set-password/ HTTP/1.1")
+    try:
+        raise ValueError("refused refresh_token=rt-secret-in-exception")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    assert "rt-secret-in-exception" not in RedactingFormatter("%(message)s").format(record)
