@@ -139,16 +139,17 @@ def update_selection_meeting(
     return meeting
 
 
+def _has_live_slots(slots) -> bool:
+    """Slots that still count: not deleted, or deleted but with a Zoom meeting not yet dropped."""
+    return slots.exclude(deleted_at__isnull=False, meeting_state=MeetingState.NONE).exists()
+
+
 def delete_selection_meeting(
     *, meeting: SelectionMeeting, actor: User, request: HttpRequest | None = None
 ) -> None:
     """Delete a 選考会 that has no slots left."""
     with transaction.atomic():
-        if (
-            Slot.all_objects.filter(event__selection_meeting=meeting)
-            .exclude(deleted_at__isnull=False, meeting_state=MeetingState.NONE)
-            .exists()
-        ):
+        if _has_live_slots(Slot.all_objects.filter(event__selection_meeting=meeting)):
             raise SchedulingError(
                 _("日程が登録されている選考会は削除できません。先に日程を削除してください。")
             )
@@ -239,11 +240,7 @@ def _replan_future_slots(event: Event) -> list[int]:
 def delete_event(*, event: Event, actor: User, request: HttpRequest | None = None) -> None:
     """Delete an event that has no slots left."""
     with transaction.atomic():
-        if (
-            Slot.all_objects.filter(event=event)
-            .exclude(deleted_at__isnull=False, meeting_state=MeetingState.NONE)
-            .exists()
-        ):
+        if _has_live_slots(Slot.all_objects.filter(event=event)):
             raise SchedulingError(
                 _("日程が登録されているイベントは削除できません。先に日程を削除してください。")
             )

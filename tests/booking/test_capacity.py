@@ -5,9 +5,7 @@ The thread tests need PostgreSQL (row locks, concurrent writers); the rest also 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from django.db import IntegrityError, connections, transaction
@@ -17,6 +15,7 @@ from scheduling.booking_services import BookingError, SlotFull
 from scheduling.models import Booking, BookingSource, BookingStatus, Slot, WaitlistEntry
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import invite, slot_for, staff_book
+from tests.concurrency import run_in_threads
 from tests.scheduling.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,27 +96,6 @@ def test_a_slot_with_bookings_cannot_be_deleted(as_recruiter, slot, applicant):
 
 
 # --- concurrency on PostgreSQL --------------------
-
-
-def run_in_threads(count: int, target: Callable[[int], object]) -> tuple[list, list]:
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results.append(target(index))
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture

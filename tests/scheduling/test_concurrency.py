@@ -3,9 +3,7 @@ of workers, the account's per-second limit never exceeded, the daily budget neve
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -14,6 +12,7 @@ from django.utils import timezone
 
 from scheduling import issuance, limits, pacing
 from scheduling.models import MeetingState, PacingState, Slot
+from tests.concurrency import run_in_threads
 from tests.scheduling.test_emulator_lifecycle import jst, link, new_slot, zoom_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -23,27 +22,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def needs_postgres():
     if connections["default"].vendor != "postgresql":
         pytest.skip("row locks and concurrent writers need PostgreSQL")
-
-
-def run_in_threads(count: int, target: Callable[[int], object]) -> tuple[list, list]:
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results.append(target(index))
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def pending_slots(world, emu, count: int) -> list[Slot]:
