@@ -9,7 +9,7 @@ DEMO_ENV += ZOOM_CLIENT_ID=e2rpro-demo-client ZOOM_CLIENT_SECRET=e2rpro-demo-sec
 DEMO_ENV += ZOOM_WEBHOOK_SECRET_TOKEN=e2rpro-demo-webhook-token
 DEMO_ENV += ZOOM_OAUTH_BASE_URL=http://127.0.0.1:8765 ZOOM_API_BASE_URL=http://127.0.0.1:8765/v2
 
-.PHONY: demo test venv lint format messages clean
+.PHONY: demo test venv lint layers typecheck format messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,11 +27,21 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The layer contract (import-linter, [tool.importlinter] in pyproject.toml).
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+# mypy + django-stubs over the product apps ([tool.mypy] in pyproject.toml says which).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 # Needs GNU gettext (msgfmt). The compiled .mo files are committed, so a fresh machine needs nothing.
 messages: $(STAMP)

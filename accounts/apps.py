@@ -8,7 +8,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("企業とユーザー")
 
     def ready(self) -> None:
-        from accounts import audit
+        from django.core import checks
+
+        from accounts import audit, hooks
+
+        checks.register(hooks.check_required_receivers)
 
         audit.register_category("user", pgettext_lazy("audit category", "ユーザー"))
         audit.register_actions(

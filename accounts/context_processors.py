@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -10,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import ADMIN_ROLES, MEMBER_ROLES, RECRUITER_ROLES, has_role
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: StrOrPromise
     url_name: str
     roles: frozenset[str]
     section: str
@@ -30,7 +34,7 @@ NAVIGATION = [
 ]
 
 
-def shell(request: HttpRequest) -> dict:
+def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.company_id:
         return {"nav_items": []}

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import is_login_throttled
@@ -49,8 +52,9 @@ class UserCreateForm(forms.Form):
             raise forms.ValidationError(_("このメールアドレスは既に登録されています。"))
         return email
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("send_invitation"):
             password = cleaned.get("password")
             if not password:
@@ -80,7 +84,9 @@ class AuditFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("対象"), required=False, max_length=100)
 
-    def __init__(self, *args, categories: list[tuple[str, str]], actors, **kwargs) -> None:
+    def __init__(
+        self, *args: Any, categories: list[tuple[str, str]], actors: QuerySet[User], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("すべて")), *categories]
-        self.fields["actor"].queryset = actors
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("すべて")), *categories]
+        cast("forms.ModelChoiceField[User]", self.fields["actor"]).queryset = actors

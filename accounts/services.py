@@ -30,7 +30,7 @@ def _ensure_admin_remains(*, user: User, new_role: str, new_active: bool) -> Non
         return
     others = (
         User.objects.select_for_update()
-        .filter(company_id=user.company_id, role=Role.ADMIN, is_active=True)
+        .filter(company=user.company_id, role=Role.ADMIN, is_active=True)
         .exclude(pk=user.pk)
     )
     if not list(others):

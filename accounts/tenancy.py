@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -42,5 +42,5 @@ def get_company_object_or_404(
     queryset = company_queryset(request, model_or_queryset)
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError) as exc:
+    except (ObjectDoesNotExist, ValueError, ValidationError) as exc:  # the model's DoesNotExist
         raise Http404 from exc

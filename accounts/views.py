@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts import audit, services
 from accounts.forms import AuditFilterForm, LoginForm, UserCreateForm, UserEditForm
 from accounts.models import AuditEntry, User
-from accounts.permissions import admin_required
+from accounts.permissions import AuthenticatedHttpRequest, admin_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
 
 
@@ -46,13 +46,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @admin_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     users = company_queryset(request, User).order_by("-is_active", "role", "email")
     return render(request, "accounts/user_list.html", {"users": users})
 
 
 @admin_required
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -74,7 +74,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_company_object_or_404(request, User, pk=pk)
     initial = {"name": user.name, "role": user.role, "is_active": user.is_active}
     form = UserEditForm(request.POST or None, initial=initial)
@@ -94,7 +94,7 @@ def _day_start(day, tz) -> datetime:
 
 
 @admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     company = request_company(request)
     form = AuditFilterForm(
         request.GET or None, categories=audit.categories(), actors=company_queryset(request, User)

@@ -26,4 +26,4 @@ class ApplicantsConfig(AppConfig):
                 "applicant.setting_reordered": _("応募者設定の並び順を変更"),
             }
         )
-        timeline.register_timeline_source(timeline.applicant_items)
+        timeline.timeline_sources.register(timeline.applicant_items)

@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -223,7 +223,7 @@ def decode(content: bytes) -> tuple[str, str]:
     )
 
 
-def _read_rows(text: str) -> Iterable[tuple[int, list[str]]]:
+def _read_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line number where the record starts, cells) for every record, the header included."""
     if "\x00" in text:
         raise ImportFileError(_("CSVファイルではないようです（バイナリデータが含まれています）。"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
 from applicants import normalize
-from applicants.models import Applicant, Position, SelectionStage, Source, StageKind, Track
+from applicants.models import Applicant, CompanyChoice, Position, SelectionStage, Source, StageKind, Track
 from applicants.selectors import (
     ACTIVE_STAGES,
     DEFAULT_SORT,
@@ -26,7 +26,10 @@ from applicants.services import BULK_LIMIT, EDITABLE_FIELDS
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-def _usable(queryset: QuerySet, current_id: int | None) -> QuerySet:
+C = TypeVar("C", bound=CompanyChoice)
+
+
+def _usable(queryset: QuerySet[C], current_id: int | None) -> QuerySet[C]:
     """Active entries, plus the one already chosen even if it was deactivated since."""
     return queryset.filter(Q(is_active=True) | Q(pk=current_id or 0))
 
@@ -79,11 +82,13 @@ class ApplicantForm(forms.Form):
         self.duplicates: list[Applicant] = []
         position_id = instance.position_id if instance else None
         source_id = instance.source_id if instance else None
-        self.fields["position"].queryset = _usable(Position.objects.filter(company=company), position_id)
-        self.fields["source"].queryset = _usable(Source.objects.filter(company=company), source_id)
+        position_field = cast("forms.ModelChoiceField[Position]", self.fields["position"])
+        position_field.queryset = _usable(Position.objects.filter(company=company), position_id)
+        source_field = cast("forms.ModelChoiceField[Source]", self.fields["source"])
+        source_field.queryset = _usable(Source.objects.filter(company=company), source_id)
         if instance is None:
             stages = SelectionStage.objects.filter(company=company, is_active=True)
-            self.fields["stage"].queryset = stages
+            cast("forms.ModelChoiceField[SelectionStage]", self.fields["stage"]).queryset = stages
             self.fields["stage"].initial = stages.first()
             self.fields["applied_on"].initial = timezone.localdate()
         else:
@@ -115,7 +120,8 @@ class ApplicantForm(forms.Form):
         return normalize.split_tags(self.cleaned_data["tags"])
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in ("school", "faculty", "current_employer"):
             if name in cleaned:
                 cleaned[name] = normalize.normalize_text(cleaned[name])
@@ -148,7 +154,8 @@ class StatusChangeForm(forms.Form):
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["stage"].queryset = SelectionStage.objects.filter(company=company, is_active=True)
+        stage_field = cast("forms.ModelChoiceField[SelectionStage]", self.fields["stage"])
+        stage_field.queryset = SelectionStage.objects.filter(company=company, is_active=True)
 
 
 class IdListField(forms.Field):
@@ -187,7 +194,8 @@ class BulkStatusForm(forms.Form):
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["stage"].queryset = SelectionStage.objects.filter(company=company, is_active=True)
+        stage_field = cast("forms.ModelChoiceField[SelectionStage]", self.fields["stage"])
+        stage_field.queryset = SelectionStage.objects.filter(company=company, is_active=True)
 
 
 class MemoForm(forms.Form):
@@ -260,14 +268,18 @@ class ApplicantFilterForm(forms.Form):
     def __init__(self, *args: Any, lists: CompanyLists, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         every = [("", _("すべて"))]
-        self.fields["stage"].choices = [
+
+        def choice_field(name: str) -> forms.ChoiceField:
+            return cast(forms.ChoiceField, self.fields[name])
+
+        choice_field("stage").choices = [
             *every,
-            (ACTIVE_STAGES, StageKind.IN_PROGRESS.label + _("（すべて）")),
+            (ACTIVE_STAGES, str(StageKind.IN_PROGRESS.label) + str(_("（すべて）"))),
             *((str(s.pk), s.name) for s in lists.stages),
         ]
-        self.fields["position"].choices = [*every, *((p.pk, p.name) for p in lists.positions)]
-        self.fields["source"].choices = [*every, *((s.pk, s.name) for s in lists.sources)]
-        self.fields["tag"].choices = [*every, *((t.pk, t.name) for t in lists.tags)]
+        choice_field("position").choices = [*every, *((p.pk, p.name) for p in lists.positions)]
+        choice_field("source").choices = [*every, *((s.pk, s.name) for s in lists.sources)]
+        choice_field("tag").choices = [*every, *((t.pk, t.name) for t in lists.tags)]
 
     def filters(self) -> ApplicantFilters:
         self.is_valid()

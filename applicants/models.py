@@ -23,6 +23,10 @@ class CompanyChoice(models.Model):
     is_active = models.BooleanField(_("有効"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Declared here (Django would add the same manager to each subclass) so code that works on any kind
+    # of entry, given as ``type[CompanyChoice]``, can query it.
+    objects = models.Manager()
+
     class Meta:
         abstract = True
         ordering = ["sort_order", "id"]
@@ -53,9 +57,8 @@ class SelectionStage(CompanyChoice):
 
     @property
     def badge_class(self) -> str:
-        return {StageKind.OFFER: "badge--success", StageKind.CLOSED: "badge--muted"}.get(
-            self.kind, "badge--info"
-        )
+        badges: dict[str, str] = {StageKind.OFFER: "badge--success", StageKind.CLOSED: "badge--muted"}
+        return badges.get(self.kind, "badge--info")
 
 
 class Position(CompanyChoice):
@@ -147,6 +150,9 @@ class Applicant(models.Model):
     given_kana_key = models.CharField(max_length=100, blank=True, editable=False)
     email_key = models.CharField(max_length=254, blank=True, editable=False)
     phone_key = models.CharField(max_length=20, blank=True, editable=False)
+
+    # Not a column: the list page's tags, sorted by name, set by applicants.selectors.attach_labels.
+    tag_list: list[Tag]
 
     class Meta:
         verbose_name = _("応募者")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,6 +12,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import Company, Role, User
 from applicants import normalize
 from applicants.models import Applicant, Position, SelectionStage, Source, StageKind, Tag
+from applicants.registry import interviewer_scopes
 
 PAGE_SIZE = 50
 # "該当 10,000 件以上": counting stops here so a page never counts the whole table.
@@ -44,30 +44,19 @@ ROW_FIELDS = (
 )
 
 
-def _interviewer_source() -> Callable[[User], Any] | None:
-    """``scheduling.selectors.applicant_ids_for_interviewer`` once the booking code provides it."""
-    try:
-        module = importlib.import_module("scheduling.selectors")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("scheduling.selectors", "scheduling"):
-            raise
-        return None
-    return getattr(module, "applicant_ids_for_interviewer", None)
-
-
 def visible_applicants(user: User) -> QuerySet[Applicant]:
-    """The applicants ``user`` may read: the whole company for 管理者/採用担当; for 面接官 only those booked
-    into slots of events they host (none until bookings exist)."""
+    """The applicants ``user`` may read: the whole company for 管理者/採用担当; for 面接官 only those in the
+    scopes other apps register (booking: applicants booked into slots of events they host)."""
     if not (user.is_authenticated and user.is_active and user.company_id):
         return Applicant.objects.none()
     queryset = Applicant.objects.filter(company_id=user.company_id)
     if user.role in (Role.ADMIN, Role.RECRUITER):
         return queryset
     if user.role == Role.INTERVIEWER:
-        applicant_ids = _interviewer_source()
-        if applicant_ids is None:
-            return queryset.none()
-        return queryset.filter(id__in=applicant_ids(user))
+        scope = Q()
+        for applicant_ids in interviewer_scopes.functions():
+            scope |= Q(id__in=applicant_ids(user))
+        return queryset.filter(scope) if scope else queryset.none()
     return queryset.none()
 
 

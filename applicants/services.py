@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import AuditEntry, Company, User
-from applicants import csv_import, normalize
+from applicants import csv_import, normalize, signals
 from applicants.models import (
     Applicant,
     ApplicantImport,
@@ -31,7 +30,6 @@ from applicants.models import (
     StatusChange,
     Tag,
 )
-from notifications.services import erase_applicant_mails
 
 DEFAULT_STAGES: tuple[tuple[str, str], ...] = (
     ("エントリー", StageKind.IN_PROGRESS),
@@ -299,30 +297,17 @@ def add_memo(*, applicant: Applicant, actor: User, body: str, request: HttpReque
     return memo
 
 
-def _cancel_future_bookings(applicant: Applicant, actor: User) -> None:
-    """``scheduling.services.cancel_future_bookings_for_applicant`` once the booking code provides it."""
-    try:
-        module = importlib.import_module("scheduling.services")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("scheduling.services", "scheduling"):
-            raise
-        return
-    cancel = getattr(module, "cancel_future_bookings_for_applicant", None)
-    if cancel is not None:
-        cancel(applicant=applicant, actor=actor)
-
-
 def anonymize_applicant(*, applicant: Applicant, actor: User, request: HttpRequest | None = None) -> None:
     """Delete an applicant's personal data on request, keeping the row (stage, position, dates) for counts.
 
-    Future bookings are cancelled first; memos, tags and history comments go; earlier audit entries stop
-    showing the name.
+    The apps above are told first (``applicant_anonymizing``: future bookings cancelled, mails erased);
+    memos, tags and history comments go; earlier audit entries stop showing the name.
     """
     with transaction.atomic():
         locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
         if locked.is_anonymized:
             return
-        _cancel_future_bookings(locked, actor)
+        signals.applicant_anonymizing.send(sender=Applicant, applicant=locked, actor=actor)
         locked.name = _("（個人情報削除済み）")
         for name in PERSONAL_FIELDS:
             setattr(locked, name, "")
@@ -333,7 +318,6 @@ def anonymize_applicant(*, applicant: Applicant, actor: User, request: HttpReque
         locked.save(update_fields=["name", *PERSONAL_FIELDS, *KEY_FIELDS, "anonymized_at", "updated_at"])
         locked.memos.all().delete()
         locked.tags.clear()
-        erase_applicant_mails(company=locked.company, applicant_id=locked.pk)
         locked.status_changes.exclude(comment="").update(comment="")
         label = _("応募者 #%(id)d（個人情報削除済み）") % {"id": locked.pk}
         AuditEntry.objects.filter(target_type=Applicant._meta.label_lower, target_id=str(locked.pk)).update(

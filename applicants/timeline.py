@@ -1,15 +1,8 @@
 """The applicant timeline: dated items from every app that has something to say about an applicant.
 
-Other apps add their own items (bookings, sent mails) in their AppConfig.ready()::
-
-    from applicants.timeline import TimelineItem, register_timeline_source
-
-    def booking_items(applicant) -> list[TimelineItem]:
-        return [TimelineItem(at=b.created_at, kind="booking", title=..., url=...) for b in ...]
-
-    register_timeline_source(booking_items)
-
-A source must run a fixed number of queries per applicant and return only that applicant's items.
+Apps register a source in their AppConfig.ready() (``timeline_sources.register(booking_items)``): a function
+``source(applicant) -> iterable of TimelineItem`` that runs a fixed number of queries and returns only that
+applicant's items. notifications (mails) and booking (bookings) must register one.
 """
 
 from __future__ import annotations
@@ -20,6 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+
+from accounts.hooks import Registry
 
 if TYPE_CHECKING:
     from applicants.models import Applicant
@@ -36,17 +31,14 @@ class TimelineItem:
 
 
 TimelineSource = Callable[["Applicant"], Iterable[TimelineItem]]
-_SOURCES: dict[str, TimelineSource] = {}
-
-
-def register_timeline_source(source: TimelineSource) -> None:
-    """Add ``source(applicant) -> iterable of TimelineItem``; registering a function twice is a no-op."""
-    _SOURCES[f"{source.__module__}.{source.__qualname__}"] = source
+timeline_sources: Registry[TimelineSource] = Registry(
+    "applicants.timeline.timeline_sources", required_from=["applicants", "notifications", "booking"]
+)
 
 
 def timeline_for(applicant: Applicant) -> list[TimelineItem]:
     """Every registered source's items, newest first."""
-    items = [item for source in _SOURCES.values() for item in source(applicant)]
+    items = [item for source in timeline_sources.functions() for item in source(applicant)]
     return sorted(items, key=lambda item: item.at, reverse=True)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import admin_required, member_required, recruiter_required
+from accounts.permissions import AuthenticatedHttpRequest, admin_required, member_required, recruiter_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
 from applicants import csv_export, csv_import, selectors, services
 from applicants.forms import (
@@ -25,6 +25,7 @@ from applicants.forms import (
     StatusChangeForm,
 )
 from applicants.models import Applicant, CompanyChoice
+from applicants.registry import applicant_panels
 from applicants.timeline import timeline_for
 
 PREVIEW_ROWS = 20
@@ -32,7 +33,7 @@ PREVIEW_ROWS = 20
 MORE_FILTERS = ("position", "source", "tag", "track", "applied_from", "applied_to")
 
 
-def _applicant(request: HttpRequest, pk: int) -> Applicant:
+def _applicant(request: AuthenticatedHttpRequest, pk: int) -> Applicant:
     """An applicant the signed-in user may read; anything else (other company, not visible) is a 404."""
     queryset = selectors.visible_applicants(request.user).select_related("stage", "position", "source")
     return get_company_object_or_404(request, queryset, pk=pk)
@@ -46,7 +47,7 @@ def _list_query(request: HttpRequest, *drop: str) -> str:
 
 
 @member_required
-def applicant_list(request: HttpRequest) -> HttpResponse:
+def applicant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     lists = selectors.company_lists(request_company(request))
     form = ApplicantFilterForm(request.GET, lists=lists)
     queryset = selectors.filter_applicants(selectors.visible_applicants(request.user), form.filters(), lists)
@@ -67,7 +68,7 @@ def applicant_list(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def applicant_create(request: HttpRequest) -> HttpResponse:
+def applicant_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     company = request_company(request)
     selectors.company_stages(company)  # the default stages exist before the form offers them
     form = ApplicantForm(request.POST or None, company=company)
@@ -86,7 +87,7 @@ def applicant_create(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def applicant_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applicant = _applicant(request, pk)
     timeline = timeline_for(applicant)
     can_manage = request.user.is_recruiter_or_admin and not applicant.is_anonymized
@@ -101,12 +102,13 @@ def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if can_manage
         else None,
         "memo_form": MemoForm() if can_manage else None,
+        "panels": [panel(request, applicant, timeline) for panel in applicant_panels.functions()],
     }
     return render(request, "applicants/detail.html", context)
 
 
 @recruiter_required
-def applicant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def applicant_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applicant = _applicant(request, pk)
     if applicant.is_anonymized:
         messages.error(request, _("個人情報を削除した応募者は変更できません。"))
@@ -127,7 +129,7 @@ def applicant_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def applicant_status(request: HttpRequest, pk: int) -> HttpResponse:
+def applicant_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applicant = _applicant(request, pk)
     form = StatusChangeForm(request.POST, company=applicant.company)
     if not form.is_valid():
@@ -155,7 +157,7 @@ def applicant_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def applicant_memo(request: HttpRequest, pk: int) -> HttpResponse:
+def applicant_memo(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applicant = _applicant(request, pk)
     form = MemoForm(request.POST)
     if form.is_valid():
@@ -171,7 +173,7 @@ def applicant_memo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def applicant_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
+def applicant_anonymize(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applicant = _applicant(request, pk)
     if request.method == "POST":
         services.anonymize_applicant(applicant=applicant, actor=request.user, request=request)
@@ -182,14 +184,14 @@ def applicant_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def bulk_status(request: HttpRequest) -> HttpResponse:
+def bulk_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     company = request_company(request)
     form = BulkStatusForm(request.POST, company=company)
     query = QueryDict(request.POST.get("query", "")).urlencode()  # re-encoded: only a query string
     back = reverse("applicants:list") + (f"?{query}" if query else "")
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(map(str, errors)))
         return redirect(back)
     moved = services.bulk_change_status(
         company=company,
@@ -207,11 +209,12 @@ def bulk_status(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def applicant_export(request: HttpRequest) -> HttpResponse:
+def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The current filter (GET) or the selected applicants (POST) as CSV, streamed."""
     company = request_company(request)
     params = request.POST if request.method == "POST" else request.GET
-    encoding = params.get("encoding") if params.get("encoding") in csv_export.ENCODINGS else csv_export.UTF8
+    requested = params.get("encoding", "")
+    encoding = requested if requested in csv_export.ENCODINGS else csv_export.UTF8
     if request.method == "POST":
         try:
             ids = IdListField().clean(request.POST.getlist("ids"))
@@ -220,7 +223,7 @@ def applicant_export(request: HttpRequest) -> HttpResponse:
             return redirect("applicants:list")
         queryset = selectors.applicants_by_ids(company_queryset(request, Applicant), ids)
         queryset = queryset.order_by(*selectors.SORTS[selectors.DEFAULT_SORT])
-        scope = {"selection": len(ids)}
+        scope: dict[str, int | str] = {"selection": len(ids)}
     else:
         lists = selectors.company_lists(company)
         filters = ApplicantFilterForm(request.GET, lists=lists).filters()
@@ -256,7 +259,7 @@ def applicant_export(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -269,8 +272,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def import_template(request: HttpRequest) -> HttpResponse:
-    encoding = request.GET.get("encoding") if request.GET.get("encoding") in csv_export.ENCODINGS else "utf8"
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+    requested = request.GET.get("encoding", "")
+    encoding = requested if requested in csv_export.ENCODINGS else csv_export.UTF8
     response = HttpResponse(
         csv_export.template_csv(encoding=encoding),
         content_type="text/csv; charset=" + ("Shift_JIS" if encoding == csv_export.SJIS else "utf-8"),
@@ -280,7 +284,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def import_preview(request: HttpRequest, import_id) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, import_id) -> HttpResponse:
     company = request_company(request)
     draft = services.pending_import(company=company, actor=request.user, import_id=import_id)
     if draft is None:
@@ -328,7 +332,7 @@ def _choice_model(kind: str) -> type[CompanyChoice]:
 
 
 @recruiter_required
-def applicant_settings(request: HttpRequest) -> HttpResponse:
+def applicant_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     lists = selectors.company_lists(request_company(request))
     sections = [
         ("stages", _("選考ステータス"), lists.stages, request.user.is_company_admin),
@@ -345,7 +349,7 @@ def applicant_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "applicants/settings.html", context)
 
 
-def _add(request: HttpRequest, kind: str) -> HttpResponse:
+def _add(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     _choice_model(kind)
     form = ChoiceForm(request.POST, is_stage=kind == "stages")
     if form.is_valid():
@@ -367,7 +371,7 @@ def _add(request: HttpRequest, kind: str) -> HttpResponse:
     return redirect(reverse("applicants:settings") + f"#{kind}")
 
 
-def _edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def _edit(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     model = _choice_model(kind)
     choice = get_company_object_or_404(request, model, pk=pk)
     initial = {"name": choice.name, "is_active": choice.is_active, "kind": getattr(choice, "kind", None)}
@@ -391,7 +395,7 @@ def _edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(request, "applicants/choice_form.html", context)
 
 
-def _move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def _move(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     choice = get_company_object_or_404(request, _choice_model(kind), pk=pk)
     direction = "up" if request.POST.get("direction") == "up" else "down"
     services.move_choice(choice=choice, direction=direction, actor=request.user, request=request)
@@ -401,34 +405,34 @@ def _move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 # 選考ステータス: 管理者 only.
 @admin_required
 @require_POST
-def stage_add(request: HttpRequest) -> HttpResponse:
+def stage_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _add(request, "stages")
 
 
 @admin_required
-def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _edit(request, "stages", pk)
 
 
 @admin_required
 @require_POST
-def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _move(request, "stages", pk)
 
 
 # 募集職種 and 応募経路 ("positions" / "sources"): 採用担当 too.
 @recruiter_required
 @require_POST
-def choice_add(request: HttpRequest, kind: str) -> HttpResponse:
+def choice_add(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     return _add(request, kind)
 
 
 @recruiter_required
-def choice_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def choice_edit(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     return _edit(request, kind, pk)
 
 
 @recruiter_required
 @require_POST
-def choice_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def choice_move(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     return _move(request, kind, pk)

@@ -147,15 +147,9 @@ def seed(args: argparse.Namespace) -> World:
     from applicants.models import Applicant, StatusChange
     from applicants.selectors import company_stages
     from applicants.services import ensure_company_defaults
-    from scheduling import links
-    from scheduling.models import (
-        Booking,
-        BookingInvitation,
-        BookingSource,
-        Event,
-        SelectionMeeting,
-        Slot,
-    )
+    from booking import links
+    from booking.models import Booking, BookingInvitation, BookingSource
+    from scheduling.models import Event, SelectionMeeting, Slot
 
     call_command("migrate", verbosity=0)
     company = Company.objects.create(
@@ -211,6 +205,7 @@ def seed(args: argparse.Namespace) -> World:
         )
         for person, invitation in zip(people[: args.booked], invitations[: args.booked], strict=True)
     )
+    Slot.objects.filter(pk=slot.pk).update(booked_count=args.booked)  # the counter the services keep
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -223,10 +218,13 @@ def seed(args: argparse.Namespace) -> World:
 def count_bookings(slot_id: int) -> dict[str, int]:
     from django.db import connection
 
+    from booking.models import Booking, BookingStatus
     from notifications.models import MailKind, SentMail
-    from scheduling.models import Booking, BookingStatus
+
+    from scheduling.models import Slot
 
     active = Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE).count()
+    counter = Slot.all_objects.filter(pk=slot_id).values_list("booked_count", flat=True).get()
     per_applicant = (
         Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE)
         .values("applicant_id")
@@ -235,7 +233,12 @@ def count_bookings(slot_id: int) -> dict[str, int]:
     )
     mails = SentMail.objects.filter(kind=MailKind.BOOKING_CONFIRMED).count()
     connection.close()
-    return {"active": active, "distinct_applicants": per_applicant, "confirmation_mails": mails}
+    return {
+        "active": active,
+        "slot_counter": counter,
+        "distinct_applicants": per_applicant,
+        "confirmation_mails": mails,
+    }
 
 
 # --- the server ------------------------------------------------------------------------------------------
@@ -443,6 +446,7 @@ def run(args: argparse.Namespace) -> dict:
         "bookings_made": made,
         "bookings_expected": args.seats,
         "capacity_held": counts["active"] == world.capacity,
+        "seat_counter_exact": counts["slot_counter"] == counts["active"],
         "confirmed_responses": succeeded,
         "refused_full_responses": refused,
         "confirmation_mails_queued": counts["confirmation_mails"],
@@ -466,7 +470,8 @@ def run(args: argparse.Namespace) -> dict:
         and counts["active"] == world.capacity
         and rush_stats["errors_5xx"] == 0
         and rush_stats["no_answer"] == 0
-        and counts["distinct_applicants"] == counts["active"],
+        and counts["distinct_applicants"] == counts["active"]
+        and counts["slot_counter"] == counts["active"],
     }
     if not args.keep:
         drop_database(database_url)

@@ -57,11 +57,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The product's apps, in layer order: each imports only from the ones before it (docs/architecture.md).
     "accounts",
-    "zoom_integration",
-    "scheduling",
     "applicants",
     "notifications",
+    "zoom_integration",
+    "scheduling",
+    "booking",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +295,12 @@ else:
 CELERY_BEAT_SCHEDULE["zoom-resync-users"] = {
     "task": "zoom_integration.tasks.resync_all_zoom_users",
     "schedule": crontab(minute=41),  # hourly: Zoomユーザ選択 stays current without the button
+}
+# A webhook delivery whose handling failed is retried with backoff (1, 2, 4 … 60 minutes) this many times.
+ZOOM_WEBHOOK_MAX_ATTEMPTS = env_int("ZOOM_WEBHOOK_MAX_ATTEMPTS", 10)
+CELERY_BEAT_SCHEDULE["zoom-retry-unprocessed-webhooks"] = {
+    "task": "zoom_integration.tasks.retry_unprocessed_webhook_events",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["zoom-purge-webhook-events"] = {
     "task": "zoom_integration.tasks.purge_old_webhook_events",

@@ -15,8 +15,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("applicants/", include("applicants.urls")),
     path("selection/", include("scheduling.urls")),
+    path("selection/", include("booking.urls")),
     path("web-interview/", include("zoom_integration.urls")),
     path("zoom/", include("zoom_integration.webhook_urls")),
     path("notifications/", include("notifications.urls")),
-    path("b/", include("scheduling.public_urls")),  # applicants' personal booking pages (signed link)
+    path("b/", include("booking.public_urls")),  # applicants' personal booking pages (signed link)
 ]

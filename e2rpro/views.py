@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -10,18 +11,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
-from accounts.permissions import member_required
+from accounts.permissions import AuthenticatedHttpRequest, member_required
+from accounts.tenancy import request_company
 
 logger = logging.getLogger(__name__)
 
 
 @member_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ダッシュボード: today's slots and every issuance problem; a 面接官 sees their own upcoming slots."""
     from scheduling import selectors as scheduling_selectors
 
-    company = request.user.company
-    context: dict = {}
+    company = request_company(request)
+    context: dict[str, Any] = {}
     if request.user.is_recruiter_or_admin:
         problems, problem_count = scheduling_selectors.issuance_problems(company)
         context.update(

@@ -8,7 +8,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import audit
-        from notifications import timeline
+        from applicants.signals import applicant_anonymizing
+        from applicants.timeline import timeline_sources
+        from notifications import receivers, timeline
 
         audit.register_category("mail", _("メール"))
         audit.register_actions(
@@ -19,4 +21,5 @@ class NotificationsConfig(AppConfig):
                 "mail.resent": _("メールを再送"),
             }
         )
-        timeline.register()
+        timeline_sources.register(timeline.mail_items)
+        applicant_anonymizing.connect(receivers.on_applicant_anonymizing, dispatch_uid="notifications")

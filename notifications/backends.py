@@ -42,8 +42,8 @@ class MailboxBackend(BaseEmailBackend):
                 message_id=message_id,
                 from_email=message.from_email,
                 recipients=", ".join(message.recipients()),
-                subject=message.subject,
-                body=message.body,
+                subject=str(message.subject),
+                body=str(message.body),
                 attachments=_attachments(mime),
                 raw=mime.as_bytes(linesep="\r\n"),
             )

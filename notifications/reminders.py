@@ -1,38 +1,14 @@
 """Reminder mails (リマインド), driven by Celery beat, sent once even when beat runs twice.
 
-This module owns the sending side; the app that owns bookings registers a *source* that says which
-reminders are due. Every few minutes ``notifications.tasks.send_due_reminders`` calls each source inside a
-transaction and queues what it yields. Two guards make each reminder go out once:
+This module owns the sending side; the app that owns bookings registers a *source*
+(``reminder_sources.register``) that says which reminders are due. Every few minutes
+``notifications.tasks.send_due_reminders`` calls each source inside a transaction and queues what it
+yields. Two guards make each reminder go out once:
 
 1. the source locks its due rows with ``select_for_update(skip_locked=True)`` and marks them (``mark_sent``)
    in the same transaction, so a concurrent run skips them and a later run no longer selects them;
 2. each reminder carries a ``key``; ``queue_mail`` stores it as a once-only key (unique per company), so
    even a source that yields the same reminder again does not send a second mail.
-
-The function to fill in (booking side), registered in its AppConfig.ready()::
-
-    from notifications.reminders import ReminderMail, register_reminder_source
-
-    def booking_reminders(now):
-        due = (
-            Booking.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=BookingStatus.ACTIVE, reminder_sent_at__isnull=True,
-                    reminder_due_at__lte=now, slot__start__gt=now)  # due_at = start - event.reminder_hours
-            .select_related("applicant", "slot__event__selection_meeting")[:200]
-        )
-        for booking in due:
-            yield ReminderMail(
-                company=booking.applicant.company,
-                to=booking.applicant.email,
-                context=MailContext(...),
-                # Include the start: a booking moved after its reminder gets a new one.
-                key=f"booking-{booking.pk}-{booking.slot.start:%Y%m%dT%H%M}",
-                applicant=booking.applicant,
-                booking=booking,
-                mark_sent=partial(Booking.objects.filter(pk=booking.pk).update, reminder_sent_at=now),
-            )
-
-    register_reminder_source(booking_reminders)
 """
 
 from __future__ import annotations
@@ -47,9 +23,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.hooks import Registry
 from accounts.models import Company
 from notifications.models import MailKind
 from notifications.rendering import MailContext
+from notifications.services import StartUrlLeakError, queue_mail
 
 logger = logging.getLogger(__name__)
 
@@ -68,34 +46,26 @@ class ReminderMail:
 
 
 ReminderSource = Callable[[datetime], Iterable[ReminderMail]]
-_SOURCES: dict[str, ReminderSource] = {}
-
-
-def register_reminder_source(source: ReminderSource) -> None:
-    """Add ``source(now) -> iterable of ReminderMail``; registering the same function again is a no-op."""
-    _SOURCES[f"{source.__module__}.{source.__qualname__}"] = source
-
-
-def unregister_reminder_source(source: ReminderSource) -> None:
-    _SOURCES.pop(f"{source.__module__}.{source.__qualname__}", None)
+# ``source(now) -> iterable of ReminderMail``; registering the same function again replaces it.
+reminder_sources: Registry[ReminderSource] = Registry(
+    "notifications.reminders.reminder_sources", required_from=["booking"]
+)
 
 
 def run_reminder_sources(*, now: datetime | None = None) -> int:
     """Queue the due reminders of every source; returns how many reminders the sources yielded."""
     now = now or timezone.now()
     total = 0
-    for name, source in list(_SOURCES.items()):
+    for source in reminder_sources.functions():
         try:
             total += _run_source(source, now)
         except Exception:
             # One broken source must not stop the others' reminders.
-            logger.exception("reminder source %s failed", name)
+            logger.exception("reminder source %s.%s failed", source.__module__, source.__qualname__)
     return total
 
 
 def _run_source(source: ReminderSource, now: datetime) -> int:
-    from notifications.services import StartUrlLeakError, queue_mail
-
     count = 0
     with transaction.atomic():
         for item in source(now):

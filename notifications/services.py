@@ -1,22 +1,7 @@
 """Mail actions: templates and settings, queueing a mail, delivering it, retrying and resending.
 
-The one call other apps make is ``queue_mail``::
-
-    from notifications.models import MailKind
-    from notifications.rendering import MailContext
-    from notifications.services import queue_mail
-
-    queue_mail(
-        company=booking.applicant.company,
-        kind=MailKind.BOOKING_CONFIRMED,
-        to=booking.applicant.email,
-        context=MailContext(applicant_name=..., start=slot.start, end=slot.end, join_url=slot.join_url, ...),
-        applicant=booking.applicant,
-        booking=booking,
-        ics=build_company_invite(company=..., uid=invite_uid(f"booking-{booking.pk}"),
-                                 sequence=booking.ics_sequence, method="REQUEST", ...),
-        actor=request.user,        # None for the applicant or the system
-    )
+The one call other apps make is ``queue_mail(company=, kind=, to=, context=MailContext(...), applicant=,
+booking=, ics=, actor=)`` (booking.mail is the main caller).
 
 It renders the company's template now (so the log holds exactly what is sent), refuses a Zoom start URL,
 stores a SentMail and sends it from Celery after the surrounding transaction commits.
@@ -403,6 +388,7 @@ def send_test_mail(*, template: MailTemplate, to: str, actor: User) -> SentMail:
     ics = None
     if template.kind in INVITE_KINDS:
         context = sample_context(company, template.kind)
+        assert context.start is not None and context.end is not None  # a sample always has both
         ics = build_company_invite(
             company=company,
             uid=invite_uid(f"test-{template.pk}"),

@@ -1,12 +1,12 @@
-"""The applicant timeline's mail items (registered with applicants.timeline when that app provides it)."""
+"""The applicant timeline's mail items (registered in NotificationsConfig.ready())."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from applicants.models import Applicant
+from applicants.timeline import TimelineItem
 from notifications.models import MailStatus
 from notifications.selectors import mails_for_applicant
 
@@ -18,10 +18,8 @@ _TITLES = {
 }
 
 
-def mail_items(applicant: Any) -> list:
+def mail_items(applicant: Applicant) -> list[TimelineItem]:
     """One item per mail to the applicant (one query)."""
-    from applicants.timeline import TimelineItem
-
     items = []
     for mail in mails_for_applicant(company_id=applicant.company_id, applicant_id=applicant.pk):
         items.append(
@@ -35,12 +33,3 @@ def mail_items(applicant: Any) -> list:
             )
         )
     return items
-
-
-def register() -> None:
-    """Add mail_items to the applicant timeline when the applicants app offers one."""
-    try:
-        from applicants.timeline import register_timeline_source
-    except ImportError:
-        return
-    register_timeline_source(mail_items)

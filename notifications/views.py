@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import recruiter_required
+from accounts.permissions import AuthenticatedHttpRequest, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
 from notifications import selectors, services
 from notifications.backends import BACKEND_PATH
@@ -37,7 +37,7 @@ def _page_context(tab: str, **extra) -> dict:
 
 
 @recruiter_required
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     templates = services.ensure_templates(company=request_company(request))
     return render(
         request, "notifications/template_list.html", _page_context("templates", templates=templates)
@@ -45,7 +45,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def template_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_company_object_or_404(request, MailTemplate, pk=pk)
     form = MailTemplateForm(
         request.POST or None, initial={"subject": template.subject, "body": template.body}, kind=template.kind
@@ -79,7 +79,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def template_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The preview panel alone, for notifications.js to refresh while the user types."""
     template = get_company_object_or_404(request, MailTemplate, pk=pk)
     form = MailTemplateForm(request.POST, kind=template.kind)
@@ -91,7 +91,7 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def template_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def template_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_company_object_or_404(request, MailTemplate, pk=pk)
     services.reset_template(template=template, actor=request.user, request=request)
     messages.success(
@@ -102,7 +102,7 @@ def template_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def template_test_send(request: HttpRequest, pk: int) -> HttpResponse:
+def template_test_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_company_object_or_404(request, MailTemplate, pk=pk)
     services.send_test_mail(template=template, to=request.user.email, actor=request.user)
     messages.success(
@@ -114,7 +114,7 @@ def template_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def mail_settings(request: HttpRequest) -> HttpResponse:
+def mail_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     company = request_company(request)
     form = MailSettingsForm(request.POST or None, instance=services.get_mail_settings(company=company))
     if request.method == "POST" and form.is_valid():
@@ -139,7 +139,7 @@ def _query_without_page(request: HttpRequest) -> str:
 
 
 @recruiter_required
-def mail_list(request: HttpRequest) -> HttpResponse:
+def mail_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SentMailFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     mails = selectors.sent_mail_list(company=request_company(request), **filters)
@@ -149,7 +149,7 @@ def mail_list(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def mail_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def mail_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mail = get_company_object_or_404(request, SentMail.objects.select_related("actor"), pk=pk)
     can_resend = mail.status == MailStatus.FAILED
     return render(
@@ -160,7 +160,7 @@ def mail_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def mail_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def mail_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mail = get_company_object_or_404(request, SentMail, pk=pk)
     if not mail.ics:
         raise Http404
@@ -171,7 +171,7 @@ def mail_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def mail_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def mail_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mail = get_company_object_or_404(request, SentMail, pk=pk)
     try:
         services.resend_mail(sent_mail=mail, actor=request.user, request=request)
@@ -188,7 +188,7 @@ def _require_mailbox() -> None:
 
 
 @recruiter_required
-def mailbox(request: HttpRequest) -> HttpResponse:
+def mailbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_mailbox()
     form = MailboxFilterForm(request.GET or None)
     q = form.cleaned_data["q"] if form.is_valid() else ""
@@ -223,7 +223,7 @@ def _invite_summary(part: Message, tz) -> dict | None:
 
 
 @recruiter_required
-def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def mailbox_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_mailbox()
     message = get_company_object_or_404(request, MailboxMessage, pk=pk)
     tz = request_company(request).tzinfo
@@ -241,7 +241,7 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def mailbox_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+def mailbox_attachment(request: AuthenticatedHttpRequest, pk: int, index: int) -> HttpResponse:
     _require_mailbox()
     message = get_company_object_or_404(request, MailboxMessage, pk=pk)
     parts = _attachment_parts(message)
@@ -256,7 +256,7 @@ def mailbox_attachment(request: HttpRequest, pk: int, index: int) -> HttpRespons
 
 
 @recruiter_required
-def mailbox_raw(request: HttpRequest, pk: int) -> HttpResponse:
+def mailbox_raw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The message as it left, to open in a mail program (.eml)."""
     _require_mailbox()
     message = get_company_object_or_404(request, MailboxMessage, pk=pk)

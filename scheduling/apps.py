@@ -8,16 +8,13 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import audit
-        from applicants.timeline import register_timeline_source
-        from notifications.reminders import register_reminder_source
-        from scheduling.reminders import booking_reminders
-        from scheduling.timeline import booking_items
+        from scheduling import receivers
+        from zoom_integration import signals as zoom_signals
 
         audit.register_category("selection", _("選考会"))
         audit.register_category("event", _("イベント"))
         audit.register_category("slot", _("日程"))
         audit.register_category("meeting", _("Zoomミーティング"))
-        audit.register_category("booking", _("予約"))
         audit.register_actions(
             {
                 "selection.created": _("選考会を作成"),
@@ -38,15 +35,7 @@ class SchedulingConfig(AppConfig):
                 "meeting.deleted_in_zoom": _("Zoom上でミーティングが削除された"),
                 "meeting.changed_in_zoom": _("Zoom上でミーティングの日時が変更された"),
                 "meeting.start_link_opened": _("ホスト用開始リンクを開いた"),
-                "booking.created": _("予約"),
-                "booking.moved": _("予約を変更"),
-                "booking.cancelled": _("予約をキャンセル"),
-                "booking.promoted": _("キャンセル待ちから予約"),
-                "booking.waitlisted": _("キャンセル待ちに登録"),
-                "booking.wait_withdrawn": _("キャンセル待ちを取り消し"),
-                "booking.invited": _("日程選択案内を作成"),
-                "booking.invitation_revoked": _("日程選択案内のリンクを無効化"),
             }
         )
-        register_reminder_source(booking_reminders)
-        register_timeline_source(booking_items)
+        zoom_signals.link_usable.connect(receivers.on_link_usable, dispatch_uid="scheduling")
+        zoom_signals.meeting_event.connect(receivers.on_meeting_event, dispatch_uid="scheduling")

@@ -13,10 +13,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Company, Role
+from accounts.models import Company, Role, User
 from scheduling import services
-from scheduling.models import Event, SelectionMeeting, Slot
+from scheduling.models import Event, SelectionMeeting
 from scheduling.services import SlotSpec
+from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 
 
 def _next_weekday(company: Company, days_ahead: int, hour: int, minute: int = 0) -> datetime:
@@ -83,13 +84,10 @@ def seed(*, company: Company, users: dict, stdout: Any) -> None:
     stdout.write(
         f"  scheduling: 選考会 {SelectionMeeting.objects.filter(company=company).count()}件, 日程 +{created}"
     )
-    _seed_bookings(company, recruiter, briefing, first, stdout)
 
 
-def _seed_zoom_event(company: Company, meeting: SelectionMeeting, actor) -> int:
+def _seed_zoom_event(company: Company, meeting: SelectionMeeting, actor: User | None) -> int:
     """Once the demo company is linked, a ready Zoom event whose slots get meetings."""
-    from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
-
     if not ZoomConnection.objects.filter(company=company, status=ConnectionStatus.LINKED).exists():
         return 0
     host = ZoomUser.objects.filter(company=company, email__iexact="recruiter@demo.example.com").first()
@@ -106,83 +104,3 @@ def _seed_zoom_event(company: Company, meeting: SelectionMeeting, actor) -> int:
         duration_minutes=45,
     )
     return _slots(event, actor, [_next_weekday(company, 11, h) for h in (10, 11)], 45, 1)
-
-
-# --- bookings: a few applicants booked, and a personal link for the demo applicant ----------------------
-
-DEMO_APPLICANT_DOMAIN = "demo-applicant.example.jp"
-LINK_APPLICANT = ("高橋 さくら", "タカハシ サクラ", "sakura.takahashi")
-BOOKED_APPLICANTS = [
-    ("中村 健太", "ナカムラ ケンタ", "kenta.nakamura", "本社説明会"),
-    ("小林 美咲", "コバヤシ ミサキ", "misaki.kobayashi", "対面面接"),
-    ("加藤 翔太", "カトウ ショウタ", "shota.kato", "本社説明会"),
-]
-
-
-def _demo_applicant(company: Company, actor, name: str, kana: str, local: str):
-    from applicants.models import Applicant
-    from applicants.selectors import company_stages
-    from applicants.services import create_applicant
-
-    email = f"{local}@{DEMO_APPLICANT_DOMAIN}"
-    found = Applicant.objects.filter(company=company, email=email).first()
-    if found is not None:
-        return found
-    return create_applicant(
-        company=company,
-        actor=actor,
-        fields={"name": name, "name_kana": kana, "email": email, "school": "デモ大学", "faculty": "経済学部"},
-        stage=company_stages(company)[0],
-    )
-
-
-def _set_booking_stage(event: Event, stage_name: str) -> None:
-    from applicants.models import SelectionStage
-
-    if event.booking_stage_id is None:
-        event.booking_stage = SelectionStage.objects.filter(company=event.company, name=stage_name).first()
-        event.save(update_fields=["booking_stage"])
-
-
-def _seed_bookings(
-    company: Company, actor, briefing: SelectionMeeting, first: SelectionMeeting, stdout
-) -> None:
-    """予約: three applicants booked (対面面接's first slot full, to show 満席 and キャンセル待ち), and
-    高橋 さくら invited to 一次面接 with a mailed personal link (the demo's applicant walk)."""
-    from applicants.services import ensure_company_defaults
-    from notifications.demo import DEMO_CONTACT
-    from notifications.models import MailSettings
-    from scheduling import booking_services, links
-    from scheduling.models import BookingInvitation, BookingSource
-
-    ensure_company_defaults(company=company)
-    # The mails below read the sender settings: give them the demo contact before they are made empty.
-    MailSettings.objects.get_or_create(
-        company=company, defaults={"reply_to": "recruit@demo.example.com", "contact": DEMO_CONTACT}
-    )
-    for event in Event.objects.filter(selection_meeting=briefing):
-        _set_booking_stage(event, "説明会")
-    for event in Event.objects.filter(selection_meeting=first):
-        _set_booking_stage(event, "一次面接")
-    events = {event.name: event for event in Event.objects.filter(company=company)}
-    booked = 0
-    for name, kana, local, event_name in BOOKED_APPLICANTS:
-        applicant = _demo_applicant(company, actor, name, kana, local)
-        slot = Slot.objects.filter(event=events[event_name]).order_by("starts_at").first()
-        if slot is None or applicant.bookings.exists():
-            continue
-        booking_services.book_slot(slot=slot, applicant=applicant, actor=actor, source=BookingSource.STAFF)
-        booked += 1
-    applicant = _demo_applicant(company, actor, *LINK_APPLICANT)
-    wanted = list(Event.objects.filter(selection_meeting=first).order_by("sort_order", "pk"))
-    invitation = BookingInvitation.objects.filter(applicant=applicant, revoked_at__isnull=True).first()
-    if invitation is None:
-        invitation, _mail = booking_services.create_invitation(
-            applicant=applicant, events=wanted, actor=actor, days=60
-        )
-    else:
-        invitation.events.add(*wanted)  # a Zoom event added after linking joins the link
-    stdout.write(
-        f"  booking: 予約 +{booked}; 日程選択案内 for {applicant.name} (mailed; also on her applicant page):"
-    )
-    stdout.write(f"    {links.invitation_url(invitation)}")

@@ -1,4 +1,4 @@
-"""Issuing, updating and deleting a slot's Zoom meeting (DESIGN.md "Slot meeting issuance").
+"""Issuing, updating and deleting a slot's Zoom meeting.
 
 One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for a pending slot:
 
@@ -33,8 +33,20 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
-from scheduling import hooks, limits, pacing, zoom
-from scheduling.models import MeetingState, Slot, WaitReason
+from scheduling import limits, pacing, signals
+from scheduling.models import MeetingState, Slot, WaitReason, no_meeting_fields
+from scheduling.signals import SlotChange
+from zoom_integration import client as zoom_client
+from zoom_integration.client import (
+    ZoomDailyLimitExceeded,
+    ZoomNotFound,
+    ZoomNotLinked,
+    ZoomPermanentError,
+    ZoomReauthorizationRequired,
+    ZoomTemporaryError,
+)
+from zoom_integration.models import ZoomConnection, ZoomUser
+from zoom_integration.services import usable_connection
 
 logger = logging.getLogger(__name__)
 
@@ -239,28 +251,17 @@ def _store_meeting(slot: Slot, token: uuid.UUID, meeting: dict, host_id: str) ->
 
 
 def _clear_meeting(slot_id: int, token: uuid.UUID, **extra: Any) -> None:
-    _mine(slot_id, token).update(
-        zoom_meeting_id=None,
-        join_url="",
-        meeting_passcode="",
-        meeting_start=None,
-        meeting_duration=None,
-        meeting_end=None,
-        meeting_synced_at=timezone.now(),
-        **extra,
-    )
+    _mine(slot_id, token).update(**no_meeting_fields(), meeting_synced_at=timezone.now(), **extra)
 
 
 # --- one Zoom call ---------------------------------------------------------------------------------------
 
 
-def account_key(connection: Any, slot: Slot) -> str:
-    return getattr(connection, "zoom_account_id", "") or f"company-{slot.company_id}"
+def account_key(connection: ZoomConnection, slot: Slot) -> str:
+    return connection.zoom_account_id or f"company-{slot.company_id}"
 
 
 def _check_host(slot: Slot, host_id: str) -> None:
-    from zoom_integration.models import ZoomUser
-
     user = ZoomUser.objects.filter(company_id=slot.company_id, zoom_user_id=host_id).first()
     if user is not None and not user.can_host:
         raise IssueRefused(
@@ -272,13 +273,11 @@ def _check_host(slot: Slot, host_id: str) -> None:
         )
 
 
-def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
-    from zoom_integration.client import ZoomNotFound
-
+def _do_lookup(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
     account = account_key(connection, slot)
     pacing.pace(account=account, operation="list_user_meetings")
     try:
-        meetings = zoom.list_user_meetings(connection, host_id=step.host_id)
+        meetings = zoom_client.list_user_meetings(connection, host_id=step.host_id, meeting_type="scheduled")
     except ZoomNotFound:
         meetings = []  # the host is gone, and with it any meeting we might have made on it
     found = [m for m in meetings if slot.marker in (m.get("agenda") or "")]
@@ -287,14 +286,14 @@ def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
         for item in meetings:
             if "agenda" not in item and item.get("topic") == meeting_topic(slot):
                 pacing.pace(account=account, operation="get_meeting")
-                full = zoom.get_meeting(connection, meeting_id=int(item["id"]))
+                full = zoom_client.get_meeting(connection, meeting_id=int(item["id"]))
                 if slot.marker in (full.get("agenda") or ""):
                     found.append(full)
     if not found:
         _mine(slot.pk, token).update(create_in_doubt=False)
         return
     pacing.pace(account=account, operation="get_meeting")
-    meeting = zoom.get_meeting(connection, meeting_id=int(found[0]["id"]))
+    meeting = zoom_client.get_meeting(connection, meeting_id=int(found[0]["id"]))
     _store_meeting(slot, token, meeting, step.host_id)
     record_audit(
         action="meeting.issued",
@@ -305,7 +304,7 @@ def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
     for duplicate in found[1:]:  # never two meetings for one slot
         pacing.pace(account=account, operation="delete_meeting")
         with contextlib.suppress(ZoomNotFound):
-            zoom.delete_meeting(connection, meeting_id=int(duplicate["id"]))
+            zoom_client.delete_meeting(connection, meeting_id=int(duplicate["id"]))
         record_audit(
             action="meeting.deleted",
             company=slot.company,
@@ -319,14 +318,7 @@ def _take_budget(slot: Slot, host_id: str) -> None:
         raise DailyLimitReached(host_id)
 
 
-def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
-    from zoom_integration.client import (
-        ZoomDailyLimitExceeded,
-        ZoomNotFound,
-        ZoomPermanentError,
-        ZoomTemporaryError,
-    )
-
+def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
     if slot.ends_at <= timezone.now():
         raise IssueRefused(_("日程の終了時刻を過ぎたため、Zoomミーティングを発行しませんでした。"))
     _check_host(slot, step.host_id)
@@ -335,7 +327,7 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
     _mine(slot.pk, token).update(create_in_doubt=True, meeting_host_zoom_id=step.host_id)
     budget = {"company_id": slot.company_id, "zoom_user_id": step.host_id}
     try:
-        meeting = zoom.create_meeting(connection, host_id=step.host_id, body=step.body)
+        meeting = zoom_client.create_meeting(connection, host_id=step.host_id, body=step.body)
     except ZoomDailyLimitExceeded:
         _mine(slot.pk, token).update(create_in_doubt=False)
         limits.exhaust_host_budget(**budget)
@@ -360,21 +352,19 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
         action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": int(meeting["id"])}
     )
     fresh = Slot.all_objects.select_related("company").get(pk=slot.pk)
-    hooks.slot_meeting_changed(
+    signals.announce_slot_change(
         fresh,
-        reason="reissued" if reissued else "issued",
-        details={"previous_join_url_known": reissued},
+        change=SlotChange.REISSUED if reissued else SlotChange.ISSUED,
+        details={"previous_join_url_known": str(reissued)},
     )
 
 
-def _do_update(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
-    from zoom_integration.client import ZoomDailyLimitExceeded, ZoomNotFound, ZoomTemporaryError
-
+def _do_update(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> Outcome | None:
     pacing.pace(account=account_key(connection, slot), operation="update_meeting")
     _take_budget(slot, step.host_id)
     budget = {"company_id": slot.company_id, "zoom_user_id": step.host_id}
     try:
-        zoom.update_meeting(connection, meeting_id=step.meeting_id, body=step.body)
+        zoom_client.update_meeting(connection, meeting_id=step.meeting_id, body=step.body)
     except ZoomNotFound:
         return _meeting_gone(slot, token)
     except ZoomDailyLimitExceeded:
@@ -423,19 +413,17 @@ def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
     return Outcome("failed")
 
 
-def _do_delete(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
-    from zoom_integration.client import ZoomNotFound
-
+def _do_delete(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
     pacing.pace(account=account_key(connection, slot), operation="delete_meeting")
     with contextlib.suppress(ZoomNotFound):  # already gone: that is what we wanted
-        zoom.delete_meeting(connection, meeting_id=step.meeting_id)
+        zoom_client.delete_meeting(connection, meeting_id=step.meeting_id)
     _clear_meeting(slot.pk, token, meeting_host_zoom_id="")
     record_audit(
         action="meeting.deleted", company=slot.company, target=slot, details={"meeting_id": step.meeting_id}
     )
 
 
-def _perform(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
+def _perform(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> Outcome | None:
     if step.kind == "lookup":
         _do_lookup(slot, token, connection, step)
     elif step.kind == "create":
@@ -489,15 +477,8 @@ class _Again(Exception):
 
 
 def _handle_errors(slot: Slot, token: uuid.UUID, step: Step) -> Outcome | None:
-    from zoom_integration.client import (
-        ZoomNotLinked,
-        ZoomPermanentError,
-        ZoomReauthorizationRequired,
-        ZoomTemporaryError,
-    )
-
     try:
-        connection = zoom.usable_connection(slot.company)
+        connection = usable_connection(slot.company)
         result = _perform(slot, token, connection, step)
     except (ZoomNotLinked, ZoomReauthorizationRequired) as exc:
         # Resumed by resume_zoom_issuance after relinking; the sweeper looks again now and then.
@@ -566,37 +547,15 @@ def sync_slot_meeting(*, slot_id: int) -> Outcome:
         raise
 
 
-# --- enqueueing and the sweeper --------------------------------------------------------------------------
+# --- the sweeper -----------------------------------------------------------------------------------------
 
 
-def enqueue(slot_ids: list[int], *, countdown: float | None = None) -> int:
-    """Send a sync task per slot; returns how many were sent. Failures are left to the sweeper."""
-    from scheduling.tasks import sync_slot_meeting as task
-
-    if not slot_ids:
-        return 0
-    expected = timezone.now() + timedelta(seconds=countdown or 0)
-    Slot.all_objects.filter(pk__in=slot_ids).update(enqueued_at=expected)
-    sent = 0
-    for slot_id in slot_ids:
-        try:
-            task.apply_async((slot_id,), countdown=countdown)
-        except Exception:  # noqa: BLE001 - broker down: the slot row is the source of truth
-            logger.warning(
-                "could not enqueue the meeting sync of %s slot(s); the sweeper will", len(slot_ids) - sent
-            )
-            Slot.all_objects.filter(pk__in=slot_ids[sent:]).update(enqueued_at=None)
-            break
-        sent += 1
-    return sent
-
-
-def sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """Enqueue pending slots whose task was lost, or whose wait (not_before) is over. Returns the count."""
+def slots_to_sweep(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Pending slots whose task was lost, or whose wait (not_before) is over, oldest start first."""
     now = now or timezone.now()
     limit = limit or getattr(settings, "SCHEDULING_SWEEP_LIMIT", 500)
     stale = now - timedelta(seconds=getattr(settings, "SCHEDULING_SWEEP_STALE_SECONDS", 300))
-    ids = list(
+    return list(
         Slot.all_objects.filter(meeting_state=MeetingState.PENDING)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
@@ -608,6 +567,3 @@ def sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
         .order_by("starts_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    if ids:
-        logger.info("sweeper: enqueueing %s pending slot(s)", len(ids))
-    return enqueue(ids)

@@ -8,7 +8,6 @@ truth, so nothing is lost when a task or the broker is.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -17,7 +16,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts.models import Company
 
@@ -47,11 +45,8 @@ class WebMeeting(models.TextChoices):
 
 
 class Event(models.Model):
-    """イベント of a selection meeting with its 予約動作設定 (booking behaviour and Web面接連携).
-
-    Booking (scheduling.Booking, added by the booking issue) reads capacity, the booking window, the
-    cancellation deadline and the reminder setting from here.
-    """
+    """イベント of a selection meeting with its 予約動作設定 (booking behaviour and Web面接連携):
+    capacity, the booking window, the cancellation deadline, the reminder and its Zoom host."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="events")
     selection_meeting = models.ForeignKey(
@@ -148,11 +143,6 @@ class SlotQuerySet(models.QuerySet):
     def live(self) -> SlotQuerySet:
         return self.filter(deleted_at__isnull=True)
 
-    def with_booked_count(self) -> SlotQuerySet:
-        from scheduling.capacity import booked_count_annotation
-
-        return self.annotate(booked_count=booked_count_annotation())
-
 
 class LiveSlotManager(models.Manager.from_queryset(SlotQuerySet)):
     """Slots that have not been deleted. Deleted slots are kept until Zoom has dropped their meeting."""
@@ -175,6 +165,9 @@ class Slot(models.Model):
     starts_at = models.DateTimeField(_("開始日時"), db_index=True)
     ends_at = models.DateTimeField(_("終了日時"))
     capacity = models.PositiveIntegerField(_("定員"), default=1)
+    # Seats taken by active bookings. Written only by the booking app, under this row's lock (SELECT … FOR
+    # UPDATE) in the transaction that books, moves or cancels, so it is exact; scheduling reads it.
+    booked_count = models.PositiveIntegerField(_("予約数"), default=0)
     is_published = models.BooleanField(_("日程を表示する"), default=True)
     note = models.CharField(_("メモ"), max_length=255, blank=True)
     created_by = models.ForeignKey(
@@ -230,6 +223,9 @@ class Slot(models.Model):
                 condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(booked_count__lte=models.F("capacity")), name="slot_booked_within_capacity"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -264,7 +260,7 @@ class Slot(models.Model):
     def can_reissue(self) -> bool:
         return self.event.is_zoom and self.needs_attention and self.deleted_at is None
 
-    # --- for the booking issue: the event's 予約動作設定 applied to this slot ---------------------------
+    # --- the event's 予約動作設定 applied to this slot -------------------------------------------------
 
     @property
     def booking_opens_at(self) -> datetime | None:
@@ -286,7 +282,7 @@ class Slot(models.Model):
         return None if hours is None else self.starts_at - timedelta(hours=hours)
 
     def is_open_for_booking(self, now: datetime | None = None) -> bool:
-        """Shown, not deleted, inside the booking window (seats are the booking service's to count)."""
+        """Shown, not deleted, inside the booking window (free seats are counted by the booking app)."""
         now = now or timezone.now()
         opens = self.booking_opens_at
         return (
@@ -296,12 +292,17 @@ class Slot(models.Model):
             and now < self.booking_closes_at
         )
 
-    def current_booked_count(self) -> int:
-        """Active bookings now (0 until bookings exist)."""
-        annotated = getattr(self, "booked_count", None)
-        if annotated is not None:
-            return annotated
-        return Slot.all_objects.with_booked_count().values_list("booked_count", flat=True).get(pk=self.pk)
+
+def no_meeting_fields() -> dict[str, None | str]:
+    """The meeting fields of a slot whose Zoom meeting is gone (deleted by us or in Zoom)."""
+    return {
+        "zoom_meeting_id": None,
+        "join_url": "",
+        "meeting_passcode": "",
+        "meeting_start": None,
+        "meeting_duration": None,
+        "meeting_end": None,
+    }
 
 
 class HostDailyUsage(models.Model):
@@ -340,197 +341,3 @@ class PacingState(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-# --- 予約 (bookings), キャンセル待ち (waitlist) and the applicants' personal links -------------------------
-
-
-def _invitation_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
-class BookingInvitation(models.Model):
-    """日程選択案内: the events one applicant is invited to book, behind a signed personal link.
-
-    The link (scheduling.links) signs this row's id and its random ``key``; the row says until when it
-    works (``expires_at``, extended to cover a booking made through it) and whether staff revoked it.
-    """
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    applicant = models.ForeignKey(
-        "applicants.Applicant", on_delete=models.CASCADE, related_name="booking_invitations"
-    )
-    events = models.ManyToManyField(Event, related_name="invitations", verbose_name=_("案内するイベント"))
-    key = models.CharField(max_length=64, default=_invitation_key, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(_("作成日時"), default=timezone.now)
-    expires_at = models.DateTimeField(_("有効期限"))
-    revoked_at = models.DateTimeField(_("無効にした日時"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("日程選択案内")
-        verbose_name_plural = _("日程選択案内")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["applicant", "-created_at"], name="invitation_applicant")]
-
-    def __str__(self) -> str:
-        return f"{self.applicant_id} ({self.created_at:%Y-%m-%d})"
-
-    def is_usable(self, now: datetime | None = None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and now < self.expires_at
-
-
-class BookingStatus(models.TextChoices):
-    ACTIVE = "active", _("予約中")
-    CANCELLED = "cancelled", pgettext_lazy("booking status", "キャンセル")
-
-
-class BookingSource(models.TextChoices):
-    APPLICANT = "applicant", pgettext_lazy("booked by", "応募者")
-    STAFF = "staff", _("代行予約")
-    WAITLIST = "waitlist", _("キャンセル待ちから繰り上げ")
-
-
-class Booking(models.Model):
-    """予約: one applicant in one slot. One active booking per applicant and event; moving it to another
-    slot of the event keeps the row, so its calendar invite keeps one UID (``ics_sequence`` counts the
-    changes the applicant was sent)."""
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="bookings")
-    applicant = models.ForeignKey(
-        "applicants.Applicant", on_delete=models.CASCADE, related_name="bookings", verbose_name=_("応募者")
-    )
-    # The slot's event, kept here for the one-active-booking-per-event constraint.
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="bookings")
-    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="bookings", verbose_name=_("日程"))
-    status = models.CharField(
-        _("状態"), max_length=16, choices=BookingStatus.choices, default=BookingStatus.ACTIVE
-    )
-    source = models.CharField(_("予約方法"), max_length=16, choices=BookingSource.choices)
-    invitation = models.ForeignKey(
-        BookingInvitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
-    )
-    ics_sequence = models.PositiveIntegerField(default=0)
-    reminder_sent_at = models.DateTimeField(null=True, blank=True)
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(_("予約日時"), default=timezone.now)
-    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
-    cancelled_at = models.DateTimeField(_("キャンセル日時"), null=True, blank=True)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("予約")
-        verbose_name_plural = _("予約")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["applicant", "event"],
-                condition=Q(status="active"),
-                name="one_active_booking_per_event",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["slot", "status"], name="booking_slot_status"),
-            models.Index(fields=["company", "applicant"], name="booking_company_applicant"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.applicant_id} → {self.slot_id} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == BookingStatus.ACTIVE
-
-
-ACTIVE_BOOKING = Q(status=BookingStatus.ACTIVE)
-
-
-class WaitStatus(models.TextChoices):
-    WAITING = "waiting", _("キャンセル待ち")
-    PROMOTED = "promoted", _("繰り上げ予約済み")
-    WITHDRAWN = "withdrawn", _("取り消し")
-    CLOSED = "closed", pgettext_lazy("waitlist status", "終了")
-
-
-class WaitlistEntry(models.Model):
-    """キャンセル待ち: an applicant waiting for a seat in a full slot, booked first come first served."""
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    applicant = models.ForeignKey(
-        "applicants.Applicant", on_delete=models.CASCADE, related_name="waitlist_entries"
-    )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="waitlist_entries")
-    status = models.CharField(
-        _("状態"), max_length=16, choices=WaitStatus.choices, default=WaitStatus.WAITING
-    )
-    invitation = models.ForeignKey(
-        BookingInvitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    booking = models.ForeignKey(Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(_("登録日時"), default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("キャンセル待ち")
-        verbose_name_plural = _("キャンセル待ち")
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["applicant", "slot"], condition=Q(status="waiting"), name="one_wait_per_slot"
-            )
-        ]
-        indexes = [models.Index(fields=["slot", "status", "created_at"], name="waitlist_queue")]
-
-    def __str__(self) -> str:
-        return f"{self.applicant_id} waits for {self.slot_id} ({self.status})"
-
-
-class BookingLogKind(models.TextChoices):
-    INVITED = "invited", _("日程選択案内")
-    BOOKED = "booked", _("予約")
-    MOVED = "moved", _("予約変更")
-    CANCELLED = "cancelled", pgettext_lazy("booking log", "キャンセル")
-    WAITING = "waiting", _("キャンセル待ち登録")
-    WAIT_WITHDRAWN = "wait_withdrawn", _("キャンセル待ち取り消し")
-    PROMOTED = "promoted", _("キャンセル待ちから予約")
-    SLOT_MOVED = "slot_moved", _("日程の日時変更")
-    URL_ISSUED = "url_issued", _("ZoomミーティングURL発行")
-    URL_CHANGED = "url_changed", _("ZoomミーティングURL変更")
-
-
-class BookingLog(models.Model):
-    """What happened to an applicant's bookings, as the applicant timeline shows it (text kept as written,
-    so the history still reads correctly after the slot moves or the event is renamed)."""
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    applicant = models.ForeignKey(
-        "applicants.Applicant", on_delete=models.CASCADE, related_name="booking_logs"
-    )
-    booking = models.ForeignKey(
-        Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="logs"
-    )
-    kind = models.CharField(max_length=20, choices=BookingLogKind.choices)
-    title = models.CharField(max_length=255)
-    body = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    actor_label = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("予約履歴")
-        verbose_name_plural = _("予約履歴")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["applicant", "created_at"], name="bookinglog_applicant")]
-
-    def __str__(self) -> str:
-        return self.title

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from scheduling import zoom
 from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WaitReason
+from zoom_integration.models import ZoomUser
+from zoom_integration.selectors import zoom_is_linked
 
 
 def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
@@ -26,7 +27,7 @@ def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
 
 def schedule_events(meeting: SelectionMeeting, *, include_past: bool = False) -> list[Event]:
     """The events of a 選考会 with their (upcoming) slots, for 日程設定."""
-    slots = Slot.objects.with_booked_count().select_related("company").order_by("starts_at", "pk")
+    slots = Slot.objects.select_related("company").order_by("starts_at", "pk")
     if not include_past:
         slots = slots.filter(ends_at__gte=timezone.now())
     return list(
@@ -36,17 +37,15 @@ def schedule_events(meeting: SelectionMeeting, *, include_past: bool = False) ->
     )
 
 
-def zoom_users(company: Company) -> list:
-    from zoom_integration.models import ZoomUser
-
+def zoom_users(company: Company) -> list[ZoomUser]:
     return list(ZoomUser.objects.filter(company=company).order_by("display_name", "email"))
 
 
 def zoom_available(company: Company) -> bool:
-    return zoom.connection_is_linked(company)
+    return zoom_is_linked(company)
 
 
-def host_problem(event: Event, users_by_id: dict) -> str:
+def host_problem(event: Event, users_by_id: dict[str, ZoomUser]) -> str:
     """Why the event's Zoom host cannot host right now, or "" when it can (or the event is not Zoom)."""
     if not event.is_zoom:
         return ""
@@ -93,11 +92,7 @@ def slot_list(
 ) -> QuerySet[Slot]:
     """日程一覧 with filters by date and issuance status."""
     tz = company.tzinfo
-    slots = (
-        Slot.objects.filter(company=company)
-        .with_booked_count()
-        .select_related("company", "event__selection_meeting")
-    )
+    slots = Slot.objects.filter(company=company).select_related("company", "event__selection_meeting")
     if event is not None:
         slots = slots.filter(event=event)
     if date_from:
@@ -117,7 +112,6 @@ def todays_slots(company: Company) -> list[Slot]:
     start, end = day_bounds(timezone.localtime(timezone.now(), company.tzinfo).date(), company.tzinfo)
     return list(
         Slot.objects.filter(company=company, starts_at__gte=start, starts_at__lt=end)
-        .with_booked_count()
         .select_related("company", "event__selection_meeting")
         .order_by("starts_at", "pk")
     )
@@ -149,7 +143,6 @@ def interviewer_upcoming_slots(user: User, *, limit: int = 50) -> list[Slot]:
             event__zoom_host_email__iexact=user.email,
             ends_at__gte=timezone.now(),
         )
-        .with_booked_count()
         .select_related("company", "event__selection_meeting")
         .order_by("starts_at", "pk")[:limit]
     )
@@ -195,22 +188,6 @@ def host_overlaps_for_specs(event: Event, specs: list) -> set[datetime]:
     return clashes
 
 
-# --- bookings (more in scheduling.booking_selectors) ---------------------------------------------------
-
-
 def hosted_events_q(user: User, prefix: str = "") -> Q:
     """Events whose Zoom host is the user (the 面接官 is matched by the host email stored on the event)."""
     return Q(**{f"{prefix}web_meeting": "zoom", f"{prefix}zoom_host_email__iexact": user.email})
-
-
-def applicant_ids_for_interviewer(user: User) -> QuerySet:
-    """Ids of the applicants a 面接官 may read: booked (active) into slots of events they host."""
-    from scheduling.models import Booking, BookingStatus
-
-    if not user.email or not user.company_id:
-        return Booking.objects.none().values("applicant_id")
-    return (
-        Booking.objects.filter(company_id=user.company_id, status=BookingStatus.ACTIVE)
-        .filter(hosted_events_q(user, "event__"))
-        .values("applicant_id")
-    )

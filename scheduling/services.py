@@ -1,8 +1,8 @@
 """Writes for selection meetings, events and slots. Each service owns its transaction, writes the audit
 log, and enqueues the meeting sync after commit (scheduling.issuance does the Zoom side).
 
-Also the two functions zoom_integration calls (see /work/notes/zoom_contract.md):
-``handle_zoom_meeting_event`` and ``resume_zoom_issuance``.
+``resume_zoom_issuance`` and ``handle_zoom_meeting_event`` answer zoom_integration's signals (connected in
+scheduling.receivers).
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import Company, User
-from scheduling import booking_services, hooks, issuance
-from scheduling.booking_services import (
-    cancel_future_bookings_for_applicant,  # noqa: F401 - applicants calls it here
-)
-from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WaitlistEntry, WaitStatus
+from scheduling import issuance, signals, tasks
+from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, no_meeting_fields
+from scheduling.signals import SlotChange
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +88,7 @@ def _request_sync(slots: list[Slot], *, keep_deleted: bool = True) -> list[int]:
             not_before=None,
             attempts=0,
         )
-        transaction.on_commit(lambda: issuance.enqueue(pending_ids))
+        transaction.on_commit(lambda: tasks.enqueue(pending_ids))
     for state, ids in settled.items():
         if ids:
             Slot.all_objects.filter(pk__in=ids).update(
@@ -327,7 +325,7 @@ def update_slot(
             .select_related("company", "event__selection_meeting")
             .get(pk=slot.pk)
         )
-        booked = slot.current_booked_count()
+        booked = slot.booked_count
         if capacity < booked:
             raise SchedulingError(
                 _("定員は現在の予約数（%(booked)s名）より少なくできません。") % {"booked": booked}
@@ -357,7 +355,7 @@ def update_slot(
         if moved or (is_published and not before["is_published"]):
             _request_sync([slot])
         if capacity > before["capacity"] or (is_published and not before["is_published"]):
-            booking_services.promote_waitlist(slot=slot)  # seats added: the waitlist goes first
+            signals.slot_seats_added.send(sender=Slot, slot=slot)  # the waitlist goes first
         record_audit(
             action="slot.changed",
             actor=actor,
@@ -371,15 +369,13 @@ def update_slot(
             },
         )
         if moved:
-            transaction.on_commit(
-                lambda: hooks.slot_meeting_changed(
-                    slot,
-                    reason="moved",
-                    details={
-                        "previous_start": before["starts_at"].isoformat(),
-                        "previous_end": before["ends_at"].isoformat(),
-                    },
-                )
+            signals.announce_slot_change(
+                slot,
+                change=SlotChange.MOVED,
+                details={
+                    "previous_start": before["starts_at"].isoformat(),
+                    "previous_end": before["ends_at"].isoformat(),
+                },
             )
     return slot
 
@@ -388,16 +384,14 @@ def delete_slot(*, slot: Slot, actor: User, request: HttpRequest | None = None) 
     """Delete a slot; its Zoom meeting is deleted too (404 in Zoom counts as done)."""
     with transaction.atomic():
         slot = Slot.objects.select_for_update().select_related("company", "event").get(pk=slot.pk)
-        if slot.current_booked_count() > 0:
+        if slot.booked_count > 0:
             raise SchedulingError(
                 _("予約がある日程は削除できません。先に予約を移動またはキャンセルしてください。")
             )
         slot.deleted_at = timezone.now()
         slot.meeting_wanted = False
         slot.save(update_fields=["deleted_at", "meeting_wanted", "updated_at"])
-        WaitlistEntry.objects.filter(slot=slot, status=WaitStatus.WAITING).update(
-            status=WaitStatus.CLOSED, updated_at=slot.deleted_at
-        )
+        signals.slot_deleted.send(sender=Slot, slot=slot)
         _request_sync([slot], keep_deleted=False)
         record_audit(action="slot.deleted", actor=actor, company=slot.company, target=slot, request=request)
 
@@ -424,7 +418,7 @@ def reissue_slot_meeting(*, slot: Slot, actor: User | None, request: HttpRequest
             not_before=None,
             attempts=0,
         )
-        transaction.on_commit(lambda: issuance.enqueue([slot.pk]))
+        transaction.on_commit(lambda: tasks.enqueue([slot.pk]))
         record_audit(
             action="meeting.reissue_requested",
             actor=actor,
@@ -435,7 +429,7 @@ def reissue_slot_meeting(*, slot: Slot, actor: User | None, request: HttpRequest
         )
 
 
-# --- called by zoom_integration ---------------------------------------------------------------
+# --- answers to zoom_integration's signals -------------------------------------------------------------
 
 
 def resume_zoom_issuance(*, company: Company) -> None:
@@ -452,7 +446,7 @@ def resume_zoom_issuance(*, company: Company) -> None:
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .values_list("pk", flat=True)
         )
-        transaction.on_commit(lambda: issuance.enqueue(eligible))
+        transaction.on_commit(lambda: tasks.enqueue(eligible))
 
 
 def _event_time(payload: dict) -> datetime | None:
@@ -496,12 +490,7 @@ def _meeting_deleted_in_zoom(slot: Slot) -> None:
         state = MeetingState.PENDING if slot.meeting_state == MeetingState.PENDING else MeetingState.NONE
         error = ""
     Slot.all_objects.filter(pk=slot.pk, zoom_meeting_id=slot.zoom_meeting_id).update(
-        zoom_meeting_id=None,
-        join_url="",
-        meeting_passcode="",
-        meeting_start=None,
-        meeting_duration=None,
-        meeting_end=None,
+        **no_meeting_fields(),
         meeting_host_zoom_id="",
         meeting_state=state,
         meeting_error=error,
@@ -516,7 +505,7 @@ def _meeting_deleted_in_zoom(slot: Slot) -> None:
         details={"meeting_id": slot.zoom_meeting_id},
     )
     if wanted:
-        transaction.on_commit(lambda: hooks.slot_meeting_changed(slot, reason="deleted_in_zoom"))
+        signals.announce_slot_change(slot, change=SlotChange.DELETED_IN_ZOOM)
 
 
 def _meeting_updated_in_zoom(slot: Slot, payload: dict) -> None:

@@ -1,11 +1,19 @@
-"""Celery tasks of scheduling. Each takes ids, re-fetches, is safe to run twice and concurrently."""
+"""Celery tasks of scheduling, and how they are enqueued. Each takes ids, re-fetches, is safe to run twice
+and concurrently."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from scheduling import issuance
+from scheduling.models import Slot
+
+logger = logging.getLogger(__name__)
 
 # The hard time limit stays below the claim lease (SCHEDULING_CLAIM_LEASE_SECONDS, 180 s by default), so a
 # slot's claim never expires while the worker that holds it may still be talking to Zoom.
@@ -21,19 +29,39 @@ def sync_slot_meeting(slot_id: int) -> str:
     outcome = issuance.sync_slot_meeting(slot_id=slot_id)
     if outcome.status == "retry" and not settings.CELERY_TASK_ALWAYS_EAGER:
         # In-process (eager) mode would retry at once, in a loop: there the sweeper or a click retries.
-        issuance.enqueue([slot_id], countdown=outcome.retry_in)
+        enqueue([slot_id], countdown=outcome.retry_in)
     return outcome.status
 
 
 @shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
 def sweep_pending_meetings() -> int:
     """Every minute (beat): re-enqueue pending slots whose task was lost or whose wait is over."""
-    return issuance.sweep()
+    return sweep()
 
 
-@shared_task(acks_late=True, ignore_result=True, time_limit=300, soft_time_limit=280)
-def notify_slot_change(slot_id: int, reason: str, change_id: str, details: dict | None = None) -> int:
-    """Mail the slot's booked applicants about its new time or Zoom URL (once per change and booking)."""
-    from scheduling.booking_services import notify_slot_change as notify
+def enqueue(slot_ids: list[int], *, countdown: float | None = None) -> int:
+    """Send a sync task per slot; returns how many were sent. Failures are left to the sweeper."""
+    if not slot_ids:
+        return 0
+    expected = timezone.now() + timedelta(seconds=countdown or 0)
+    Slot.all_objects.filter(pk__in=slot_ids).update(enqueued_at=expected)
+    sent = 0
+    for slot_id in slot_ids:
+        try:
+            sync_slot_meeting.apply_async((slot_id,), countdown=countdown)
+        except Exception:  # noqa: BLE001 - broker down: the slot row is the source of truth
+            logger.warning(
+                "could not enqueue the meeting sync of %s slot(s); the sweeper will", len(slot_ids) - sent
+            )
+            Slot.all_objects.filter(pk__in=slot_ids[sent:]).update(enqueued_at=None)
+            break
+        sent += 1
+    return sent
 
-    return notify(slot_id=slot_id, reason=reason, change_id=change_id, details=details)
+
+def sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Enqueue pending slots whose task was lost, or whose wait (not_before) is over. Returns the count."""
+    ids = issuance.slots_to_sweep(now=now, limit=limit)
+    if ids:
+        logger.info("sweeper: enqueueing %s pending slot(s)", len(ids))
+    return enqueue(ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import booking_views, views
+from scheduling import views
 
 app_name = "scheduling"
 
@@ -21,12 +21,4 @@ urlpatterns = [
     path("slots/<int:pk>/delete/", views.slot_delete, name="slot_delete"),
     path("slots/<int:pk>/reissue/", views.slot_reissue, name="slot_reissue"),
     path("slots/<int:pk>/start/", views.slot_start, name="slot_start"),
-    path("slots/<int:pk>/book/", booking_views.slot_book, name="slot_book"),
-    path("bookings/<int:pk>/", booking_views.booking_detail, name="booking_detail"),
-    path("bookings/<int:pk>/move/", booking_views.booking_move, name="booking_move"),
-    path("bookings/<int:pk>/cancel/", booking_views.booking_cancel, name="booking_cancel"),
-    path("waitlist/<int:pk>/withdraw/", booking_views.wait_withdraw, name="wait_withdraw"),
-    path("applicants/<int:applicant_id>/book/", booking_views.applicant_book, name="applicant_book"),
-    path("applicants/<int:applicant_id>/invite/", booking_views.applicant_invite, name="applicant_invite"),
-    path("invitations/<int:pk>/revoke/", booking_views.invitation_revoke, name="invitation_revoke"),
 ]

@@ -20,9 +20,13 @@ from accounts.models import User
 from accounts.permissions import member_required, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
 from applicants.selectors import company_stages
-from scheduling import booking_selectors, issuance, limits, pacing, selectors, services, zoom
+from scheduling import issuance, limits, pacing, selectors, services
 from scheduling.forms import BulkSlotForm, EventSettingsForm, SelectionMeetingForm, SlotFilterForm, SlotForm
 from scheduling.models import Event, SelectionMeeting, Slot
+from scheduling.registry import slot_panels
+from zoom_integration import client as zoom_client
+from zoom_integration.client import ZoomError, ZoomNotFound
+from zoom_integration.services import usable_connection
 
 logger = logging.getLogger(__name__)
 SLOTS_PER_PAGE = 50
@@ -266,7 +270,7 @@ def hosts_slot(user: User, slot: Slot) -> bool:
 def _slot_for(request: HttpRequest, pk: int) -> Slot:
     """A slot of the user's company that the user may see (staff, or the 面接官 who hosts it)."""
     slot = get_company_object_or_404(
-        request, Slot.objects.with_booked_count().select_related("company", "event__selection_meeting"), pk=pk
+        request, Slot.objects.select_related("company", "event__selection_meeting"), pk=pk
     )
     if not request.user.is_recruiter_or_admin and not hosts_slot(request.user, slot):
         raise PermissionDenied
@@ -282,8 +286,7 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "overlaps": selectors.host_overlaps(slot),
         "host_problem": selectors.host_problem(slot.event, users),
         "can_manage": request.user.is_recruiter_or_admin,
-        "bookings": booking_selectors.slot_bookings(slot),
-        "waitlist": booking_selectors.slot_waitlist(slot),
+        "panels": [panel(request, slot) for panel in slot_panels.functions()],
     }
     return render(request, "scheduling/slot_detail.html", context)
 
@@ -350,19 +353,17 @@ def slot_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def slot_start(request: HttpRequest, pk: int) -> HttpResponse:
     """ホストとして開始: fetch a fresh start_url from Zoom and redirect straight to it (never stored)."""
-    from zoom_integration.client import ZoomError, ZoomNotFound
-
     slot = _slot_for(request, pk)
     if not slot.zoom_meeting_id:
         messages.error(request, _("この日程にはZoomミーティングがありません。"))
         return redirect("scheduling:slot_detail", pk=pk)
     try:
-        connection = zoom.usable_connection(slot.company)
+        connection = usable_connection(slot.company)
         wait = pacing.reserve(
             account=issuance.account_key(connection, slot), operation="get_meeting", max_wait=3
         )
         time.sleep(wait)
-        meeting = zoom.get_meeting(connection, meeting_id=slot.zoom_meeting_id)
+        meeting = zoom_client.get_meeting(connection, meeting_id=slot.zoom_meeting_id)
     except pacing.PacingBusy:
         messages.error(request, _("Zoomへのアクセスが混み合っています。少し待ってから再度お試しください。"))
         return redirect("scheduling:slot_detail", pk=pk)

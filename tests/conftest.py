@@ -13,7 +13,7 @@ from django.test import Client
 from accounts.models import Company, Role, User
 from tests.factories import CompanyFactory, UserFactory
 
-pytest_plugins = ["tests.plugins.zoom_emulator"]
+pytest_plugins = ["tests.plugins.zoom_emulator", "tests.plugins.scheduling"]
 
 LOOPBACK_NAMES = {"localhost", "testserver", ""}
 

@@ -35,11 +35,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from booking import links
+from booking.models import Booking, BookingInvitation
 from e2rpro.logging import RedactSecretsFilter
 from notifications.models import MailboxMessage, SentMail
 from notifications.reminders import run_reminder_sources
-from scheduling import links, services
-from scheduling.models import Booking, BookingInvitation, Slot
+from scheduling import services
+from scheduling.models import Slot
 from scheduling.services import SlotSpec
 from tests.applicants.factories import ApplicantFactory
 from tests.conftest import client_for
@@ -323,7 +325,7 @@ def booking_flows(world, emu, slot: Slot) -> str:
     recruiter = client_for(world.acme.recruiter)
     applicant = ApplicantFactory(company=world.acme.company, name="佐藤 花子", email="hanako@example.jp")
     recruiter.post(
-        reverse("scheduling:applicant_invite", args=[applicant.pk]),
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]),
         {"events": [slot.event_id], "days": "30", "send_mail": "on"},
     )
     home = links.invitation_path(BookingInvitation.objects.get(applicant=applicant))

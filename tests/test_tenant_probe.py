@@ -60,7 +60,8 @@ def test_another_companys_ids_answer_404_on_every_page(world):
 
 def test_posting_to_another_companys_ids_answers_404_and_changes_nothing(world):
     from applicants.models import Applicant
-    from scheduling.models import Booking, Slot
+    from booking.models import Booking
+    from scheduling.models import Slot
 
     urls = _other_company_urls(world)
     before = (

@@ -18,9 +18,10 @@ from accounts import audit
 from accounts.context_processors import NAVIGATION
 from accounts.models import Role
 from applicants.models import Track
+from booking.models import BookingSource, BookingStatus, WaitStatus
 from notifications.models import MailKind
 from scheduling.forms import EventSettingsForm
-from scheduling.models import BookingSource, BookingStatus, MeetingState, WaitStatus, WebMeeting
+from scheduling.models import MeetingState, WebMeeting
 from zoom_integration.models import ConnectionStatus
 
 MESSAGES = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
@@ -290,12 +291,12 @@ def test_the_staff_booking_pages_are_english_for_an_english_recruiter(english_bo
     applicant, slot = english_booking["applicant"], english_booking["slot"]
     booking = english_booking["booking"]
     pages = {
-        reverse("scheduling:applicant_book", args=[applicant.pk]): ["Book on behalf of", "Booked / capacity"],
-        reverse("scheduling:applicant_invite", args=[applicant.pk]): ["Events offered", "Link valid for"],
-        reverse("scheduling:slot_book", args=[slot.pk]): ["Staff booking", "Search applicants"],
+        reverse("booking_staff:applicant_book", args=[applicant.pk]): ["Book on behalf of", "Booked / capacity"],
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]): ["Events offered", "Link valid for"],
+        reverse("booking_staff:slot_book", args=[slot.pk]): ["Staff booking", "Search applicants"],
         reverse("scheduling:slot_detail", args=[slot.pk]): ["Bookings (1 / 1)", "Staff booking"],
-        reverse("scheduling:booking_detail", args=[booking.pk]): ["Booking details", "Booked via"],
-        reverse("scheduling:booking_move", args=[booking.pk]): ["Move booking", "Move here"],
+        reverse("booking_staff:booking_detail", args=[booking.pk]): ["Booking details", "Booked via"],
+        reverse("booking_staff:booking_move", args=[booking.pk]): ["Move booking", "Move here"],
         reverse("applicants:detail", args=[applicant.pk]): ["Send schedule selection invitation"],
     }
     client = _english_client(as_recruiter)

@@ -29,12 +29,13 @@ from django.utils import timezone
 
 from accounts.models import Company, Role
 from applicants.models import Applicant, Memo, Position, SelectionStage, Source, StatusChange, Tag
+from booking import links
+from booking.models import Booking, BookingInvitation
 from notifications.backends import BACKEND_PATH
 from notifications.models import MailboxMessage, MailKind, MailSettings, MailTemplate, SentMail
 from notifications.reminders import run_reminder_sources
 from notifications.services import system_from_address
-from scheduling import links
-from scheduling.models import Booking, BookingInvitation, Event, SelectionMeeting, Slot
+from scheduling.models import Event, SelectionMeeting, Slot
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.probes.pages import (
@@ -404,7 +405,7 @@ def book_everything(world, emu, poisoned: Poisoned, applicant: Applicant, schedu
     for person in (applicant, rival):
         post_ok(
             recruiter,
-            reverse("scheduling:applicant_invite", args=[person.pk]),
+            reverse("booking_staff:applicant_invite", args=[person.pk]),
             {"events": [zoom_event.pk, office_event.pk], "days": "30", "send_mail": "on"},
         )
     phone, rival_phone = Client(), Client()
@@ -421,18 +422,18 @@ def book_everything(world, emu, poisoned: Poisoned, applicant: Applicant, schedu
     post_ok(phone, f"{home}bookings/{office_booking.pk}/cancel/", {})
     post_ok(
         recruiter,
-        reverse("scheduling:applicant_book", args=[applicant.pk]),
+        reverse("booking_staff:applicant_book", args=[applicant.pk]),
         {"slot": schedule.office_slots[1].pk},
     )
     post_ok(
-        recruiter, reverse("scheduling:applicant_book", args=[applicant.pk]), {"slot": schedule.host_slot.pk}
+        recruiter, reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": schedule.host_slot.pk}
     )
     # A slot whose meeting Zoom refused: booked without a URL, re-issued later (URL発行).
     emu.configure(faults=[{"group": "create_meeting", "mode": "status", "status": 400}])
     pending = new_slot(recruiter, host_event, 9, 10, capacity=1, note=payload("SN"))
     emu.configure(faults=[])
     assert not pending.join_url
-    post_ok(recruiter, reverse("scheduling:applicant_book", args=[rival.pk]), {"slot": pending.pk})
+    post_ok(recruiter, reverse("booking_staff:applicant_book", args=[rival.pk]), {"slot": pending.pk})
     post_ok(recruiter, reverse("scheduling:slot_reissue", args=[pending.pk]), {})
     # The recruiter moves the slot (予約変更), Zoom loses the meeting, the recruiter re-issues (URL変更).
     second.refresh_from_db()

@@ -8,9 +8,10 @@ import math
 import re
 import secrets
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from .seed import ROLE_NAMES
@@ -32,6 +33,7 @@ REQUIRED_SCOPES = {
 MEETING_TYPES = {1, 2, 3, 8, 10}
 LIST_TYPES = ("scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings")
 PASSWORD_RE = re.compile(r"^[A-Za-z0-9@_*\-]{1,10}$")
+MeetingShape = Literal["meeting", "list_item", "event"]
 
 # Meeting settings Zoom returns for a new meeting (every key is in MeetingsCreateMeetingResponse.settings).
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -200,20 +202,8 @@ class ApiMixin:
         if status not in ("active", "inactive", "pending"):
             return self._validation_error([{"field": "status", "message": "Invalid field."}])
         users = [u for u in self.state["users"] if u["status"] == status]
-        page = self._page(req, kind="users", key=status, items=users)
-        if isinstance(page, Response):
-            return page
-        items, meta = page
-        return json_response(
-            200,
-            {
-                "page_count": meta["page_count"],
-                "page_number": meta["page_number"],
-                "page_size": meta["page_size"],
-                "total_records": meta["total_records"],
-                "next_page_token": meta["next_page_token"],
-                "users": [self.user_list_item(u) for u in items],
-            },
+        return self._page(
+            req, kind="users", key=status, items=users, render=self.user_list_item, numbered=True
         )
 
     def api_get_user(self: Emulator, req: Request, token: dict[str, Any], user_id: str) -> Response:
@@ -299,18 +289,13 @@ class ApiMixin:
             chosen = [m for m in mine if ends(m) < now]
         else:  # live: nothing is ever running in the emulator
             chosen = [m for m in mine if m["status"] == "started"]
-        page = self._page(req, kind="meetings", key=f"{host['id']}|{list_type}", items=chosen)
-        if isinstance(page, Response):
-            return page
-        items, meta = page
-        return json_response(
-            200,
-            {
-                "page_size": meta["page_size"],
-                "total_records": meta["total_records"],
-                "next_page_token": meta["next_page_token"],
-                "meetings": [self.meeting_list_item(m) for m in items],
-            },
+        return self._page(
+            req,
+            kind="meetings",
+            key=f"{host['id']}|{list_type}",
+            items=chosen,
+            render=lambda m: self.meeting_view(m, shape="list_item"),
+            numbered=False,
         )
 
     # ---- meeting model --------------------------------------------------------------------------------
@@ -372,27 +357,39 @@ class ApiMixin:
             meeting["encrypted_password"] = _random_alnum(32) + ".1"
         return changed
 
-    def meeting_view(self: Emulator, meeting: dict[str, Any], *, start_url: bool) -> dict[str, Any]:
-        host = self.find_user(meeting["host_id"]) or {}
-        view: dict[str, Any] = {
-            "uuid": meeting["uuid"],
-            "id": meeting["id"],
-            "host_id": meeting["host_id"],
-            "host_email": host.get("email", ""),
-            "topic": meeting["topic"],
-            "type": meeting["type"],
-            "status": meeting["status"],
-        }
+    def meeting_view(
+        self: Emulator,
+        meeting: dict[str, Any],
+        *,
+        shape: MeetingShape = "meeting",
+        start_url: bool = False,
+    ) -> dict[str, Any]:
+        """The meeting object as Zoom returns it, keys in Zoom's order. ``shape`` picks how much of it:
+        "meeting" (POST/GET meeting: MeetingsCreateMeetingResponse / MeetingsGetMeetingResponse),
+        "list_item" (an item of MeetingsListMeetingsResponse.meetings) or "event" (payload.object of
+        meeting.created / meeting.deleted). ``start_url`` adds one with a fresh ZAK (not to "event")."""
+        full = shape == "meeting"
+        view: dict[str, Any] = {"uuid": meeting["uuid"], "id": meeting["id"], "host_id": meeting["host_id"]}
+        if full:
+            view["host_email"] = (self.find_user(meeting["host_id"]) or {}).get("email", "")
+        view["topic"] = meeting["topic"]
+        view["type"] = meeting["type"]
+        if full:
+            view["status"] = meeting["status"]
         if meeting["start_time"] is not None:
             view["start_time"] = iso_z(meeting["start_time"])
         view["duration"] = meeting["duration"]
         view["timezone"] = meeting["timezone"]
+        if shape == "event":
+            return view
         if meeting["agenda"]:
             view["agenda"] = meeting["agenda"]
         view["created_at"] = iso_z(meeting["created_at"])
         if start_url:
             view["start_url"] = f"{self.config.base_url}/s/{meeting['id']}?zak={self._new_zak(meeting)}"
         view["join_url"] = self.join_url(meeting)
+        if not full:
+            return view
         view["password"] = meeting["password"]
         view["h323_password"] = meeting["h323_password"]
         view["pstn_password"] = meeting["pstn_password"]
@@ -401,24 +398,6 @@ class ApiMixin:
         view["pre_schedule"] = meeting["pre_schedule"]
         view["creation_source"] = meeting["creation_source"]
         return view
-
-    def meeting_list_item(self: Emulator, meeting: dict[str, Any]) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "uuid": meeting["uuid"],
-            "id": meeting["id"],
-            "host_id": meeting["host_id"],
-            "topic": meeting["topic"],
-            "type": meeting["type"],
-        }
-        if meeting["start_time"] is not None:
-            item["start_time"] = iso_z(meeting["start_time"])
-        item["duration"] = meeting["duration"]
-        item["timezone"] = meeting["timezone"]
-        if meeting["agenda"]:
-            item["agenda"] = meeting["agenda"]
-        item["created_at"] = iso_z(meeting["created_at"])
-        item["join_url"] = self.join_url(meeting)
-        return item
 
     def join_url(self: Emulator, meeting: dict[str, Any]) -> str:
         return f"{self.config.base_url}/j/{meeting['id']}?pwd={meeting['encrypted_password']}"
@@ -528,9 +507,18 @@ class ApiMixin:
 
     # ---- paging ---------------------------------------------------------------------------------------
     def _page(
-        self: Emulator, req: Request, *, kind: str, key: str, items: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]] | Response:
-        """next_page_token paging; tokens expire after ``page_token_lifetime`` (15 minutes)."""
+        self: Emulator,
+        req: Request,
+        *,
+        kind: str,
+        key: str,
+        items: list[dict[str, Any]],
+        render: Callable[[dict[str, Any]], dict[str, Any]],
+        numbered: bool,
+    ) -> Response:
+        """One page of a list answer: the paging fields, then ``kind`` (the list's key) with the page's
+        items through ``render``. ``numbered`` puts page_count and page_number first (list users).
+        next_page_token paging; tokens expire after ``page_token_lifetime`` (15 minutes)."""
         raw_size = req.query.get("page_size", "30") or "30"
         try:
             page_size = int(raw_size)
@@ -559,11 +547,12 @@ class ApiMixin:
                 "offset": offset + page_size,
                 "expires_at": now + self.config.page_token_lifetime,
             }
-        meta = {
-            "page_size": page_size,
-            "total_records": total,
-            "next_page_token": next_token,
-            "page_number": offset // page_size + 1,
-            "page_count": math.ceil(total / page_size) if total else 0,
-        }
-        return chosen, meta
+        body: dict[str, Any] = {}
+        if numbered:
+            body["page_count"] = math.ceil(total / page_size) if total else 0
+            body["page_number"] = offset // page_size + 1
+        body["page_size"] = page_size
+        body["total_records"] = total
+        body["next_page_token"] = next_token
+        body[kind] = [render(item) for item in chosen]
+        return json_response(200, body)

@@ -301,24 +301,13 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
     def meetings(self) -> list[dict[str, Any]]:
         with self.lock:
             ordered = sorted(self.state["meetings"].values(), key=lambda m: (m["start_time"] or 0, m["id"]))
-            return [self.meeting_view(m, start_url=False) | {"agenda": m["agenda"]} for m in ordered]
+            return [self.meeting_view(m) | {"agenda": m["agenda"]} for m in ordered]
 
     def _operator(self, user_id: str | None) -> dict[str, Any]:
         return self.find_user(user_id or "") or self.find_user(ADMIN_EMAIL) or {}
 
     # ---- webhooks -------------------------------------------------------------------------------------
     def _meeting_event(self, event: str, meeting: dict[str, Any], *, operator: dict[str, Any] | None) -> None:
-        obj: dict[str, Any] = {
-            "uuid": meeting["uuid"],
-            "id": meeting["id"],
-            "host_id": meeting["host_id"],
-            "topic": meeting["topic"],
-            "type": meeting["type"],
-        }
-        if meeting["start_time"] is not None:
-            obj["start_time"] = iso_z(meeting["start_time"])
-        obj["duration"] = meeting["duration"]
-        obj["timezone"] = meeting["timezone"]
         payload: dict[str, Any] = {
             "account_id": self.account_id,
             "operator": (operator or {}).get("email", ""),
@@ -326,7 +315,7 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
         }
         if event == "meeting.deleted":
             payload["operation"] = "single"
-        payload["object"] = obj
+        payload["object"] = self.meeting_view(meeting, shape="event")
         self.enqueue_webhook(event, payload)
 
     def _meeting_updated_event(

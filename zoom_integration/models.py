@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -125,11 +126,20 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=255, blank=True)
+    # Failed handling attempts: the delivery stays unprocessed and the beat task retries it with backoff.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("Zoom Webhook")
         verbose_name_plural = _("Zoom Webhook")
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -9,9 +9,9 @@ import hmac
 import secrets
 import time
 
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from accounts.permissions import AuthenticatedHttpRequest
 from zoom_integration import client
 from zoom_integration.services import redirect_uri
 
@@ -28,7 +28,7 @@ class CallbackRejected(Exception):
         self.message = message
 
 
-def begin_authorization(request: HttpRequest) -> str:
+def begin_authorization(request: AuthenticatedHttpRequest) -> str:
     """Remember a fresh state and PKCE verifier in the session; return Zoom's authorize URL."""
     state = secrets.token_urlsafe(32)
     code_verifier = secrets.token_urlsafe(64)  # 86 characters: RFC 7636 allows 43 to 128
@@ -42,7 +42,7 @@ def begin_authorization(request: HttpRequest) -> str:
     return client.authorization_url(redirect_uri=redirect_uri(), state=state, code_verifier=code_verifier)
 
 
-def consume_authorization(request: HttpRequest, *, state: str | None) -> str:
+def consume_authorization(request: AuthenticatedHttpRequest, *, state: str | None) -> str:
     """The PKCE verifier of the pending authorization whose state matches; the pending entry is gone after.
 
     Raises CallbackRejected for a missing, foreign, reused, mismatched or expired state.

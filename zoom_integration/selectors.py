@@ -86,3 +86,10 @@ def needs_reauthorization(company: Company) -> bool:
         company.zoom_enabled
         and ZoomConnection.objects.filter(company=company, status=ConnectionStatus.ERROR).exists()
     )
+
+
+def zoom_is_linked(company: Company) -> bool:
+    """True while the company may issue meetings (Zoom switched on and the link 連携中)."""
+    if not company.zoom_enabled:
+        return False
+    return ZoomConnection.objects.filter(company=company, status=ConnectionStatus.LINKED).exists()

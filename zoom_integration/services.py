@@ -1,9 +1,8 @@
 """Writes of the Zoom link: link (callback), tokens (refresh under a row lock), errors, unlink,
 deauthorization, Zoom user sync. Each service owns its transaction; mail and hooks run after commit.
 
-CONTRACT (used by scheduling/):
-    usable_connection(company) -> ZoomConnection       # raises client.ZoomNotLinked with a Japanese reason
-    sync_zoom_users(*, connection, actor=None) -> SyncResult
+Used by scheduling: ``usable_connection(company)`` (a ZoomConnection, or client.ZoomNotLinked with a Japanese
+reason) and ``sync_zoom_users``. A (re)link is announced with ``signals.link_usable`` after commit.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import Company, User
-from zoom_integration import client
+from zoom_integration import client, signals
 from zoom_integration.client import (
     TokenSet,
     ZoomError,
@@ -357,22 +356,20 @@ def _store_link(
             details={"zoom_account_id": account_id, "scopes": tokens.scope},
             request=request,
         )
-        transaction.on_commit(lambda: _resume_issuance(company.pk))
+        transaction.on_commit(lambda: _announce_link_usable(company.pk))
     logger.info("zoom: company %s linked Zoom account %s", company.pk, account_id)
     return connection
 
 
-def _resume_issuance(company_id: int) -> None:
-    """Let scheduling go on with slots that waited for a usable link (skipped when it has no hook)."""
-    try:
-        from scheduling.services import resume_zoom_issuance
-    except ImportError:
-        return
+def _announce_link_usable(company_id: int) -> None:
+    """Tell the apps above that the link works again (slots that waited for it go on)."""
     company = Company.objects.get(pk=company_id)
-    try:
-        resume_zoom_issuance(company=company)
-    except Exception:  # the link is saved: a failing hook must not turn it into an error page
-        logger.exception("zoom: resume_zoom_issuance failed for company %s", company_id)
+    for receiver, result in signals.link_usable.send_robust(sender=ZoomConnection, company=company):
+        if isinstance(result, Exception):
+            # The link is saved: a failing receiver must not turn it into an error page.
+            logger.error(
+                "zoom: link_usable receiver %s failed for company %s", receiver, company_id, exc_info=result
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------

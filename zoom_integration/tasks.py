@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import OperationalError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,19 +24,54 @@ logger = logging.getLogger(__name__)
 WEBHOOK_EVENT_RETENTION = timedelta(days=30)
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, retry_jitter=True, max_retries=5, acks_late=True
-)
+@shared_task(acks_late=True, ignore_result=True)
 def handle_webhook_event(event_id: int) -> None:
-    """Handle one stored webhook delivery once (row lock + processed_at)."""
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.processed_at is not None:
-            return
-        event.result = webhooks.handle_event(event)[:255]
-        event.processed_at = timezone.now()
-        event.save(update_fields=["result", "processed_at"])
+    """Handle one stored webhook delivery once (row lock + processed_at).
+
+    When handling fails, nothing of it is kept (one transaction), the delivery stays unprocessed with the
+    error recorded, and ``retry_unprocessed_webhook_events`` tries it again later.
+    """
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+            if event is None or event.processed_at is not None:
+                return
+            event.result = webhooks.handle_event(event)[:255]
+            event.processed_at = timezone.now()
+            event.save(update_fields=["result", "processed_at"])
+    except Exception as exc:
+        logger.exception("zoom webhook %s: handling failed; it stays unprocessed and is retried", event_id)
+        WebhookEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
+            attempts=F("attempts") + 1,
+            last_attempt_at=timezone.now(),
+            last_error=f"{type(exc).__name__}: {exc}"[:255],
+        )
+        return
     logger.info("zoom webhook: %s handled: %s", event.event, event.result)
+
+
+def webhook_retry_delay(attempts: int) -> timedelta:
+    """How long a delivery whose handling failed ``attempts`` times waits: 1, 2, 4 … up to 60 minutes."""
+    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+@shared_task(ignore_result=True)
+def retry_unprocessed_webhook_events(*, limit: int = 200) -> int:
+    """Beat: enqueue deliveries still unprocessed (failed, or their task was lost) once their wait is over.
+    Returns how many were enqueued."""
+    now = timezone.now()
+    max_attempts = settings.ZOOM_WEBHOOK_MAX_ATTEMPTS
+    candidates = WebhookEvent.objects.filter(
+        processed_at__isnull=True, attempts__lt=max_attempts, received_at__lt=now - timedelta(minutes=1)
+    ).order_by("received_at")[:limit]
+    due = [
+        event.pk
+        for event in candidates.only("pk", "attempts", "last_attempt_at")
+        if event.last_attempt_at is None or event.last_attempt_at + webhook_retry_delay(event.attempts) <= now
+    ]
+    for event_id in due:
+        handle_webhook_event.delay(event_id)
+    return len(due)
 
 
 @shared_task(

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import admin_required, public_view, recruiter_required
+from accounts.permissions import AuthenticatedHttpRequest, admin_required, public_view, recruiter_required
 from accounts.tenancy import request_company
 from zoom_integration import oauth, selectors, services, webhooks
 from zoom_integration.client import ZoomError
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @recruiter_required
 @require_GET
-def services_list(request: HttpRequest) -> HttpResponse:
+def services_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Web面接連携サービス: the services and their status (Zoom)."""
     overview = selectors.zoom_overview(request_company(request))
     return render(request, "zoom_integration/services.html", {"zoom": overview})
@@ -33,7 +33,7 @@ def services_list(request: HttpRequest) -> HttpResponse:
 
 @recruiter_required
 @require_GET
-def zoom_service(request: HttpRequest) -> HttpResponse:
+def zoom_service(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The Zoom service page (設定): state, link details, Zoom users; 認可開始 / 連携解除 for admins."""
     company = request_company(request)
     overview = selectors.zoom_overview(company)
@@ -46,14 +46,14 @@ def zoom_service(request: HttpRequest) -> HttpResponse:
 @recruiter_required
 @never_cache
 @require_GET
-def zoom_status(request: HttpRequest) -> JsonResponse:
+def zoom_status(request: AuthenticatedHttpRequest) -> JsonResponse:
     """The state code, polled by the Zoom page so a removal in Zoom shows within seconds."""
     return JsonResponse({"status": selectors.zoom_overview(request_company(request)).code})
 
 
 @admin_required
 @require_POST
-def authorize(request: HttpRequest) -> HttpResponse:
+def authorize(request: AuthenticatedHttpRequest) -> HttpResponse:
     """認可開始: send the admin to Zoom's sign-in with a session-bound state and a PKCE challenge."""
     company = request_company(request)
     if not company.zoom_enabled or not services.zoom_configured():
@@ -65,7 +65,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
 @admin_required
 @never_cache
 @require_GET
-def callback(request: HttpRequest) -> HttpResponse:
+def callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Zoom's redirect back: check the state, link, and show 連携中 (or a page saying what went wrong)."""
     try:
         code_verifier = oauth.consume_authorization(request, state=request.GET.get("state"))
@@ -101,7 +101,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def unlink(request: HttpRequest) -> HttpResponse:
+def unlink(request: AuthenticatedHttpRequest) -> HttpResponse:
     """連携解除: delete the tokens and Zoom user data here and revoke the token at Zoom."""
     try:
         result = services.unlink_connection(
@@ -124,7 +124,7 @@ def unlink(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def users_sync(request: HttpRequest) -> HttpResponse:
+def users_sync(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ユーザー再同期: fetch every page of the account's users now."""
     try:
         connection = services.usable_connection(request_company(request))

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Company
-from zoom_integration import services
+from zoom_integration import services, signals
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection
 
 logger = logging.getLogger(__name__)
@@ -137,13 +137,12 @@ def _handle_meeting_event(event_name: str, account_id: str, payload: dict) -> st
     if not account_id or not companies:
         logger.warning("zoom webhook: %s for unknown account %s", event_name, account_id or "-")
         return "ignored: unknown account"
-    try:
-        from scheduling.services import handle_zoom_meeting_event
-    except ImportError:
-        return "ignored: scheduling has no meeting hook"
     for company in companies:
-        handle_zoom_meeting_event(company=company, event=event_name, meeting_id=meeting_id, payload=payload)
-    return f"passed to scheduling ({len(companies)})"
+        # A receiver that raises leaves the delivery unprocessed (handle_webhook_event retries it).
+        signals.meeting_event.send(
+            sender=WebhookEvent, company=company, event=event_name, meeting_id=meeting_id, payload=payload
+        )
+    return f"announced to {len(companies)} company(ies)"
 
 
 def _parse_time(value: object) -> datetime | None:

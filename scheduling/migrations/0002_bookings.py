@@ -2,9 +2,13 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import scheduling.models
+import secrets
 from django.conf import settings
 from django.db import migrations, models
+
+
+def _invitation_key():
+    return secrets.token_urlsafe(24)
 
 
 class Migration(migrations.Migration):
@@ -26,7 +30,7 @@ class Migration(migrations.Migration):
             name='BookingInvitation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(default=scheduling.models._invitation_key, editable=False, max_length=64)),
+                ('key', models.CharField(default=_invitation_key, editable=False, max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='作成日時')),
                 ('expires_at', models.DateTimeField(verbose_name='有効期限')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='無効にした日時')),

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
+from applicants.registry import interviewer_scopes
 from tests.applicants.factories import ApplicantFactory
 
 
@@ -32,19 +30,15 @@ def other_applicant(world):
 
 @pytest.fixture
 def booked_for(monkeypatch):
-    """Stand in for scheduling.selectors.applicant_ids_for_interviewer: ``booked_for(user, [ids])``."""
+    """The 面接官's applicant scope replaced by a fixed one: ``booked_for(user, [ids])``."""
     booked: dict[int, list[int]] = {}
-    module = types.ModuleType("scheduling.selectors")
-    module.applicant_ids_for_interviewer = lambda user: booked.get(user.pk, [])
-    monkeypatch.setitem(sys.modules, "scheduling.selectors", module)
+
+    def scope(user):
+        return booked.get(user.pk, [])
+
+    monkeypatch.setattr(interviewer_scopes, "_functions", {"test": scope})
 
     def book(user, applicant_ids):
         booked[user.pk] = list(applicant_ids)
 
     return book
-
-
-@pytest.fixture
-def no_bookings_yet(monkeypatch):
-    """scheduling.selectors as it is before the booking code adds applicant_ids_for_interviewer."""
-    monkeypatch.setitem(sys.modules, "scheduling.selectors", types.ModuleType("scheduling.selectors"))

@@ -193,7 +193,7 @@ def test_nobody_outside_a_company_sees_applicants(world, acme_applicant):
         assert list(visible_applicants(user)) == []
 
 
-def test_interviewers_see_nobody_before_bookings_exist(world, acme_applicant, no_bookings_yet):
+def test_interviewers_see_nobody_without_bookings_in_their_slots(world, acme_applicant):
     assert list(visible_applicants(world.acme.interviewer)) == []
     response = client_for(world.acme.interviewer).get(LIST)
     assert _names(response) == []

@@ -180,7 +180,7 @@ def test_memos_appear_on_the_timeline_newest_first(world, as_recruiter, acme_app
 
 
 def test_other_apps_add_items_to_the_timeline_through_the_registry(as_recruiter, acme_applicant, monkeypatch):
-    monkeypatch.setattr(timeline, "_SOURCES", dict(timeline._SOURCES))
+    monkeypatch.setattr(timeline.timeline_sources, "_functions", dict(timeline.timeline_sources._functions))
 
     def bookings(applicant):
         return [
@@ -192,11 +192,11 @@ def test_other_apps_add_items_to_the_timeline_through_the_registry(as_recruiter,
             )
         ]
 
-    timeline.register_timeline_source(bookings)
-    timeline.register_timeline_source(bookings)  # twice is once
+    timeline.timeline_sources.register(bookings)
+    timeline.timeline_sources.register(bookings)  # twice is once
     detail = as_recruiter.get(reverse("applicants:detail", args=[acme_applicant.pk]))
     kinds = [item.kind for item in detail.context["timeline"]]
-    assert kinds.count("booking") == 1
+    assert kinds.count("booking") == 1  # the applicant has no bookings of their own
     assert kinds[0] == "booking"
     assert '<a href="/x/">一次面接を予約</a>' in detail.content.decode()
 

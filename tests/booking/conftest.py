@@ -8,11 +8,17 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from scheduling import booking_services, links
-from scheduling.models import BookingInvitation, BookingSource, Event
+from booking import links
+from booking import services as booking_services
+from booking.models import BookingInvitation, BookingSource
+from scheduling.models import Event
 from tests.applicants.factories import ApplicantFactory, stage_named
-from tests.scheduling.conftest import fake_zoom, fast_pacing, linked  # noqa: F401 - fixtures for Zoom slots
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, SlotFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_pacing(fast_pacing):
+    return fast_pacing
 
 
 def days_ahead(days: int, hour: int = 14, *, tz=None) -> datetime:

@@ -10,9 +10,10 @@ from collections import Counter
 import pytest
 from django.db import IntegrityError, connections, transaction
 
-from scheduling import booking_services
-from scheduling.booking_services import BookingError, SlotFull
-from scheduling.models import Booking, BookingSource, BookingStatus, Slot, WaitlistEntry
+from booking import services as booking_services
+from booking.models import Booking, BookingSource, BookingStatus, WaitlistEntry
+from booking.rules import BookingError, SlotFull
+from scheduling.models import Slot
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import invite, slot_for, staff_book
 from tests.concurrency import run_in_threads

@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from booking.models import Booking, BookingInvitation
 from notifications.backends import BACKEND_PATH
 from notifications.models import MailboxMessage, MailKind, SentMail
-from scheduling.models import Booking, BookingInvitation
 
 pytestmark = pytest.mark.django_db
 

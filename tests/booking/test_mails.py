@@ -9,10 +9,13 @@ import icalendar
 import pytest
 from django.utils import timezone
 
+from booking import services as booking_services
+from booking import slot_changes
+from booking.models import Booking, BookingLog
 from notifications.models import MailKind, SentMail
 from notifications.reminders import run_reminder_sources
-from scheduling import booking_services, issuance, services
-from scheduling.models import Booking, BookingLog, MeetingState, Slot
+from scheduling import issuance, services
+from scheduling.models import MeetingState, Slot
 from tests.booking.conftest import days_ahead, slot_for, staff_book
 from tests.scheduling.factories import SelectionMeetingFactory, ZoomEventFactory
 
@@ -95,7 +98,7 @@ def test_the_change_notice_is_sent_once_per_change_even_if_the_task_runs_twice(s
     details = {"previous_start": slot.starts_at.isoformat(), "previous_end": slot.ends_at.isoformat()}
 
     for _ in range(2):
-        booking_services.notify_slot_change(slot_id=slot.pk, reason="moved", change_id="c1", details=details)
+        slot_changes.notify_slot_change(slot_id=slot.pk, reason="moved", change_id="c1", details=details)
 
     assert len(mails(MailKind.BOOKING_CHANGED)) == 1
     assert Booking.objects.get().ics_sequence == 1

@@ -10,9 +10,11 @@ from unittest import mock
 import pytest
 from django.test import Client
 
+from booking import invitations
+from booking import services as booking_services
 from notifications.models import SentMail
 from notifications.reminders import run_reminder_sources
-from scheduling import booking_services, issuance, services
+from scheduling import issuance, services
 from scheduling.models import Slot
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import days_ahead, invite, link
@@ -56,7 +58,7 @@ def test_no_applicant_page_or_mail_of_a_zoom_booking_carries_a_start_url(
     applicant = ApplicantFactory(company=company, email="hanako@example.jp")
     rival = ApplicantFactory(company=company, email="rival@example.jp")
     invitation = invite(applicant, event)
-    booking_services.create_invitation(applicant=applicant, events=[event], actor=world.acme.recruiter)
+    invitations.create_invitation(applicant=applicant, events=[event], actor=world.acme.recruiter)
     phone = Client()
     pages: list[str] = []
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from applicants.models import StatusChange
+from booking import links
+from booking.models import Booking, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from notifications.models import MailKind, SentMail
-from scheduling import links
-from scheduling.models import Booking, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import applicant_book, invite, link, slot_for, staff_book
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory
@@ -234,7 +234,7 @@ def test_a_link_signed_longer_ago_than_the_maximum_age_is_expired(browser, invit
 
 
 def test_a_revoked_link_stops_working(browser, invitation, as_recruiter):
-    as_recruiter.post(reverse("scheduling:invitation_revoke", args=[invitation.pk]))
+    as_recruiter.post(reverse("booking_staff:invitation_revoke", args=[invitation.pk]))
 
     assert browser.get(link(invitation)).status_code == 410
 
@@ -360,7 +360,7 @@ def test_the_applicant_waits_for_a_full_slot_and_is_booked_when_a_seat_frees(
     home = page(browser.get(link(invitation)))
     assert response.status_code == 302 and "キャンセル待ち中" in home
 
-    from scheduling.booking_services import cancel_booking
+    from booking.services import cancel_booking
 
     cancel_booking(booking=taken, actor=None)
 

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from applicants.selectors import visible_applicants
+from booking import services as booking_services
+from booking.models import Booking, BookingInvitation, BookingStatus, WaitlistEntry, WaitStatus
 from notifications.models import MailKind, SentMail
-from scheduling import booking_services
-from scheduling.models import Booking, BookingInvitation, BookingStatus, WaitlistEntry, WaitStatus
 from scheduling.selectors import applicant_ids_for_interviewer
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import invite, slot_for, staff_book
@@ -31,8 +31,8 @@ def test_a_recruiter_books_from_the_applicant_page(as_recruiter, applicant, slot
     detail = text(as_recruiter.get(reverse("applicants:detail", args=[applicant.pk])))
     assert "代行予約" in detail and "日程選択案内を送る" in detail
 
-    choices = text(as_recruiter.get(reverse("scheduling:applicant_book", args=[applicant.pk])))
-    response = as_recruiter.post(reverse("scheduling:applicant_book", args=[applicant.pk]), {"slot": slot.pk})
+    choices = text(as_recruiter.get(reverse("booking_staff:applicant_book", args=[applicant.pk])))
+    response = as_recruiter.post(reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": slot.pk})
 
     assert "予約する" in choices
     assert response.status_code == 302 and response["Location"].endswith("#bookings")
@@ -41,16 +41,16 @@ def test_a_recruiter_books_from_the_applicant_page(as_recruiter, applicant, slot
     mail = SentMail.objects.get(kind=MailKind.BOOKING_CONFIRMED)
     assert mail.actor == world.acme.recruiter and "/b/" in mail.body  # a personal link to see or cancel
     detail = text(as_recruiter.get(reverse("applicants:detail", args=[applicant.pk])))
-    assert reverse("scheduling:booking_detail", args=[booking.pk]) in detail
+    assert reverse("booking_staff:booking_detail", args=[booking.pk]) in detail
     assert "応募者専用リンク" in detail
 
 
 def test_staff_may_book_a_hidden_slot_but_never_beyond_capacity(as_admin, applicant, other_applicant, event):
     hidden = slot_for(event, capacity=1, is_published=False)
-    as_admin.post(reverse("scheduling:applicant_book", args=[applicant.pk]), {"slot": hidden.pk})
+    as_admin.post(reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": hidden.pk})
 
     response = as_admin.post(
-        reverse("scheduling:applicant_book", args=[other_applicant.pk]), {"slot": hidden.pk}, follow=True
+        reverse("booking_staff:applicant_book", args=[other_applicant.pk]), {"slot": hidden.pk}, follow=True
     )
 
     assert Booking.objects.filter(slot=hidden).count() == 1
@@ -58,10 +58,10 @@ def test_staff_may_book_a_hidden_slot_but_never_beyond_capacity(as_admin, applic
 
 
 def test_a_recruiter_books_from_the_slot_page_after_searching(as_recruiter, applicant, slot):
-    page = text(as_recruiter.get(reverse("scheduling:slot_book", args=[slot.pk]), {"q": "サトウ"}))
+    page = text(as_recruiter.get(reverse("booking_staff:slot_book", args=[slot.pk]), {"q": "サトウ"}))
     assert "佐藤 花子" in page
 
-    response = as_recruiter.post(reverse("scheduling:slot_book", args=[slot.pk]), {"applicant": applicant.pk})
+    response = as_recruiter.post(reverse("booking_staff:slot_book", args=[slot.pk]), {"applicant": applicant.pk})
 
     assert response["Location"] == reverse("scheduling:slot_detail", args=[slot.pk])
     slot_page = text(as_recruiter.get(response["Location"]))
@@ -76,14 +76,14 @@ def test_another_companys_applicant_or_slot_is_not_found(as_recruiter, world, ap
 
     assert (
         as_recruiter.post(
-            reverse("scheduling:slot_book", args=[slot.pk]), {"applicant": stranger.pk}
+            reverse("booking_staff:slot_book", args=[slot.pk]), {"applicant": stranger.pk}
         ).status_code
         == 404
     )
-    assert as_recruiter.get(reverse("scheduling:applicant_book", args=[stranger.pk])).status_code == 404
-    assert as_recruiter.get(reverse("scheduling:slot_book", args=[foreign_slot.pk])).status_code == 404
+    assert as_recruiter.get(reverse("booking_staff:applicant_book", args=[stranger.pk])).status_code == 404
+    assert as_recruiter.get(reverse("booking_staff:slot_book", args=[foreign_slot.pk])).status_code == 404
     response = as_recruiter.post(
-        reverse("scheduling:applicant_book", args=[applicant.pk]), {"slot": foreign_slot.pk}
+        reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": foreign_slot.pk}
     )
     assert response.status_code == 200 and "日程を選んでください" in text(response)
     assert not Booking.objects.exists()
@@ -91,7 +91,7 @@ def test_another_companys_applicant_or_slot_is_not_found(as_recruiter, world, ap
     for name in ("booking_detail", "booking_move"):
         assert as_recruiter.get(reverse(f"scheduling:{name}", args=[foreign_booking.pk])).status_code == 404
     assert (
-        as_recruiter.post(reverse("scheduling:booking_cancel", args=[foreign_booking.pk])).status_code == 404
+        as_recruiter.post(reverse("booking_staff:booking_cancel", args=[foreign_booking.pk])).status_code == 404
     )
     foreign_booking.refresh_from_db()
     assert foreign_booking.status == BookingStatus.ACTIVE
@@ -101,8 +101,8 @@ def test_staff_move_a_booking_and_the_applicant_is_told(as_recruiter, applicant,
     booking = staff_book(slot, applicant)
     later = slot_for(event, days=9, hour=11)
 
-    page = text(as_recruiter.get(reverse("scheduling:booking_move", args=[booking.pk])))
-    as_recruiter.post(reverse("scheduling:booking_move", args=[booking.pk]), {"slot": later.pk})
+    page = text(as_recruiter.get(reverse("booking_staff:booking_move", args=[booking.pk])))
+    as_recruiter.post(reverse("booking_staff:booking_move", args=[booking.pk]), {"slot": later.pk})
 
     assert "この日程に変更" in page
     booking.refresh_from_db()
@@ -114,7 +114,7 @@ def test_staff_may_cancel_after_the_applicants_deadline(as_recruiter, applicant,
     soon = slot_for(event, days=0, hour=23)
     booking = staff_book(soon, applicant)
 
-    as_recruiter.post(reverse("scheduling:booking_cancel", args=[booking.pk]))
+    as_recruiter.post(reverse("booking_staff:booking_cancel", args=[booking.pk]))
 
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
@@ -124,7 +124,7 @@ def test_staff_may_cancel_after_the_applicants_deadline(as_recruiter, applicant,
 def test_the_booking_page_shows_history_and_mails(as_recruiter, applicant, slot):
     booking = staff_book(slot, applicant)
 
-    page = text(as_recruiter.get(reverse("scheduling:booking_detail", args=[booking.pk])))
+    page = text(as_recruiter.get(reverse("booking_staff:booking_detail", args=[booking.pk])))
 
     assert "予約: 一次面接 / 対面面接" in page and "予約完了" in page and ".ics REQUEST" in page
 
@@ -135,11 +135,11 @@ def test_the_booking_page_shows_history_and_mails(as_recruiter, applicant, slot)
 def test_a_recruiter_sends_the_schedule_invitation_and_the_mailed_link_works(
     as_recruiter, applicant, event, slot, browser
 ):
-    form = text(as_recruiter.get(reverse("scheduling:applicant_invite", args=[applicant.pk])))
+    form = text(as_recruiter.get(reverse("booking_staff:applicant_invite", args=[applicant.pk])))
     assert "一次面接 / 対面面接" in form
 
     response = as_recruiter.post(
-        reverse("scheduling:applicant_invite", args=[applicant.pk]),
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]),
         {"events": [event.pk], "days": "14", "send_mail": "on"},
     )
 
@@ -158,11 +158,11 @@ def test_without_an_email_the_link_is_created_but_no_mail_is_sent(as_recruiter, 
     phone_only = ApplicantFactory(company=company, email="")
 
     refused = as_recruiter.post(
-        reverse("scheduling:applicant_invite", args=[phone_only.pk]),
+        reverse("booking_staff:applicant_invite", args=[phone_only.pk]),
         {"events": [event.pk], "days": "14", "send_mail": "on"},
     )
     created = as_recruiter.post(
-        reverse("scheduling:applicant_invite", args=[phone_only.pk]), {"events": [event.pk], "days": "14"}
+        reverse("booking_staff:applicant_invite", args=[phone_only.pk]), {"events": [event.pk], "days": "14"}
     )
 
     assert "メールアドレスが登録されていない" in text(refused)
@@ -175,7 +175,7 @@ def test_an_invitation_cannot_offer_another_companys_event(as_recruiter, applica
     foreign = EventFactory(selection_meeting=SelectionMeetingFactory(company=world.other.company))
 
     response = as_recruiter.post(
-        reverse("scheduling:applicant_invite", args=[applicant.pk]), {"events": [foreign.pk], "days": "14"}
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]), {"events": [foreign.pk], "days": "14"}
     )
 
     assert response.status_code == 200
@@ -209,15 +209,15 @@ def test_an_interviewer_reads_the_bookings_of_slots_they_host_and_nothing_else(
     ) == {applicant.pk}
     assert list(visible_applicants(world.acme.interviewer)) == [applicant]
     detail = text(interviewer.get(reverse("applicants:detail", args=[applicant.pk])))
-    assert reverse("scheduling:booking_detail", args=[mine.pk]) in detail
-    assert reverse("scheduling:applicant_book", args=[applicant.pk]) not in detail
+    assert reverse("booking_staff:booking_detail", args=[mine.pk]) in detail
+    assert reverse("booking_staff:applicant_book", args=[applicant.pk]) not in detail
     assert "日程選択案内を送る" not in detail and "/b/" not in detail
     assert interviewer.get(reverse("applicants:detail", args=[other_applicant.pk])).status_code == 404
-    booking_page = text(interviewer.get(reverse("scheduling:booking_detail", args=[mine.pk])))
+    booking_page = text(interviewer.get(reverse("booking_staff:booking_detail", args=[mine.pk])))
     assert "佐藤 花子" in booking_page and "キャンセル" not in booking_page.split("<h1")[1].split("</div>")[0]
-    assert interviewer.get(reverse("scheduling:booking_detail", args=[theirs.pk])).status_code == 404
+    assert interviewer.get(reverse("booking_staff:booking_detail", args=[theirs.pk])).status_code == 404
     slot_page = text(interviewer.get(reverse("scheduling:slot_detail", args=[mine.slot_id])))
-    assert "佐藤 花子" in slot_page and reverse("scheduling:slot_book", args=[mine.slot_id]) not in slot_page
+    assert "佐藤 花子" in slot_page and reverse("booking_staff:slot_book", args=[mine.slot_id]) not in slot_page
 
 
 def test_an_interviewer_cannot_book_move_cancel_or_invite(world, applicant, slot):
@@ -225,11 +225,11 @@ def test_an_interviewer_cannot_book_move_cancel_or_invite(world, applicant, slot
     interviewer = client_for(world.acme.interviewer)
 
     for url in (
-        reverse("scheduling:applicant_book", args=[applicant.pk]),
-        reverse("scheduling:slot_book", args=[slot.pk]),
-        reverse("scheduling:booking_move", args=[booking.pk]),
-        reverse("scheduling:booking_cancel", args=[booking.pk]),
-        reverse("scheduling:applicant_invite", args=[applicant.pk]),
+        reverse("booking_staff:applicant_book", args=[applicant.pk]),
+        reverse("booking_staff:slot_book", args=[slot.pk]),
+        reverse("booking_staff:booking_move", args=[booking.pk]),
+        reverse("booking_staff:booking_cancel", args=[booking.pk]),
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]),
     ):
         assert interviewer.post(url, {"slot": slot.pk, "applicant": applicant.pk}).status_code == 403
     booking.refresh_from_db()

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from booking import services as booking_services
+from booking.models import Booking, BookingStatus, WaitlistEntry, WaitStatus
+from booking.rules import BookingError
 from notifications.models import MailKind, SentMail
-from scheduling import booking_services
-from scheduling.booking_services import BookingError
-from scheduling.models import Booking, BookingStatus, WaitlistEntry, WaitStatus
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.conftest import invite, slot_for, staff_book
 
@@ -143,7 +143,7 @@ def test_the_slot_page_lists_the_waitlist_and_staff_can_remove_an_entry(as_recru
     entry = wait(full, waiting)
 
     page = as_recruiter.get(reverse("scheduling:slot_detail", args=[full.pk])).content.decode()
-    as_recruiter.post(reverse("scheduling:wait_withdraw", args=[entry.pk]))
+    as_recruiter.post(reverse("booking_staff:wait_withdraw", args=[entry.pk]))
 
     assert "キャンセル待ち（1名）" in page and "待機 太郎" in page
     entry.refresh_from_db()

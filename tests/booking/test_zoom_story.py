@@ -14,8 +14,9 @@ from django.core import mail as django_mail
 from django.test import Client
 from django.urls import reverse
 
+from booking.models import Booking
 from notifications.models import MailKind, SentMail
-from scheduling.models import Booking, MeetingState, Slot
+from scheduling.models import MeetingState, Slot
 from tests.applicants.factories import ApplicantFactory
 from tests.conftest import client_for
 from tests.scheduling.test_emulator_lifecycle import jst, link, new_slot, zoom_event
@@ -46,7 +47,7 @@ def test_applicant_books_a_zoom_slot_by_the_mailed_link_and_follows_the_recruite
 
     # 日程選択案内 → the mailed link
     recruiter.post(
-        reverse("scheduling:applicant_invite", args=[applicant.pk]),
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]),
         {"events": [event.pk], "days": "30", "send_mail": "on"},
     )
     [invitation_mail] = [m for m in django_mail.outbox if "日程のご案内" in m.subject]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import reminders
 from notifications.models import MailKind, SentMail
-from notifications.reminders import ReminderMail, register_reminder_source, unregister_reminder_source
+from notifications.reminders import ReminderMail, reminder_sources
 from notifications.tasks import send_due_reminders
 
 
@@ -31,9 +31,9 @@ def source(world, booking_context):
                 mark_sent=lambda key=key: state["marked"].append(key),
             )
 
-    register_reminder_source(test_source)
+    reminder_sources.register(test_source)
     yield state
-    unregister_reminder_source(test_source)
+    reminder_sources.unregister(test_source)
 
 
 @pytest.mark.django_db
@@ -73,12 +73,12 @@ def test_a_bad_reminder_is_skipped_and_the_others_go_out(
         )
 
     source["due"] = ["booking-3"]
-    register_reminder_source(broken_address)
+    reminder_sources.register(broken_address)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             reminders.run_reminder_sources()
     finally:
-        unregister_reminder_source(broken_address)
+        reminder_sources.unregister(broken_address)
     assert [m.to for m in mail.outbox] == [["booking-3@example.com"]]
 
 
@@ -89,12 +89,12 @@ def test_a_failing_source_does_not_stop_the_other_sources(source, django_capture
         yield  # pragma: no cover
 
     source["due"] = ["booking-4"]
-    register_reminder_source(crashing)
+    reminder_sources.register(crashing)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             reminders.run_reminder_sources()
     finally:
-        unregister_reminder_source(crashing)
+        reminder_sources.unregister(crashing)
     assert len(mail.outbox) == 1
 
 
@@ -112,12 +112,12 @@ def test_a_failed_mark_rolls_back_the_queued_reminder(
             company=world.acme.company, to="x@example.com", context=booking_context, key="m", mark_sent=fail
         )
 
-    register_reminder_source(unmarkable)
+    reminder_sources.register(unmarkable)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             reminders.run_reminder_sources()
     finally:
-        unregister_reminder_source(unmarkable)
+        reminder_sources.unregister(unmarkable)
     assert not SentMail.objects.filter(dedupe_key="reminder:m").exists()
 
 
@@ -137,7 +137,7 @@ def test_two_overlapping_beat_runs_queue_one_mail_per_reminder(world, booking_co
                 company=world.acme.company, to=f"{key}@example.com", context=booking_context, key=key
             )
 
-    register_reminder_source(racing_source)
+    reminder_sources.register(racing_source)
     errors = []
 
     def run():
@@ -155,7 +155,7 @@ def test_two_overlapping_beat_runs_queue_one_mail_per_reminder(world, booking_co
         for thread in threads:
             thread.join(timeout=30)
     finally:
-        unregister_reminder_source(racing_source)
+        reminder_sources.unregister(racing_source)
     assert errors == []
     assert SentMail.objects.filter(kind=MailKind.REMINDER).count() == len(keys)
     # The test settings send eagerly after commit: exactly one message per reminder left.
@@ -172,9 +172,9 @@ def test_registering_the_same_source_twice_keeps_one():
     def once(now):
         return []
 
-    register_reminder_source(once)
-    register_reminder_source(once)
+    reminder_sources.register(once)
+    reminder_sources.register(once)
     try:
-        assert list(reminders._SOURCES.values()).count(once) == 1
+        assert reminder_sources.functions().count(once) == 1
     finally:
-        unregister_reminder_source(once)
+        reminder_sources.unregister(once)

@@ -8,16 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from applicants.timeline import timeline_sources
 from notifications.models import MailKind, MailStatus
 from notifications.timeline import mail_items
 from tests.notifications.factories import SentMailFactory
 
-timeline = pytest.importorskip("applicants.timeline")
 pytestmark = pytest.mark.django_db
 
 
 def test_mail_items_are_registered_as_a_timeline_source():
-    assert mail_items in timeline._SOURCES.values()
+    assert mail_items in timeline_sources.functions()
 
 
 def test_the_timeline_lists_the_mails_to_that_applicant_only(world):

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduling import issuance, services
+from scheduling import issuance, services, tasks
 from scheduling.models import MeetingState, Slot, WaitReason
 from scheduling.services import SlotSpec
 from tests.conftest import client_for
@@ -245,11 +245,11 @@ def test_the_daily_limit_is_respected_and_resumes_after_midnight_utc(
         now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC
     )
     assert waiting.not_before == midnight
-    assert issuance.sweep() == 0 and len(zoom_emulator.meetings()) == 2
+    assert tasks.sweep() == 0 and len(zoom_emulator.meetings()) == 2
 
     zoom_emulator.set_clock(midnight + timedelta(minutes=1))
     monkeypatch.setattr(timezone, "now", lambda: midnight + timedelta(minutes=1))
-    issuance.sweep()
+    tasks.sweep()
 
     assert all(reload(s).meeting_state == MeetingState.ISSUED for s in slots)
     assert len(zoom_emulator.meetings()) == 3

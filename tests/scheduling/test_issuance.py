@@ -1,4 +1,5 @@
-"""The meeting issuance state machine against a fake Zoom: claim, lifecycle, errors, limits, sweeper."""
+"""The meeting issuance state machine against a fake Zoom (HTTP level): claim, lifecycle, errors, limits,
+sweeper."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from scheduling import issuance, limits, services
+from scheduling import issuance, limits, services, tasks
 from scheduling.models import HostDailyUsage, MeetingState, Slot, WaitReason
-from tests.scheduling.conftest import make_slot, tomorrow_at
+from tests.scheduling.helpers import make_slot, tomorrow_at
+from tests.plugins.scheduling import Fault
 from tests.scheduling.factories import ZoomEventFactory
-from zoom_integration.client import (
-    ZoomDailyLimitExceeded,
-    ZoomPermanentError,
-    ZoomReauthorizationRequired,
-    ZoomTemporaryError,
-)
+from zoom_integration.models import ConnectionStatus, ZoomConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +32,10 @@ def issue(django_capture_on_commit_callbacks):
 
 def reload(slot: Slot) -> Slot:
     return Slot.all_objects.get(pk=slot.pk)
+
+
+def set_link_status(company, status: str) -> None:
+    ZoomConnection.objects.filter(company=company).update(status=status)
 
 
 def test_a_zoom_slot_shown_gets_one_meeting_with_utc_start_and_the_event_options(
@@ -60,6 +61,9 @@ def test_a_zoom_slot_shown_gets_one_meeting_with_utc_start_and_the_event_options
     assert body["settings"]["waiting_room"] is True
     assert body["settings"]["join_before_host"] is False
     assert body["settings"]["use_pmi"] is False
+    [request] = fake_zoom.requests
+    assert (request.method, request.path) == ("POST", "/users/zhost0001/meetings")
+    assert request.body == body and request.token == "at-initial"
     assert slot.join_url.startswith("https://zoom.us/j/")
     assert slot.meeting_passcode == "Ab12Cd"
     assert AuditEntry.objects.filter(action="meeting.issued", target_id=str(slot.pk)).exists()
@@ -142,6 +146,9 @@ def test_moving_a_slot_updates_its_meeting_and_calls_the_booking_hook(
     assert update[0] == "update"
     assert update[1]["body"]["start_time"] == new_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert update[1]["body"]["duration"] == 90
+    request = fake_zoom.requests[-1]
+    assert (request.method, request.path) == ("PATCH", f"/meetings/{slot.zoom_meeting_id}")
+    assert request.body == update[1]["body"]
     assert slot.meeting_start == new_start and slot.meeting_end == slot.ends_at
     assert fake_zoom.count("create") == 1
     assert AuditEntry.objects.filter(action="meeting.updated", target_id=str(slot.pk)).exists()
@@ -192,6 +199,9 @@ def test_deleting_a_slot_deletes_its_meeting_and_a_404_counts_as_done(
     issue(services.delete_slot, slot=second, actor=world.acme.recruiter)
 
     assert fake_zoom.meetings == {}
+    deletes = [r for r in fake_zoom.requests if r.method == "DELETE"]
+    assert [r.path for r in deletes] == [f"/meetings/{first.zoom_meeting_id}", f"/meetings/{second.zoom_meeting_id}"]
+    assert all(r.query == {"schedule_for_reminder": "false"} for r in deletes)
     for slot in (first, second):
         slot = reload(slot)
         assert slot.deleted_at is not None
@@ -217,6 +227,11 @@ def test_changing_the_host_reissues_future_slots_on_the_new_host(world, linked, 
     assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0002"
     assert slot.meeting_host_zoom_id == "zhost0002" and slot.meeting_state == MeetingState.ISSUED
     assert [name for name, _ in fake_zoom.calls] == ["create", "delete", "create"]
+    assert [(r.method, r.path) for r in fake_zoom.requests] == [
+        ("POST", "/users/zhost0001/meetings"),
+        ("DELETE", f"/meetings/{old_meeting}"),
+        ("POST", "/users/zhost0002/meetings"),
+    ]
 
 
 def test_switching_an_event_off_zoom_deletes_future_meetings_and_back_on_issues_again(
@@ -266,7 +281,7 @@ def test_after_a_lost_answer_the_retry_adopts_the_meeting_instead_of_creating_an
     world, linked, zoom_event, fake_zoom
 ):
     slot = make_slot(zoom_event)
-    fake_zoom.fail["create_lost"] = [ZoomTemporaryError("Read timed out")]
+    fake_zoom.fail["create_lost"] = [Fault.timeout()]  # made in Zoom, the answer never arrives
 
     outcome = issuance.sync_slot_meeting(slot_id=slot.pk)
 
@@ -281,6 +296,8 @@ def test_after_a_lost_answer_the_retry_adopts_the_meeting_instead_of_creating_an
     slot = reload(slot)
     assert fake_zoom.count("create") == 1 and len(fake_zoom.meetings) == 1
     assert fake_zoom.count("list") == 1
+    lookup = next(r for r in fake_zoom.requests if r.method == "GET" and r.path.startswith("/users/"))
+    assert lookup.path == "/users/zhost0001/meetings" and lookup.query["type"] == "scheduled"
     assert slot.meeting_state == MeetingState.ISSUED and slot.zoom_meeting_id in fake_zoom.meetings
     assert not slot.create_in_doubt
     assert AuditEntry.objects.filter(action="meeting.issued", details__adopted=True).exists()
@@ -288,19 +305,20 @@ def test_after_a_lost_answer_the_retry_adopts_the_meeting_instead_of_creating_an
 
 def test_a_lookup_that_finds_nothing_creates_the_meeting(world, linked, zoom_event, fake_zoom):
     slot = make_slot(zoom_event)
-    fake_zoom.fail["create"] = [ZoomTemporaryError("Read timed out")]  # never reached Zoom
+    fake_zoom.fail["create"] = [Fault.timeout()]  # never reached Zoom (but the product cannot know)
     issuance.sync_slot_meeting(slot_id=slot.pk)
     Slot.all_objects.filter(pk=slot.pk).update(not_before=None)
 
     issuance.sync_slot_meeting(slot_id=slot.pk)
 
     assert [name for name, _ in fake_zoom.calls] == ["create", "list", "create"]
+    assert [r.method for r in fake_zoom.requests] == ["POST", "GET", "POST"]
     assert reload(slot).meeting_state == MeetingState.ISSUED and len(fake_zoom.meetings) == 1
 
 
 def test_duplicates_found_by_the_lookup_are_deleted(world, linked, zoom_event, fake_zoom):
     slot = make_slot(zoom_event)
-    fake_zoom.fail["create_lost"] = [ZoomTemporaryError("timeout")]
+    fake_zoom.fail["create_lost"] = [Fault.timeout()]
     issuance.sync_slot_meeting(slot_id=slot.pk)
     # An older bug (or another app) made a second meeting with our marker.
     meeting = next(iter(fake_zoom.meetings.values()))
@@ -310,12 +328,13 @@ def test_duplicates_found_by_the_lookup_are_deleted(world, linked, zoom_event, f
     issuance.sync_slot_meeting(slot_id=slot.pk)
 
     assert len(fake_zoom.meetings) == 1 and reload(slot).zoom_meeting_id in fake_zoom.meetings
+    assert fake_zoom.count("delete") == 1
 
 
 def test_temporary_errors_retry_with_backoff_honouring_retry_after(world, linked, zoom_event, fake_zoom):
     slot = make_slot(zoom_event)
     retry_after = timezone.now() + timedelta(seconds=30)
-    fake_zoom.fail["create"] = [ZoomTemporaryError("rate", status=429, retry_after=retry_after)]
+    fake_zoom.fail["create"] = [Fault.status(429, retry_after=retry_after)]
 
     outcome = issuance.sync_slot_meeting(slot_id=slot.pk)
 
@@ -337,7 +356,7 @@ def test_repeated_temporary_errors_end_as_a_failure_with_the_reason(
 ):
     settings.SCHEDULING_MAX_TEMPORARY_ATTEMPTS = 2
     slot = make_slot(zoom_event)
-    fake_zoom.fail["create"] = [ZoomTemporaryError("HTTP 503", status=503)] * 2
+    fake_zoom.fail["create"] = [Fault.status(503)] * 2
     issuance.sync_slot_meeting(slot_id=slot.pk)
     Slot.all_objects.filter(pk=slot.pk).update(not_before=None, create_in_doubt=False)
 
@@ -345,12 +364,13 @@ def test_repeated_temporary_errors_end_as_a_failure_with_the_reason(
 
     slot = reload(slot)
     assert slot.meeting_state == MeetingState.FAILED and "HTTP 503" in slot.meeting_error
+    assert fake_zoom.count("create") == 2 and fake_zoom.meetings == {}
 
 
 def test_a_permanent_error_fails_with_the_reason_and_retry_issues(
     world, linked, zoom_event, fake_zoom, issue
 ):
-    fake_zoom.fail["create"] = [ZoomPermanentError("Invalid field: start_time", status=400, code=300)]
+    fake_zoom.fail["create"] = [Fault.status(400, code=300, message="Invalid field: start_time")]
 
     slot = reload(issue(make_slot, zoom_event))
 
@@ -381,14 +401,15 @@ def test_a_host_that_left_the_account_fails_without_calling_zoom(world, linked, 
 def test_an_unlinked_company_waits_with_the_reason_and_resumes_after_relinking(
     world, linked, zoom_event, fake_zoom, issue
 ):
-    fake_zoom.linked = False
+    set_link_status(world.acme.company, ConnectionStatus.RELEASED)
 
     slot = reload(issue(make_slot, zoom_event))
 
     assert slot.meeting_state == MeetingState.PENDING and slot.wait_reason == WaitReason.LINK
-    assert "認可開始" in slot.meeting_error
+    assert "Zoom連携は解除されています" in slot.meeting_error
+    assert fake_zoom.calls == []  # no HTTP call without a usable link
 
-    fake_zoom.linked = True
+    set_link_status(world.acme.company, ConnectionStatus.LINKED)
     issue(services.resume_zoom_issuance, company=world.acme.company)
 
     assert reload(slot).meeting_state == MeetingState.ISSUED
@@ -397,12 +418,14 @@ def test_an_unlinked_company_waits_with_the_reason_and_resumes_after_relinking(
 def test_a_link_needing_reauthorization_stops_issuance_with_a_clear_reason(
     world, linked, zoom_event, fake_zoom, issue
 ):
-    fake_zoom.fail["create"] = [ZoomReauthorizationRequired("Zoomの再認可が必要です。")]
+    fake_zoom.fail["create"] = [Fault.scope_missing()]
 
     slot = reload(issue(make_slot, zoom_event))
 
     assert slot.meeting_state == MeetingState.PENDING and slot.wait_reason == WaitReason.LINK
-    assert slot.meeting_error == "Zoomの再認可が必要です。"
+    assert "スコープ" in slot.meeting_error and "4711" in slot.meeting_error
+    assert ZoomConnection.objects.get(company=world.acme.company).status == ConnectionStatus.ERROR
+    assert fake_zoom.meetings == {}
 
 
 def test_the_host_daily_budget_holds_slots_as_pending_until_midnight_utc(
@@ -424,10 +447,10 @@ def test_the_host_daily_budget_holds_slots_as_pending_until_midnight_utc(
     client.force_login(world.acme.recruiter)
     page = client.get(f"/selection/slots/{waiting[0].pk}/").content.decode()
     assert "Zoomの1日の発行上限に達しました。09:00以降に自動で再開します" in page
-    assert issuance.sweep() == 0  # not before midnight
+    assert tasks.sweep() == 0  # not before midnight
 
     now = datetime(2026, 11, 26, 0, 0, 30, tzinfo=UTC)  # past 00:00 UTC
-    issuance.sweep()
+    tasks.sweep()
 
     assert all(reload(s).meeting_state == MeetingState.ISSUED for s in slots)
     assert HostDailyUsage.objects.get(zoom_user_id="zhost0001", day="2026-11-26").used == 2
@@ -436,7 +459,7 @@ def test_the_host_daily_budget_holds_slots_as_pending_until_midnight_utc(
 def test_zoom_saying_the_host_is_at_its_daily_limit_stops_every_worker_for_the_day(
     world, linked, zoom_event, fake_zoom, issue
 ):
-    fake_zoom.fail["create"] = [ZoomDailyLimitExceeded("daily limit", status=429)]
+    fake_zoom.fail["create"] = [Fault.daily_limit()]
 
     slot = reload(issue(make_slot, zoom_event))
 
@@ -461,17 +484,17 @@ def test_the_sweeper_recovers_slots_whose_task_was_lost(world, linked, zoom_even
     def broker_down(*args, **kwargs):
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(tasks.sync_slot_meeting, "apply_async", broker_down)
     slot = make_slot(zoom_event)
-    assert issuance.enqueue([slot.pk]) == 0
+    with monkeypatch.context() as broker:
+        broker.setattr(tasks.sync_slot_meeting, "apply_async", broker_down)
+        assert tasks.enqueue([slot.pk]) == 0
     assert reload(slot).enqueued_at is None  # the row remembers nothing was queued
-    monkeypatch.undo()
-    monkeypatch.setattr("scheduling.zoom.create_meeting", fake_zoom.create_meeting)
-    monkeypatch.setattr("scheduling.zoom.usable_connection", fake_zoom.usable_connection)
+    assert fake_zoom.calls == []
 
-    assert issuance.sweep() == 1
+    assert tasks.sweep() == 1
 
     assert reload(slot).meeting_state == MeetingState.ISSUED
+    assert fake_zoom.count("create") == 1
 
 
 def test_the_sweeper_leaves_recently_queued_and_claimed_slots_alone(world, linked, zoom_event, fake_zoom):
@@ -482,19 +505,17 @@ def test_the_sweeper_leaves_recently_queued_and_claimed_slots_alone(world, linke
     stuck = make_slot(zoom_event, tomorrow_at(13))
     Slot.all_objects.filter(pk=stuck.pk).update(enqueued_at=timezone.now() - timedelta(minutes=10))
 
-    assert issuance.sweep() == 1
+    assert tasks.sweep() == 1
 
     assert reload(stuck).meeting_state == MeetingState.ISSUED
     assert reload(queued).meeting_state == MeetingState.PENDING
 
 
-def test_a_change_made_while_the_worker_runs_is_not_lost(world, linked, zoom_event, fake_zoom, monkeypatch):
+def test_a_change_made_while_the_worker_runs_is_not_lost(world, linked, zoom_event, fake_zoom):
     slot = make_slot(zoom_event)
     moved_to = slot.starts_at + timedelta(hours=2)
-    real_create = fake_zoom.create_meeting
 
-    def create_then_staff_moves_the_slot(connection, *, host_id, body):
-        meeting = real_create(connection, host_id=host_id, body=body)
+    def staff_moves_the_slot(_meeting):  # while Zoom makes the meeting, before it answers
         services.update_slot(
             slot=reload(slot),
             actor=world.acme.recruiter,
@@ -503,14 +524,14 @@ def test_a_change_made_while_the_worker_runs_is_not_lost(world, linked, zoom_eve
             capacity=1,
             is_published=True,
         )
-        return meeting
 
-    monkeypatch.setattr("scheduling.zoom.create_meeting", create_then_staff_moves_the_slot)
+    fake_zoom.hooks["create"] = [staff_moves_the_slot]
 
     issuance.sync_slot_meeting(slot_id=slot.pk)
 
     slot = reload(slot)
     assert slot.meeting_state == MeetingState.ISSUED
+    assert [name for name, _ in fake_zoom.calls] == ["create", "update"]
     assert fake_zoom.meetings[slot.zoom_meeting_id]["start_time"] == moved_to.astimezone(UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
@@ -534,7 +555,7 @@ def test_in_person_events_never_touch_zoom(world, fake_zoom, issue):
 
     slot = reload(issue(make_slot, EventFactory(selection_meeting__company=world.acme.company)))
 
-    assert slot.meeting_state == MeetingState.NONE and fake_zoom.calls == []
+    assert slot.meeting_state == MeetingState.NONE and fake_zoom.calls == [] and fake_zoom.requests == []
 
 
 # --- webhooks (contract with zoom_integration) ----------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from scheduling.models import Event, MeetingState, SelectionMeeting, Slot
 from tests.conftest import client_for
-from tests.scheduling.conftest import make_slot, tomorrow_at
+from tests.scheduling.helpers import make_slot, tomorrow_at
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, SlotFactory, ZoomEventFactory
 from zoom_integration.models import ConnectionStatus
 
@@ -250,14 +250,21 @@ def test_an_empty_end_time_takes_the_events_duration(as_recruiter, world):
     assert timezone.localtime(slot.starts_at, world.acme.company.tzinfo).hour == 10
 
 
-def test_capacity_cannot_go_below_current_bookings(as_recruiter, world, monkeypatch):
-    from django.db.models import IntegerField, Value
-
-    from scheduling import capacity
+def test_capacity_cannot_go_below_current_bookings(as_recruiter, world):
+    from booking.models import BookingSource
+    from booking.services import book_slot
+    from tests.applicants.factories import ApplicantFactory
 
     event = EventFactory(selection_meeting__company=world.acme.company)
     slot = SlotFactory(event=event, capacity=5)
-    monkeypatch.setattr(capacity, "booked_count_annotation", lambda: Value(3, output_field=IntegerField()))
+    for _ in range(3):
+        book_slot(
+            slot=slot,
+            applicant=ApplicantFactory(company=world.acme.company),
+            actor=world.acme.recruiter,
+            source=BookingSource.STAFF,
+        )
+    assert Slot.objects.get(pk=slot.pk).booked_count == 3
 
     response = as_recruiter.post(reverse("scheduling:slot_edit", args=[slot.pk]), slot_form(capacity="2"))
 
@@ -318,7 +325,7 @@ def test_bulk_creation_previews_then_creates(as_recruiter, world, linked, zoom_e
         3,
         4,
     }
-    assert fake_zoom.calls == []  # hidden: no meeting yet
+    assert fake_zoom.calls == [] and fake_zoom.requests == []  # hidden: no meeting yet
 
 
 @pytest.mark.parametrize(
@@ -490,6 +497,8 @@ def test_the_start_link_is_fetched_fresh_and_redirects_straight_to_zoom(as_recru
     assert response["Location"] == f"https://zoom.us/s/{issued_slot.zoom_meeting_id}?zak=secret-zak"
     assert "no-store" in response["Cache-Control"]
     assert fake_zoom.calls[-1] == ("get", {"meeting_id": issued_slot.zoom_meeting_id})
+    request = fake_zoom.requests[-1]
+    assert (request.method, request.path) == ("GET", f"/meetings/{issued_slot.zoom_meeting_id}")
     assert AuditEntry.objects.filter(action="meeting.start_link_opened").exists()
 
 

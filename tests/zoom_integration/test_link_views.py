@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from tests.conftest import client_for
+from zoom_integration import signals
 from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 from zoom_integration.oauth import SESSION_KEY
@@ -169,22 +170,44 @@ def test_a_missing_scope_is_pointed_out_on_the_linked_page(as_admin, zoom_http):
     assert "スコープが許可されていません" in page and "meeting:write:meeting:admin" in page
 
 
-def test_after_linking_scheduling_is_told_to_resume_issuance(
-    as_admin, world, zoom_http, monkeypatch, django_capture_on_commit_callbacks
+def test_after_linking_the_link_is_announced_usable_once_committed(
+    as_admin, world, zoom_http, django_capture_on_commit_callbacks
 ):
-    import scheduling
+    announced = []
 
-    resumed = []
-    fake = type(
-        "FakeSchedulingServices", (), {"resume_zoom_issuance": staticmethod(lambda **kw: resumed.append(kw))}
-    )
-    monkeypatch.setitem(__import__("sys").modules, "scheduling.services", fake)
-    monkeypatch.setattr(scheduling, "services", fake, raising=False)
-    query = start(as_admin)
-    zoom_accepts(zoom_http)
-    with django_capture_on_commit_callbacks(execute=True):
-        as_admin.get(CALLBACK, {"code": "c", "state": query["state"]})
-    assert resumed == [{"company": world.acme.company}]
+    def record(**kwargs):
+        announced.append(kwargs["company"])
+
+    signals.link_usable.connect(record, weak=False, dispatch_uid="test-recorder")
+    try:
+        query = start(as_admin)
+        zoom_accepts(zoom_http)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            as_admin.get(CALLBACK, {"code": "c", "state": query["state"]})
+        assert announced == []  # not before the link is committed
+        for callback in callbacks:
+            callback()
+    finally:
+        signals.link_usable.disconnect(dispatch_uid="test-recorder")
+    assert announced == [world.acme.company]
+
+
+def test_a_failing_link_usable_receiver_does_not_undo_the_link(
+    as_admin, world, zoom_http, django_capture_on_commit_callbacks
+):
+    def explode(**kwargs):
+        raise RuntimeError("boom")
+
+    signals.link_usable.connect(explode, weak=False, dispatch_uid="test-explode")
+    try:
+        query = start(as_admin)
+        zoom_accepts(zoom_http)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_admin.get(CALLBACK, {"code": "c", "state": query["state"]}, follow=True)
+    finally:
+        signals.link_usable.disconnect(dispatch_uid="test-explode")
+    assert "連携中" in response.content.decode()
+    assert ZoomConnection.objects.get(company=world.acme.company).status == ConnectionStatus.LINKED
 
 
 def test_a_user_sync_failure_after_linking_keeps_the_link_and_says_so(as_admin, world, zoom_http):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
-import types
 from datetime import timedelta
 
 import pytest
@@ -15,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from zoom_integration import webhooks
+from zoom_integration import signals, tasks, webhooks
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection, ZoomUser
 
 from .conftest import WEBHOOK_SECRET
@@ -263,18 +261,19 @@ def test_a_link_in_error_is_released_by_deauthorization_too(connection, django_c
 
 
 @pytest.fixture
-def scheduling_hook(monkeypatch):
+def scheduling_hook():
+    """Records what zoom_integration announces with signals.meeting_event (scheduling's receiver stays)."""
     calls = []
-    fake = types.ModuleType("scheduling.services")
-    fake.handle_zoom_meeting_event = lambda **kwargs: calls.append(kwargs)
-    monkeypatch.setitem(sys.modules, "scheduling.services", fake)
-    import scheduling
 
-    monkeypatch.setattr(scheduling, "services", fake, raising=False)
-    return calls
+    def record(**kwargs):
+        calls.append(kwargs)
+
+    signals.meeting_event.connect(record, weak=False, dispatch_uid="test-recorder")
+    yield calls
+    signals.meeting_event.disconnect(dispatch_uid="test-recorder")
 
 
-def test_meeting_events_are_passed_to_scheduling_for_the_account_s_company(
+def test_meeting_events_are_announced_for_the_account_s_company(
     connection, world, scheduling_hook, django_capture_on_commit_callbacks
 ):
     payload = {
@@ -307,3 +306,66 @@ def test_other_events_are_stored_and_ignored(connection, django_capture_on_commi
             event_body("meeting.started", {"account_id": connection.zoom_account_id, "object": {"id": 1}})
         )
     assert WebhookEvent.objects.get().result == "ignored: event not used"
+
+
+@pytest.fixture
+def failing_receiver():
+    """A receiver of meeting_event that fails while ``state["fail"]`` is true."""
+    state = {"fail": True, "calls": 0}
+
+    def receive(**kwargs):
+        state["calls"] += 1
+        if state["fail"]:
+            raise RuntimeError("database went away")
+
+    signals.meeting_event.connect(receive, weak=False, dispatch_uid="test-failing")
+    yield state
+    signals.meeting_event.disconnect(dispatch_uid="test-failing")
+
+
+def test_a_meeting_event_whose_handling_fails_stays_unprocessed_and_is_retried(
+    connection, failing_receiver, django_capture_on_commit_callbacks, caplog
+):
+    payload = {"account_id": connection.zoom_account_id, "object": {"id": 91033400269}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(event_body("meeting.deleted", payload))
+    assert response.status_code == 200  # Zoom is answered: the delivery is ours to finish
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is None and event.attempts == 1
+    assert "RuntimeError" in event.last_error
+
+    # Not yet: the retry waits (1 minute after the first failure).
+    assert tasks.retry_unprocessed_webhook_events() == 0
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        received_at=timezone.now() - timedelta(minutes=5),
+        last_attempt_at=timezone.now() - timedelta(minutes=2),
+    )
+    failing_receiver["fail"] = False
+    assert tasks.retry_unprocessed_webhook_events() == 1
+
+    event.refresh_from_db()
+    assert event.processed_at is not None and failing_receiver["calls"] == 2
+    assert tasks.retry_unprocessed_webhook_events() == 0  # done: never handled again
+
+
+def test_retries_back_off_and_stop_after_the_configured_attempts(connection, failing_receiver, settings):
+    settings.ZOOM_WEBHOOK_MAX_ATTEMPTS = 3
+    long_ago = timezone.now() - timedelta(hours=3)
+    event = WebhookEvent.objects.create(
+        body_sha256="f" * 64,
+        event="meeting.deleted",
+        account_id=connection.zoom_account_id,
+        payload={
+            "event": "meeting.deleted",
+            "payload": {"account_id": connection.zoom_account_id, "object": {"id": 7}},
+        },
+        received_at=long_ago,
+    )
+    for attempt in (1, 2, 3):
+        WebhookEvent.objects.filter(pk=event.pk).update(last_attempt_at=long_ago)
+        assert tasks.retry_unprocessed_webhook_events() == 1
+        event.refresh_from_db()
+        assert event.attempts == attempt and event.processed_at is None
+    WebhookEvent.objects.filter(pk=event.pk).update(last_attempt_at=long_ago)
+    assert tasks.retry_unprocessed_webhook_events() == 0  # given up: it stays visible, unprocessed
+    assert [tasks.webhook_retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 7, 12)] == [1, 2, 4, 60, 60]

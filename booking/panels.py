@@ -1,0 +1,43 @@
+"""Booking's sections of pages that belong to lower apps: the applicant page and the slot page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from applicants.models import Applicant
+from applicants.timeline import TimelineItem
+from booking import links, selectors
+from scheduling.models import Slot
+
+
+def applicant_bookings_panel(request: HttpRequest, applicant: Applicant, timeline: list[TimelineItem]) -> str:
+    """The 予約 panel of the applicant page: bookings (a 面接官 sees only the slots they host), and for
+    staff the waitlist, the personal links and the 代行予約 / 日程選択案内 buttons."""
+    user = request.user
+    staff = user.is_recruiter_or_admin
+    # Every link, booking and waitlist entry writes a "booking" item to the timeline the page already
+    # read: an applicant without one has nothing to show here, so the panel costs no query for them.
+    active = any(item.kind == "booking" for item in timeline)
+    invitations = selectors.applicant_invitations(applicant) if staff and active else []
+    usable = next((invitation for invitation in invitations if invitation.is_usable()), None)
+    context = {
+        "applicant": applicant,
+        "bookings": selectors.applicant_bookings(applicant, user) if active else [],
+        "waits": selectors.applicant_waits(applicant) if staff and active else [],
+        "invitations": invitations,
+        "current_link": links.invitation_url(usable) if usable else "",
+        "can_manage": staff and not applicant.is_anonymized,
+    }
+    return render_to_string("booking/staff/_applicant_bookings.html", context, request=request)
+
+
+def slot_bookings_panel(request: HttpRequest, slot: Slot) -> str:
+    """The slot page's 予約者 section: its bookings and waitlist, and the 代行予約 button for staff."""
+    context = {
+        "slot": slot,
+        "bookings": selectors.slot_bookings(slot),
+        "waitlist": selectors.slot_waitlist(slot),
+        "can_manage": request.user.is_recruiter_or_admin,
+    }
+    return render_to_string("booking/staff/_slot_bookings.html", context, request=request)

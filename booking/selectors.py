@@ -1,0 +1,243 @@
+"""Reads for booking pages (staff and applicant), each a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from applicants.models import Applicant
+from booking.models import Booking, BookingInvitation, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
+from scheduling.models import Event, Slot
+from scheduling.selectors import hosted_events_q
+
+MAX_SLOTS = 500
+
+
+@dataclass
+class SlotOption:
+    """A slot as the applicant sees it: seats left, 満席, not open yet, or waited for."""
+
+    slot: Slot
+    seats_left: int
+    opens_at: datetime | None = None  # set while the booking window has not opened
+    waiting: bool = False
+
+    @property
+    def full(self) -> bool:
+        return self.seats_left <= 0
+
+    @property
+    def bookable(self) -> bool:
+        return self.opens_at is None and not self.full
+
+
+@dataclass
+class EventSection:
+    """One invited event on the applicant's page: their booking, or the slots to choose from."""
+
+    event: Event
+    booking: Booking | None = None
+    options: list[SlotOption] = field(default_factory=list)
+    waits: list[WaitlistEntry] = field(default_factory=list)
+    now: datetime | None = None
+
+    @property
+    def can_change(self) -> bool:
+        return self.booking is not None and (self.now or timezone.now()) < self.booking.slot.cancel_deadline
+
+
+def _ordered_events(invitation: BookingInvitation) -> list[Event]:
+    return list(
+        invitation.events.select_related("selection_meeting").order_by(
+            "selection_meeting__sort_order", "selection_meeting_id", "sort_order", "pk"
+        )
+    )
+
+
+def applicant_slot_options(
+    events: list[Event], *, applicant: Applicant, now: datetime, exclude_slot_id: int | None = None
+) -> dict[int, list[SlotOption]]:
+    """The shown, future slots of ``events`` still taking bookings, by event id (two queries)."""
+    waiting = set(
+        WaitlistEntry.objects.filter(
+            applicant=applicant, event__in=events, status=WaitStatus.WAITING
+        ).values_list("slot_id", flat=True)
+    )
+    slots = (
+        Slot.objects.filter(event__in=events, is_published=True, starts_at__gt=now)
+        .select_related("company", "event__selection_meeting")
+        .order_by("starts_at", "pk")[:MAX_SLOTS]
+    )
+    options: dict[int, list[SlotOption]] = {event.pk: [] for event in events}
+    for slot in slots:
+        if slot.pk == exclude_slot_id or now >= slot.booking_closes_at:
+            continue
+        opens = slot.booking_opens_at
+        options[slot.event_id].append(
+            SlotOption(
+                slot=slot,
+                seats_left=max(0, slot.capacity - slot.booked_count),
+                opens_at=opens if opens is not None and now < opens else None,
+                waiting=slot.pk in waiting,
+            )
+        )
+    return options
+
+
+def invitation_sections(invitation: BookingInvitation, *, now: datetime | None = None) -> list[EventSection]:
+    """The applicant's page: each invited event with their booking or its slots (five queries)."""
+    now = now or timezone.now()
+    applicant = invitation.applicant
+    events = _ordered_events(invitation)
+    bookings = {
+        booking.event_id: booking
+        for booking in Booking.objects.filter(
+            applicant=applicant, event__in=events, status=BookingStatus.ACTIVE
+        ).select_related("slot__company", "slot__event__selection_meeting")
+    }
+    waits: dict[int, list[WaitlistEntry]] = {}
+    for entry in WaitlistEntry.objects.filter(
+        applicant=applicant, event__in=events, status=WaitStatus.WAITING
+    ).select_related("slot__company"):
+        waits.setdefault(entry.event_id, []).append(entry)
+    open_events = [event for event in events if event.pk not in bookings]
+    options = applicant_slot_options(open_events, applicant=applicant, now=now) if open_events else {}
+    return [
+        EventSection(
+            event=event,
+            booking=bookings.get(event.pk),
+            options=options.get(event.pk, []),
+            waits=waits.get(event.pk, []),
+            now=now,
+        )
+        for event in events
+    ]
+
+
+def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
+    """A live slot of one of the invitation's events (a slot of any other event is not the link's)."""
+    return (
+        Slot.objects.select_related("company", "event__selection_meeting")
+        .filter(pk=slot_id, event__invitations=invitation)
+        .first()
+    )
+
+
+def applicant_booking(invitation: BookingInvitation, booking_id: int) -> Booking | None:
+    """One of the link's applicant's bookings in the invited events, or None (another's is not found)."""
+    return (
+        Booking.objects.select_related(
+            "slot__company", "slot__event__selection_meeting", "company", "applicant"
+        )
+        .filter(pk=booking_id, applicant_id=invitation.applicant_id, event__invitations=invitation)
+        .first()
+    )
+
+
+def applicant_wait(invitation: BookingInvitation, entry_id: int) -> WaitlistEntry | None:
+    return WaitlistEntry.objects.filter(
+        pk=entry_id, applicant_id=invitation.applicant_id, event__invitations=invitation
+    ).first()
+
+
+# --- staff -----------------------------------------------------------------------------------------------
+
+
+def slot_bookings(slot: Slot) -> list[Booking]:
+    """The slot's bookings, active first, with their applicants (one query)."""
+    return list(
+        Booking.objects.filter(slot=slot).select_related("applicant").order_by("status", "created_at", "pk")
+    )
+
+
+def slot_waitlist(slot: Slot) -> list[WaitlistEntry]:
+    return list(
+        WaitlistEntry.objects.filter(slot=slot, status=WaitStatus.WAITING)
+        .select_related("applicant")
+        .order_by("created_at", "pk")
+    )
+
+
+def visible_bookings(user: User) -> QuerySet[Booking]:
+    """Bookings the user may read: the company's for 管理者/採用担当, their hosted slots' for 面接官."""
+    bookings = Booking.objects.filter(company_id=user.company_id)
+    if user.is_recruiter_or_admin:
+        return bookings
+    return bookings.filter(hosted_events_q(user, "event__"))
+
+
+def applicant_bookings(applicant: Applicant, user: User) -> list[Booking]:
+    return list(
+        visible_bookings(user)
+        .filter(applicant=applicant)
+        .select_related("slot__company", "slot__event__selection_meeting")
+        .order_by("-slot__starts_at", "-pk")[:100]
+    )
+
+
+def applicant_waits(applicant: Applicant) -> list[WaitlistEntry]:
+    return list(
+        WaitlistEntry.objects.filter(applicant=applicant, status=WaitStatus.WAITING)
+        .select_related("slot__company", "slot__event__selection_meeting")
+        .order_by("slot__starts_at", "pk")
+    )
+
+
+def applicant_invitations(applicant: Applicant, *, limit: int = 5) -> list[BookingInvitation]:
+    """The newest personal links with their events (two queries)."""
+    return list(
+        BookingInvitation.objects.filter(applicant=applicant)
+        .prefetch_related("events__selection_meeting")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def staff_slot_choices(
+    company, *, event: Event | None = None, exclude_slot_id: int | None = None
+) -> list[Slot]:
+    """Future slots (shown or not) with their bookings counted, for 代行予約 and 予約変更 (one query)."""
+    slots = (
+        Slot.objects.filter(company=company, starts_at__gt=timezone.now())
+        .select_related("company", "event__selection_meeting")
+        .order_by(
+            "event__selection_meeting__sort_order",
+            "event__selection_meeting_id",
+            "event__sort_order",
+            "event_id",
+            "starts_at",
+            "pk",
+        )
+    )
+    if event is not None:
+        slots = slots.filter(event=event)
+    if exclude_slot_id is not None:
+        slots = slots.exclude(pk=exclude_slot_id)
+    return list(slots[:MAX_SLOTS])
+
+
+def booking_history(booking: Booking) -> list[BookingLog]:
+    return list(BookingLog.objects.filter(booking=booking).order_by("-created_at", "-pk"))
+
+
+def company_events(company) -> list[Event]:
+    """Every event of the company, for the 日程選択案内 form (one query)."""
+    return list(
+        Event.objects.filter(company=company)
+        .select_related("selection_meeting")
+        .order_by("selection_meeting__sort_order", "selection_meeting_id", "sort_order", "pk")
+    )
+
+
+def applicant_ids_for_interviewer(user: User) -> QuerySet[Booking]:
+    """Ids of the applicants a 面接官 may read: booked (active) into slots of events they host."""
+    if not user.email or not user.company_id:
+        return Booking.objects.none().values("applicant_id")
+    return (
+        Booking.objects.filter(company_id=user.company_id, status=BookingStatus.ACTIVE)
+        .filter(hosted_events_q(user, "event__"))
+        .values("applicant_id")
+    )

@@ -1,0 +1,606 @@
+"""予約 (bookings) and キャンセル待ち (waitlist): every write.
+
+Capacity: in one transaction the slot row is locked (SELECT … FOR UPDATE), its ``booked_count`` read, the
+booking refused when full, else inserted and the count raised in the same transaction. Every writer of a
+booking's seat (book, move, cancel, promote) holds the lock of the slot whose count it changes, so the
+count is exact. The partial unique constraint ``one_active_booking_per_event`` makes a second active
+booking of the same applicant in the same event impossible, so a double submit makes one booking. A seat
+freed by a cancellation or a move is given to the first applicant waiting for it in the same transaction.
+
+Each service writes the booking history (the applicant's timeline), the audit log and, when the event
+asks for it, the applicant's 選考ステータス (through applicants.services.change_status, so the history is
+kept), and queues its mails (booking.mail) in the same transaction; they leave after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import record_audit
+from accounts.models import User
+from applicants.models import Applicant, StageKind
+from applicants.services import change_status
+from booking import mail as booking_mail
+from booking.history import audit_booking, log_booking
+from booking.invitations import invitation_for, keep_link_alive
+from booking.models import (
+    Booking,
+    BookingInvitation,
+    BookingLogKind,
+    BookingSource,
+    BookingStatus,
+    WaitlistEntry,
+    WaitStatus,
+)
+from booking.rules import (
+    BookingError,
+    BookingResult,
+    SlotFull,
+    already_booked_error,
+    check_applicant,
+    check_invited,
+    check_open_for_applicant,
+    check_open_for_staff,
+    deadline_error,
+    reminder_mark,
+    slot_label,
+    when,
+)
+from notifications.ics import InviteMethod
+from notifications.models import MailKind
+from scheduling.models import Event, Slot
+
+logger = logging.getLogger(__name__)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _pk(value: Any) -> int:
+    return int(value.pk if hasattr(value, "pk") else value)
+
+
+def _lock_slots(*slot_ids: int) -> dict[int, Slot]:
+    """Lock the slot rows (in id order, so two movers never deadlock) and return them by id."""
+    ids = sorted(set(slot_ids))
+    slots = {
+        slot.pk: slot
+        for slot in Slot.all_objects.select_for_update(of=("self",))
+        .select_related("company", "event__selection_meeting", "event__booking_stage")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    if connection.vendor == "sqlite":
+        # SQLite has no row locks: take its write lock now, before counting, so counts cannot race.
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {Slot._meta.db_table} SET id = id WHERE id = %s", [ids[0]])  # noqa: S608
+    if len(slots) != len(ids):
+        raise BookingError(_("この日程は見つかりません。"), code="missing")
+    return slots
+
+
+def _lock_booking(booking_id: int, *other_slot_ids: int) -> tuple[Booking, dict[int, Slot]]:
+    """Lock a booking's slot (and ``other_slot_ids``), then the booking: slots first, like every writer.
+
+    The booking's slot is read before the lock; if a concurrent move changed it meanwhile, lock again.
+    """
+    for _attempt in range(3):
+        slot_id = Booking.objects.filter(pk=booking_id).values_list("slot_id", flat=True).get()
+        slots = _lock_slots(slot_id, *other_slot_ids)
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("applicant", "invitation", "company")
+            .get(pk=booking_id)
+        )
+        if booking.slot_id in slots:
+            return booking, slots
+    raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
+
+
+def _take_seat(slot: Slot) -> None:
+    """One more active booking in a slot this transaction has locked."""
+    Slot.all_objects.filter(pk=slot.pk).update(booked_count=F("booked_count") + 1)
+    slot.booked_count += 1
+
+
+def _free_seat(slot: Slot) -> None:
+    """One active booking fewer in a slot this transaction has locked."""
+    Slot.all_objects.filter(pk=slot.pk).update(booked_count=F("booked_count") - 1)
+    slot.booked_count -= 1
+
+
+def _full_error() -> SlotFull:
+    return SlotFull(_("申し訳ありません。この日程は満席になりました。"), code="full")
+
+
+def _advance_stage(applicant: Applicant, event: Event, actor: User | None, slot: Slot) -> None:
+    """予約時の選考ステータス: move the applicant forward to the event's stage, never backwards."""
+    stage = event.booking_stage
+    if stage is None or not stage.is_active:
+        return
+    current = Applicant.objects.select_related("stage").get(pk=applicant.pk).stage
+    if current.kind != StageKind.IN_PROGRESS or (current.sort_order, current.pk) >= (
+        stage.sort_order,
+        stage.pk,
+    ):
+        return
+    change_status(
+        applicant=applicant,
+        stage=stage,
+        actor=actor,
+        comment=_("予約: %(slot)s %(when)s") % {"slot": slot_label(slot), "when": when(slot)},
+    )
+
+
+def _insert_booking(**fields: Any) -> Booking | None:
+    """Insert, or None when the one-active-booking-per-event constraint refused it (a racing submit)."""
+    try:
+        with transaction.atomic():
+            return Booking.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
+def _after_booking(
+    booking: Booking, *, slot: Slot, actor: User | None, kind: str, request: HttpRequest | None, now: datetime
+) -> None:
+    applicant = booking.applicant
+    WaitlistEntry.objects.filter(
+        applicant=applicant, event_id=slot.event_id, status=WaitStatus.WAITING
+    ).update(status=WaitStatus.CLOSED, updated_at=now)
+    if booking.invitation is not None:
+        keep_link_alive(booking.invitation, slot)
+    _advance_stage(applicant, slot.event, actor, slot)
+    log_booking(booking, applicant=applicant, kind=kind, slot=slot, actor=actor)
+    audit_booking(
+        "booking.promoted" if kind == BookingLogKind.PROMOTED else "booking.created",
+        booking,
+        actor=actor,
+        request=request,
+        source=booking.source,
+    )
+    booking_mail.mail_applicant(booking, MailKind.BOOKING_CONFIRMED, actor=actor)
+    notice = (
+        _("キャンセル待ちから予約が入りました") if kind == BookingLogKind.PROMOTED else _("予約が入りました")
+    )
+    booking_mail.notify_host(slot, notice=notice, applicant=applicant, actor=actor)
+
+
+def _new_booking(
+    *,
+    slot: Slot,
+    applicant: Applicant,
+    source: str,
+    invitation: BookingInvitation | None,
+    actor: User | None,
+    now: datetime,
+) -> Booking | None:
+    invitation = invitation or invitation_for(applicant, slot.event, actor=actor, now=now)
+    booking = _insert_booking(
+        company_id=slot.company_id,
+        applicant=applicant,
+        event_id=slot.event_id,
+        slot=slot,
+        source=source,
+        invitation=invitation,
+        booked_by=actor if actor is not None and actor.pk else None,
+        reminder_sent_at=reminder_mark(slot, now),
+        created_at=now,
+    )
+    if booking is not None:
+        _take_seat(slot)
+        booking.slot, booking.applicant, booking.invitation, booking.company = (
+            slot,
+            applicant,
+            invitation,
+            slot.company,
+        )
+    return booking
+
+
+def _refuse_overlap(applicant: Applicant, slot: Slot, *, exclude_booking_id: int | None = None) -> None:
+    """One person cannot be in two places at once: refuse a time overlapping another active booking."""
+    clash = _overlapping(applicant, slot, exclude_booking_id=exclude_booking_id)
+    if clash is not None:
+        raise BookingError(
+            _("同じ時間帯に別の予約（%(other)s %(when)s）があります。")
+            % {"other": slot_label(clash.slot), "when": when(clash.slot)},
+            code="overlap",
+        )
+
+
+def _overlapping(
+    applicant: Applicant, slot: Slot, *, exclude_booking_id: int | None = None
+) -> Booking | None:
+    clashes = Booking.objects.filter(
+        applicant=applicant,
+        status=BookingStatus.ACTIVE,
+        slot__starts_at__lt=slot.ends_at,
+        slot__ends_at__gt=slot.starts_at,
+    ).select_related("slot__company", "slot__event__selection_meeting")
+    if exclude_booking_id is not None:
+        clashes = clashes.exclude(pk=exclude_booking_id)
+    return clashes.first()
+
+
+# --- booking -------------------------------------------------------------------------------------------
+
+
+def book_slot(
+    *,
+    slot: Slot | int,
+    applicant: Applicant,
+    actor: User | None,
+    source: str,
+    invitation: BookingInvitation | None = None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> BookingResult:
+    """予約: book ``applicant`` into ``slot`` (by the applicant through ``invitation``, or by staff).
+
+    Refused with BookingError (SlotFull when no seat is left). Submitting the same booking twice returns
+    the first one (``created`` False).
+    """
+    now = now or timezone.now()
+    slot_id = _pk(slot)
+    by_applicant = source == BookingSource.APPLICANT
+    _refuse_early_when_full(slot, applicant)
+    with transaction.atomic():
+        slot = _lock_slots(slot_id)[slot_id]
+        existing = Booking.objects.filter(
+            applicant=applicant, event_id=slot.event_id, status=BookingStatus.ACTIVE
+        ).first()
+        if existing is not None and existing.slot_id == slot.pk:
+            return BookingResult(existing, created=False)
+        check_applicant(applicant)
+        if by_applicant:
+            check_invited(invitation, slot)
+            check_open_for_applicant(slot, now)
+        else:
+            check_open_for_staff(slot, now)
+        if existing is not None:
+            raise already_booked_error(slot)
+        if slot.booked_count >= slot.capacity:
+            raise _full_error()
+        _refuse_overlap(applicant, slot)
+        booking = _new_booking(
+            slot=slot, applicant=applicant, source=source, invitation=invitation, actor=actor, now=now
+        )
+        if booking is None:  # the same applicant booked another slot of the event a moment ago
+            raise already_booked_error(slot)
+        _after_booking(booking, slot=slot, actor=actor, kind=BookingLogKind.BOOKED, request=request, now=now)
+    return BookingResult(booking, created=True)
+
+
+def _refuse_early_when_full(slot: Slot | int, applicant: Applicant) -> None:
+    """Without the lock: a slot that is full now is full for everyone arriving now (a rush of refusals
+    never queues on the slot's lock). A double submit of a booking just made is not refused here.
+
+    A slot the caller read in this request is not read again.
+    """
+    slot_id = _pk(slot)
+    if isinstance(slot, Slot):
+        row: dict[str, int] | None = {"capacity": slot.capacity, "booked_count": slot.booked_count}
+    else:
+        row = Slot.all_objects.filter(pk=slot_id).values("capacity", "booked_count").first()
+    if row is None:
+        raise BookingError(_("この日程は見つかりません。"), code="missing")
+    if row["booked_count"] < row["capacity"]:
+        return
+    if Booking.objects.filter(slot_id=slot_id, applicant=applicant, status=BookingStatus.ACTIVE).exists():
+        return
+    raise _full_error()
+
+
+def move_booking(
+    *,
+    booking: Booking,
+    slot: Slot | int,
+    actor: User | None,
+    by_applicant: bool = False,
+    invitation: BookingInvitation | None = None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """予約変更: move a booking to another slot of its event. The freed seat goes to the waitlist."""
+    now = now or timezone.now()
+    new_id = _pk(slot)
+    with transaction.atomic():
+        booking, slots = _lock_booking(booking.pk, new_id)
+        if booking.status != BookingStatus.ACTIVE:
+            raise BookingError(_("この予約はキャンセルされています。"), code="cancelled")
+        old, new = slots[booking.slot_id], slots[new_id]
+        if new.pk == old.pk:
+            return booking
+        if new.event_id != booking.event_id:
+            raise BookingError(_("同じイベントの日程にのみ変更できます。"), code="other_event")
+        if by_applicant:
+            if now >= old.cancel_deadline:
+                raise deadline_error(old)
+            check_invited(invitation, new)
+            check_open_for_applicant(new, now)
+        else:
+            check_open_for_staff(new, now)
+        if new.booked_count >= new.capacity:
+            raise _full_error()
+        _refuse_overlap(booking.applicant, new, exclude_booking_id=booking.pk)
+        booking.slot = new
+        booking.ics_sequence += 1
+        booking.reminder_sent_at = reminder_mark(new, now)
+        booking.save(update_fields=["slot", "ics_sequence", "reminder_sent_at", "updated_at"])
+        _free_seat(old)
+        _take_seat(new)
+        if booking.invitation is not None:
+            keep_link_alive(booking.invitation, new)
+        applicant = booking.applicant
+        log_booking(
+            booking,
+            applicant=applicant,
+            kind=BookingLogKind.MOVED,
+            slot=new,
+            actor=actor,
+            body=f"{when(old)} → {when(new)}",
+        )
+        audit_booking("booking.moved", booking, actor=actor, request=request, from_slot_id=old.pk)
+        booking_mail.mail_applicant(
+            booking,
+            MailKind.BOOKING_CHANGED,
+            actor=actor,
+            previous_start=old.starts_at,
+            previous_end=old.ends_at,
+        )
+        _notify_hosts_of_move(old, new, applicant, actor)
+        _promote(old, now=now)
+    return booking
+
+
+def _notify_hosts_of_move(old: Slot, new: Slot, applicant: Applicant, actor: User | None) -> None:
+    new_host = booking_mail.host_user(new)
+    booking_mail.notify_host(
+        new,
+        notice=_("予約の日程が変更されました"),
+        applicant=applicant,
+        previous_start=old.starts_at,
+        previous_end=old.ends_at,
+        actor=actor,
+    )
+    old_host = booking_mail.host_user(old)
+    if old_host is not None and (new_host is None or old_host.pk != new_host.pk):
+        booking_mail.notify_host(
+            old, notice=_("予約が別の日程へ変更されました"), applicant=applicant, actor=actor
+        )
+
+
+def cancel_booking(
+    *,
+    booking: Booking,
+    actor: User | None,
+    by_applicant: bool = False,
+    notify: bool = True,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """キャンセル. An applicant may cancel until the event's deadline; staff any time. Cancelling twice is
+    a no-op. The freed seat goes to the first applicant waiting, in the same transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking, slots = _lock_booking(booking.pk)
+        if booking.status != BookingStatus.ACTIVE:
+            return booking
+        slot = booking.slot = slots[booking.slot_id]
+        if by_applicant and now >= slot.cancel_deadline:
+            raise deadline_error(slot)
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = actor if actor is not None and actor.pk else None
+        booking.ics_sequence += 1
+        booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "ics_sequence", "updated_at"])
+        _free_seat(slot)
+        applicant = booking.applicant
+        log_booking(booking, applicant=applicant, kind=BookingLogKind.CANCELLED, slot=slot, actor=actor)
+        audit_booking("booking.cancelled", booking, actor=actor, request=request, by_applicant=by_applicant)
+        if notify:
+            booking_mail.mail_applicant(
+                booking, MailKind.BOOKING_CANCELLED, actor=actor, invite=InviteMethod.CANCEL
+            )
+            booking_mail.notify_host(
+                slot, notice=_("予約がキャンセルされました"), applicant=applicant, actor=actor
+            )
+        _promote(slot, now=now)
+    return booking
+
+
+# --- キャンセル待ち -----------------------------------------------------------------------------------
+
+
+def _promote(slot: Slot, *, now: datetime) -> list[Booking]:
+    """Give the slot's free seats to the applicants waiting for it, first come first served.
+
+    Runs in the transaction that freed the seat, with the slot row locked. Only while the slot takes
+    bookings (shown, inside its window): after that the entries stay until the slot is over.
+    """
+    if not slot.is_open_for_booking(now):
+        return []
+    free = slot.capacity - slot.booked_count
+    promoted: list[Booking] = []
+    while free > 0:
+        entry = (
+            WaitlistEntry.objects.select_for_update(of=("self",))
+            .select_related("applicant", "invitation")
+            .filter(slot=slot, status=WaitStatus.WAITING)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if entry is None:
+            break
+        applicant = entry.applicant
+        booked_elsewhere = Booking.objects.filter(
+            applicant=applicant, event_id=slot.event_id, status=BookingStatus.ACTIVE
+        ).exists()
+        booking = None
+        if not applicant.is_anonymized and not booked_elsewhere and _overlapping(applicant, slot) is None:
+            invitation = (
+                entry.invitation if entry.invitation and entry.invitation.revoked_at is None else None
+            )
+            booking = _new_booking(
+                slot=slot,
+                applicant=applicant,
+                source=BookingSource.WAITLIST,
+                invitation=invitation,
+                actor=None,
+                now=now,
+            )
+        entry.status = WaitStatus.PROMOTED if booking else WaitStatus.CLOSED
+        entry.booking = booking
+        entry.save(update_fields=["status", "booking", "updated_at"])
+        if booking is None:
+            continue
+        _after_booking(booking, slot=slot, actor=None, kind=BookingLogKind.PROMOTED, request=None, now=now)
+        promoted.append(booking)
+        free -= 1
+    return promoted
+
+
+def promote_waitlist(*, slot: Slot, now: datetime | None = None) -> list[Booking]:
+    """Seats added to a locked slot (its capacity raised): book the applicants waiting for them."""
+    return _promote(slot, now=now or timezone.now())
+
+
+def join_waitlist(
+    *,
+    slot: Slot | int,
+    applicant: Applicant,
+    invitation: BookingInvitation | None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> WaitlistEntry:
+    """キャンセル待ちに登録: only for a full slot the applicant may book, with no booking in the event."""
+    now = now or timezone.now()
+    slot_id = _pk(slot)
+    with transaction.atomic():
+        slot = _lock_slots(slot_id)[slot_id]
+        check_applicant(applicant)
+        check_invited(invitation, slot)
+        check_open_for_applicant(slot, now)
+        if Booking.objects.filter(
+            applicant=applicant, event_id=slot.event_id, status=BookingStatus.ACTIVE
+        ).exists():
+            raise already_booked_error(slot)
+        waiting = WaitlistEntry.objects.filter(
+            applicant=applicant, slot=slot, status=WaitStatus.WAITING
+        ).first()
+        if waiting is not None:
+            return waiting
+        if slot.booked_count < slot.capacity:
+            raise BookingError(
+                _("この日程には空きがあります。キャンセル待ちではなく、そのまま予約してください。"),
+                code="not_full",
+            )
+        entry = WaitlistEntry.objects.create(
+            company_id=slot.company_id,
+            applicant=applicant,
+            event_id=slot.event_id,
+            slot=slot,
+            invitation=invitation,
+            created_at=now,
+        )
+        log_booking(None, applicant=applicant, kind=BookingLogKind.WAITING, slot=slot, actor=None)
+        record_audit(
+            action="booking.waitlisted",
+            company=slot.company,
+            target=entry,
+            target_label=slot_label(slot),
+            details={"applicant_id": applicant.pk, "slot_id": slot.pk},
+            request=request,
+        )
+    return entry
+
+
+def withdraw_wait(
+    *, entry: WaitlistEntry, actor: User | None, request: HttpRequest | None = None
+) -> WaitlistEntry:
+    """キャンセル待ちを取り消す (by the applicant or staff). Withdrawing twice is a no-op."""
+    with transaction.atomic():
+        entry = (
+            WaitlistEntry.objects.select_for_update(of=("self",))
+            .select_related("applicant", "slot__company", "slot__event__selection_meeting")
+            .get(pk=entry.pk)
+        )
+        if entry.status != WaitStatus.WAITING:
+            return entry
+        entry.status = WaitStatus.WITHDRAWN
+        entry.save(update_fields=["status", "updated_at"])
+        log_booking(
+            None, applicant=entry.applicant, kind=BookingLogKind.WAIT_WITHDRAWN, slot=entry.slot, actor=actor
+        )
+        record_audit(
+            action="booking.wait_withdrawn",
+            actor=actor,
+            company=entry.slot.company,
+            target=entry,
+            target_label=slot_label(entry.slot),
+            details={"applicant_id": entry.applicant_id, "slot_id": entry.slot_id},
+            request=request,
+        )
+    return entry
+
+
+# --- answers to other apps -------------------------------------------------------------------------------
+
+
+def cancel_future_bookings_for_applicant(*, applicant: Applicant, actor: User | None) -> int:
+    """The booking side of deleting an applicant's personal data: cancel their future bookings (seats go to
+    the waitlist; the applicant is not mailed any more), withdraw their waiting entries and revoke their
+    links. Returns how many bookings were cancelled."""
+    now = timezone.now()
+    future = list(
+        Booking.objects.filter(
+            applicant=applicant, status=BookingStatus.ACTIVE, slot__starts_at__gt=now
+        ).order_by("pk")
+    )
+    with transaction.atomic():
+        for booking in future:
+            cancel_booking(booking=booking, actor=actor, notify=False, now=now)
+        WaitlistEntry.objects.filter(applicant=applicant, status=WaitStatus.WAITING).update(
+            status=WaitStatus.WITHDRAWN, updated_at=now
+        )
+        BookingInvitation.objects.filter(applicant=applicant, revoked_at__isnull=True).update(revoked_at=now)
+    return len(future)
+
+
+def close_waitlist_of_slot(*, slot: Slot) -> int:
+    """A deleted slot takes no one from its waitlist any more. Returns how many entries were closed."""
+    return WaitlistEntry.objects.filter(slot=slot, status=WaitStatus.WAITING).update(
+        status=WaitStatus.CLOSED, updated_at=timezone.now()
+    )
+
+
+def recount_booked_seats(*, slot_ids: list[int] | None = None) -> int:
+    """Set each slot's ``booked_count`` from its active bookings, under the slot locks; returns how many
+    counts were wrong. The counts are kept exact by the services above: this repairs rows written around
+    them (a restore, a manual SQL fix)."""
+    fixed = 0
+    with transaction.atomic():
+        slots = Slot.all_objects.select_for_update().order_by("pk")
+        if slot_ids is not None:
+            slots = slots.filter(pk__in=slot_ids)
+        stored = dict(slots.values_list("pk", "booked_count"))
+        actual = dict(
+            Booking.objects.filter(status=BookingStatus.ACTIVE, slot_id__in=list(stored))
+            .values("slot_id")
+            .annotate(n=Count("pk"))
+            .values_list("slot_id", "n")
+        )
+        for slot_id, count in stored.items():
+            if actual.get(slot_id, 0) != count:
+                Slot.all_objects.filter(pk=slot_id).update(booked_count=actual.get(slot_id, 0))
+                fixed += 1
+    return fixed

@@ -1,0 +1,67 @@
+"""What scheduling announces to the apps above it (booking connects in BookingConfig.ready()).
+
+``slot_changed`` (after commit, ``slot_id``, ``change``: SlotChange, ``details``: dict of strings): what a
+booked applicant was told about the slot changed: its time (moved), its first Zoom meeting (issued), a new
+meeting replacing an earlier one (reissued), or the meeting was deleted in Zoom (deleted_in_zoom).
+
+``slot_seats_added`` (inside the transaction, the slot row locked, ``slot``): the slot's capacity went up
+or it was shown again; the seats may go to applicants waiting for them.
+
+``slot_deleted`` (inside the transaction, the slot row locked, ``slot``): the slot is gone for applicants.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from enum import StrEnum
+
+from django.db import transaction
+
+from accounts.audit import record_audit
+from accounts.hooks import RequiredSignal
+from scheduling.models import Slot
+
+logger = logging.getLogger(__name__)
+
+
+class SlotChange(StrEnum):
+    MOVED = "moved"
+    ISSUED = "issued"
+    REISSUED = "reissued"
+    DELETED_IN_ZOOM = "deleted_in_zoom"
+
+
+slot_changed = RequiredSignal("scheduling.signals.slot_changed", required_from=["booking"])
+slot_seats_added = RequiredSignal("scheduling.signals.slot_seats_added", required_from=["booking"])
+slot_deleted = RequiredSignal("scheduling.signals.slot_deleted", required_from=["booking"])
+
+
+def announce_slot_change(slot: Slot, *, change: SlotChange, details: dict[str, str] | None = None) -> None:
+    """Record the change in the audit log and announce it once the current transaction commits.
+
+    Never raises: it runs in web requests and in the issuance task, whose work is already saved.
+    """
+    details = {key: str(value) for key, value in (details or {}).items()}
+    record_audit(
+        action="slot.meeting_changed",
+        company=slot.company,
+        target=slot,
+        details={"reason": change.value, **details},
+    )
+    change_id = uuid.uuid4().hex
+    transaction.on_commit(lambda: _send_slot_changed(slot.pk, change, change_id, details))
+
+
+def _send_slot_changed(slot_id: int, change: SlotChange, change_id: str, details: dict[str, str]) -> None:
+    for receiver, result in slot_changed.send_robust(
+        sender=Slot, slot_id=slot_id, change=change, change_id=change_id, details=details
+    ):
+        if isinstance(result, Exception):
+            logger.error(
+                "slot %s: %s receiver %s failed",
+                slot_id,
+                change.value,
+                getattr(receiver, "__qualname__", receiver),
+                exc_info=result,
+            )
