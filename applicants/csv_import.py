@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Company
 from applicants import normalize
-from applicants.models import Applicant, Position, SelectionStage, Source, Tag, Track
+from applicants.models import PROFILE_FIELDS, Applicant, Position, SelectionStage, Source, Tag, Track
 
 MAX_ROWS = 50_000
 MAX_ERRORS_SHOWN = 1_000
@@ -105,23 +105,7 @@ COLUMNS: tuple[Column, ...] = (
 # Written by our export, meaningless on import: skipped without a notice.
 EXPORT_ONLY_HEADERS = {"応募者id", "id", "登録日時", "更新日時", "createdat", "updatedat"}
 # The columns of the downloadable template and of the export, in order.
-TEMPLATE_KEYS = (
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "track",
-    "school",
-    "faculty",
-    "graduation_year",
-    "current_employer",
-    "source",
-    "position",
-    "stage",
-    "applied_on",
-    "tags",
-    "memo",
-)
+TEMPLATE_KEYS = (*PROFILE_FIELDS, "source", "position", "stage", "applied_on", "tags", "memo")
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 _LABELS = {column.key: column.label for column in COLUMNS}
 TRACK_VALUES = {

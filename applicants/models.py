@@ -105,6 +105,20 @@ def _prefix_index(field: str, name: str) -> models.Index:
     return models.Index(fields=["company", field], name=name, opclasses=_PATTERN_OPS)
 
 
+# The applicant's own details, in the order forms, the CSV template and the export show them.
+PROFILE_FIELDS = (
+    "name",
+    "name_kana",
+    "email",
+    "phone",
+    "track",
+    "school",
+    "faculty",
+    "graduation_year",
+    "current_employer",
+)
+
+
 class Applicant(models.Model):
     """A person applying to the company. Personal data is anonymized on request, the row stays for counts."""
 

@@ -18,6 +18,7 @@ from accounts.audit import record_audit
 from accounts.models import AuditEntry, Company, User
 from applicants import csv_import, normalize, signals
 from applicants.models import (
+    PROFILE_FIELDS,
     Applicant,
     ApplicantImport,
     CompanyChoice,
@@ -46,21 +47,7 @@ DEFAULT_STAGES: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_SOURCES = ("マイナビ", "リクナビ", "自社サイト", "紹介", "エージェント", "その他")
 # Fields a recruiter edits on the form (stage and tags have their own handling).
-EDITABLE_FIELDS = (
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "track",
-    "school",
-    "faculty",
-    "graduation_year",
-    "current_employer",
-    "source",
-    "position",
-    "applied_on",
-    "memo",
-)
+EDITABLE_FIELDS = (*PROFILE_FIELDS, "source", "position", "applied_on", "memo")
 KEY_FIELDS = ("name_key", "given_name_key", "kana_key", "given_kana_key", "email_key", "phone_key")
 PERSONAL_FIELDS = ("name_kana", "email", "phone", "school", "faculty", "current_employer", "memo")
 IMPORT_DRAFT_LIFETIME = timedelta(hours=24)
@@ -200,7 +187,7 @@ def change_status(
 ) -> StatusChange | None:
     """Move an applicant to ``stage`` and keep the change in its history. Same stage → nothing (None).
 
-    The booking code calls this too (e.g. a booked 一次面接 slot), with ``actor=None`` for the system.
+    Booking calls this too (予約時の選考ステータス), with ``actor=None`` for the system.
     """
     with transaction.atomic():
         locked = _locked(applicant)

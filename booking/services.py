@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,6 +53,7 @@ from booking.rules import (
     slot_label,
     when,
 )
+from booking.seats import free_seat, take_seat
 from notifications.ics import InviteMethod
 from notifications.models import MailKind
 from scheduling.models import Event, Slot
@@ -103,18 +103,6 @@ def _lock_booking(booking_id: int, *other_slot_ids: int) -> tuple[Booking, dict[
         if booking.slot_id in slots:
             return booking, slots
     raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
-
-
-def _take_seat(slot: Slot) -> None:
-    """One more active booking in a slot this transaction has locked."""
-    Slot.all_objects.filter(pk=slot.pk).update(booked_count=F("booked_count") + 1)
-    slot.booked_count += 1
-
-
-def _free_seat(slot: Slot) -> None:
-    """One active booking fewer in a slot this transaction has locked."""
-    Slot.all_objects.filter(pk=slot.pk).update(booked_count=F("booked_count") - 1)
-    slot.booked_count -= 1
 
 
 def _full_error() -> SlotFull:
@@ -196,7 +184,7 @@ def _new_booking(
         created_at=now,
     )
     if booking is not None:
-        _take_seat(slot)
+        take_seat(slot)
         booking.slot, booking.applicant, booking.invitation, booking.company = (
             slot,
             applicant,
@@ -336,8 +324,8 @@ def move_booking(
         booking.ics_sequence += 1
         booking.reminder_sent_at = reminder_mark(new, now)
         booking.save(update_fields=["slot", "ics_sequence", "reminder_sent_at", "updated_at"])
-        _free_seat(old)
-        _take_seat(new)
+        free_seat(old)
+        take_seat(new)
         if booking.invitation is not None:
             keep_link_alive(booking.invitation, new)
         applicant = booking.applicant
@@ -403,7 +391,7 @@ def cancel_booking(
         booking.cancelled_by = actor if actor is not None and actor.pk else None
         booking.ics_sequence += 1
         booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "ics_sequence", "updated_at"])
-        _free_seat(slot)
+        free_seat(slot)
         applicant = booking.applicant
         log_booking(booking, applicant=applicant, kind=BookingLogKind.CANCELLED, slot=slot, actor=actor)
         audit_booking("booking.cancelled", booking, actor=actor, request=request, by_applicant=by_applicant)
@@ -581,26 +569,3 @@ def close_waitlist_of_slot(*, slot: Slot) -> int:
     return WaitlistEntry.objects.filter(slot=slot, status=WaitStatus.WAITING).update(
         status=WaitStatus.CLOSED, updated_at=timezone.now()
     )
-
-
-def recount_booked_seats(*, slot_ids: list[int] | None = None) -> int:
-    """Set each slot's ``booked_count`` from its active bookings, under the slot locks; returns how many
-    counts were wrong. The counts are kept exact by the services above: this repairs rows written around
-    them (a restore, a manual SQL fix)."""
-    fixed = 0
-    with transaction.atomic():
-        slots = Slot.all_objects.select_for_update().order_by("pk")
-        if slot_ids is not None:
-            slots = slots.filter(pk__in=slot_ids)
-        stored = dict(slots.values_list("pk", "booked_count"))
-        actual = dict(
-            Booking.objects.filter(status=BookingStatus.ACTIVE, slot_id__in=list(stored))
-            .values("slot_id")
-            .annotate(n=Count("pk"))
-            .values_list("slot_id", "n")
-        )
-        for slot_id, count in stored.items():
-            if actual.get(slot_id, 0) != count:
-                Slot.all_objects.filter(pk=slot_id).update(booked_count=actual.get(slot_id, 0))
-                fixed += 1
-    return fixed

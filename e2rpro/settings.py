@@ -202,7 +202,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A late-acked task that never finishes is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "UTC"
-# Periodic tasks. Later apps add their entries here; each task is safe to run twice.
+# Periodic tasks (Celery beat), one entry per app below; each task is safe to run twice.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.purge_expired_sessions",

@@ -29,7 +29,7 @@ from notifications.models import MailKind
 TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]*)\}|[{}]")
 WEEKDAYS = "月火水木金土日"
 # A Zoom start URL (https://zoom.us/s/<meeting id>?zak=<host token>) lets its holder start the meeting as
-# host; it never goes into a mail (docs: ../shared/zoom/REFERENCE.md, start_url).
+# host; it never goes into a mail (Zoom API reference: GET /meetings/{meetingId}, start_url).
 START_URL_PATTERN = re.compile(r"zak=|/s/\d{6,}", re.IGNORECASE)
 
 

@@ -99,18 +99,7 @@ def update_template(
     """Save a new subject and body after checking every placeholder."""
     validate_template_text(subject, template.kind)
     validate_template_text(body, template.kind)
-    with transaction.atomic():
-        template.subject, template.body, template.updated_by = subject, body, actor
-        template.save(update_fields=["subject", "body", "updated_by", "updated_at"])
-        record_audit(
-            action="mail.template_updated",
-            actor=actor,
-            company=template.company,
-            target=template,
-            target_label=template.get_kind_display(),
-            request=request,
-        )
-    return template
+    return _save_template(template, subject, body, actor, "mail.template_updated", request)
 
 
 def reset_template(
@@ -118,11 +107,17 @@ def reset_template(
 ) -> MailTemplate:
     """Put the Japanese default back."""
     default = DEFAULT_TEMPLATES[template.kind]
+    return _save_template(template, default.subject, default.body, actor, "mail.template_reset", request)
+
+
+def _save_template(
+    template: MailTemplate, subject: str, body: str, actor: User, action: str, request: HttpRequest | None
+) -> MailTemplate:
     with transaction.atomic():
-        template.subject, template.body, template.updated_by = default.subject, default.body, actor
+        template.subject, template.body, template.updated_by = subject, body, actor
         template.save(update_fields=["subject", "body", "updated_by", "updated_at"])
         record_audit(
-            action="mail.template_reset",
+            action=action,
             actor=actor,
             company=template.company,
             target=template,

@@ -218,16 +218,10 @@ class ApiMixin:
         # A pending or deactivated user cannot host: answered like an unknown user (404/1001).
         if host is None or host["status"] != "active":
             return api_error(404, 1001, f"User does not exist: {user_id}.")
-        limit = self.count_host_daily("create_meeting", host["id"])
-        if isinstance(limit, Response):
-            return limit
-        body = self._json_object(req)
-        if isinstance(body, Response):
-            return body
-        errors: list[dict[str, str]] = []
-        fields = self._meeting_fields(body, errors, tz_default=host["timezone"], creating=True)
-        if errors:
-            return self._validation_error(errors)
+        accepted = self._meeting_request(req, "create_meeting", host["id"], lambda body: host["timezone"])
+        if isinstance(accepted, Response):
+            return accepted
+        fields, limit = accepted
         meeting = self._new_meeting(host, fields)
         if self.config.api_change_webhooks:
             self._meeting_event("meeting.created", meeting, operator=self.find_user(token["user_id"]))
@@ -243,17 +237,15 @@ class ApiMixin:
         meeting = self.state["meetings"].get(meeting_id)
         if meeting is None:
             return api_error(404, 3001, f"Meeting does not exist: {meeting_id}.")
-        limit = self.count_host_daily("update_meeting", meeting["host_id"])
-        if isinstance(limit, Response):
-            return limit
-        body = self._json_object(req)
-        if isinstance(body, Response):
-            return body
-        errors: list[dict[str, str]] = []
-        tz_default = body.get("timezone") if isinstance(body.get("timezone"), str) else meeting["timezone"]
-        fields = self._meeting_fields(body, errors, tz_default=tz_default, creating=False)
-        if errors:
-            return self._validation_error(errors)
+        accepted = self._meeting_request(
+            req,
+            "update_meeting",
+            meeting["host_id"],
+            lambda body: body["timezone"] if isinstance(body.get("timezone"), str) else meeting["timezone"],
+        )
+        if isinstance(accepted, Response):
+            return accepted
+        fields, limit = accepted
         changed = self.apply_meeting_change(meeting, fields)
         if changed and self.config.api_change_webhooks:
             self._meeting_updated_event(meeting, changed, operator=self.find_user(token["user_id"]))
@@ -428,6 +420,29 @@ class ApiMixin:
 
     def _validation_error(self: Emulator, errors: list[dict[str, str]]) -> Response:
         return api_error(400, 300, "Validation Failed.", errors=errors)
+
+    def _meeting_request(
+        self: Emulator,
+        req: Request,
+        endpoint: str,
+        host_id: str,
+        tz_default: Callable[[dict[str, Any]], str],
+    ) -> tuple[dict[str, Any], dict[str, str]] | Response:
+        """The checks of a meeting create / update, in Zoom's order: the host's daily limit, a JSON object
+        body, then its fields. Returns (validated fields, rate-limit headers) or the error answer.
+        ``tz_default(body)`` is the zone a start_time without Z is read in."""
+        limit = self.count_host_daily(endpoint, host_id)
+        if isinstance(limit, Response):
+            return limit
+        body = self._json_object(req)
+        if isinstance(body, Response):
+            return body
+        errors: list[dict[str, str]] = []
+        creating = endpoint == "create_meeting"
+        fields = self._meeting_fields(body, errors, tz_default=tz_default(body), creating=creating)
+        if errors:
+            return self._validation_error(errors)
+        return fields, limit
 
     def _meeting_fields(
         self: Emulator, body: dict[str, Any], errors: list[dict[str, str]], *, tz_default: str, creating: bool

@@ -58,6 +58,14 @@ class ZoomConnection(models.Model):
     def scope_list(self) -> list[str]:
         return self.scopes.split()
 
+    TOKEN_FIELDS = ("access_token_encrypted", "refresh_token_encrypted", "expires_at")
+
+    def clear_tokens(self) -> None:
+        """Forget both tokens (unsaved: save with TOKEN_FIELDS among the update_fields)."""
+        self.access_token_encrypted = ""
+        self.refresh_token_encrypted = ""
+        self.expires_at = None
+
 
 # Zoom's user "type" and "status" values (GET /users), as the 連携中 page shows them.
 ZOOM_USER_TYPES = {

@@ -201,17 +201,13 @@ def _save_tokens(connection: ZoomConnection, tokens: TokenSet) -> None:
 def _set_error(connection: ZoomConnection, *, reason: str, cause: str) -> None:
     """On a locked, linked row: status error, tokens cleared, audit, admins mailed after commit."""
     connection.status = ConnectionStatus.ERROR
-    connection.access_token_encrypted = ""
-    connection.refresh_token_encrypted = ""
-    connection.expires_at = None
+    connection.clear_tokens()
     connection.last_error = reason
     connection.last_error_at = timezone.now()
     connection.save(
         update_fields=[
             "status",
-            "access_token_encrypted",
-            "refresh_token_encrypted",
-            "expires_at",
+            *ZoomConnection.TOKEN_FIELDS,
             "last_error",
             "last_error_at",
             "updated_at",
@@ -439,9 +435,7 @@ def _release(
     if connection.status not in (ConnectionStatus.LINKED, ConnectionStatus.ERROR):
         return False
     connection.status = ConnectionStatus.RELEASED
-    connection.access_token_encrypted = ""
-    connection.refresh_token_encrypted = ""
-    connection.expires_at = None
+    connection.clear_tokens()
     connection.scopes = ""
     connection.released_at = timezone.now()
     connection.last_error = ""
@@ -450,9 +444,7 @@ def _release(
     connection.save(
         update_fields=[
             "status",
-            "access_token_encrypted",
-            "refresh_token_encrypted",
-            "expires_at",
+            *ZoomConnection.TOKEN_FIELDS,
             "scopes",
             "released_at",
             "last_error",

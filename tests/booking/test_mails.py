@@ -14,7 +14,7 @@ from booking import slot_changes
 from booking.models import Booking, BookingLog
 from notifications.models import MailKind, SentMail
 from notifications.reminders import run_reminder_sources
-from scheduling import issuance, services
+from scheduling import issuance, services, tasks
 from scheduling.models import MeetingState, Slot
 from tests.booking.conftest import days_ahead, slot_for, staff_book
 from tests.scheduling.factories import SelectionMeetingFactory, ZoomEventFactory
@@ -148,14 +148,15 @@ def test_a_booking_of_an_issued_zoom_slot_mails_the_join_url_and_passcode(
 def test_a_meeting_issued_after_the_booking_sends_the_url_by_mail(
     zoom_event, fake_zoom, applicant, django_capture_on_commit_callbacks
 ):
-    with mock.patch.object(issuance, "enqueue", lambda *a, **k: 0):
+    with mock.patch.object(tasks, "enqueue", lambda *a, **k: 0):
         slot = zoom_slot(zoom_event, django_capture_on_commit_callbacks)
     assert slot.meeting_state == MeetingState.PENDING
     booking = staff_book(slot, applicant)
     [confirmed] = mails(MailKind.BOOKING_CONFIRMED)
     assert "発行され次第" in confirmed.body
 
-    issuance.sync_slot_meeting(slot_id=slot.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # slot_changed is announced after commit
+        issuance.sync_slot_meeting(slot_id=slot.pk)
 
     slot.refresh_from_db()
     [issued] = mails(MailKind.URL_ISSUED)

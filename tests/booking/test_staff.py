@@ -32,7 +32,9 @@ def test_a_recruiter_books_from_the_applicant_page(as_recruiter, applicant, slot
     assert "代行予約" in detail and "日程選択案内を送る" in detail
 
     choices = text(as_recruiter.get(reverse("booking_staff:applicant_book", args=[applicant.pk])))
-    response = as_recruiter.post(reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": slot.pk})
+    response = as_recruiter.post(
+        reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": slot.pk}
+    )
 
     assert "予約する" in choices
     assert response.status_code == 302 and response["Location"].endswith("#bookings")
@@ -61,7 +63,9 @@ def test_a_recruiter_books_from_the_slot_page_after_searching(as_recruiter, appl
     page = text(as_recruiter.get(reverse("booking_staff:slot_book", args=[slot.pk]), {"q": "サトウ"}))
     assert "佐藤 花子" in page
 
-    response = as_recruiter.post(reverse("booking_staff:slot_book", args=[slot.pk]), {"applicant": applicant.pk})
+    response = as_recruiter.post(
+        reverse("booking_staff:slot_book", args=[slot.pk]), {"applicant": applicant.pk}
+    )
 
     assert response["Location"] == reverse("scheduling:slot_detail", args=[slot.pk])
     slot_page = text(as_recruiter.get(response["Location"]))
@@ -91,7 +95,8 @@ def test_another_companys_applicant_or_slot_is_not_found(as_recruiter, world, ap
     for name in ("booking_detail", "booking_move"):
         assert as_recruiter.get(reverse(f"scheduling:{name}", args=[foreign_booking.pk])).status_code == 404
     assert (
-        as_recruiter.post(reverse("booking_staff:booking_cancel", args=[foreign_booking.pk])).status_code == 404
+        as_recruiter.post(reverse("booking_staff:booking_cancel", args=[foreign_booking.pk])).status_code
+        == 404
     )
     foreign_booking.refresh_from_db()
     assert foreign_booking.status == BookingStatus.ACTIVE
@@ -217,7 +222,9 @@ def test_an_interviewer_reads_the_bookings_of_slots_they_host_and_nothing_else(
     assert "佐藤 花子" in booking_page and "キャンセル" not in booking_page.split("<h1")[1].split("</div>")[0]
     assert interviewer.get(reverse("booking_staff:booking_detail", args=[theirs.pk])).status_code == 404
     slot_page = text(interviewer.get(reverse("scheduling:slot_detail", args=[mine.slot_id])))
-    assert "佐藤 花子" in slot_page and reverse("booking_staff:slot_book", args=[mine.slot_id]) not in slot_page
+    assert (
+        "佐藤 花子" in slot_page and reverse("booking_staff:slot_book", args=[mine.slot_id]) not in slot_page
+    )
 
 
 def test_an_interviewer_cannot_book_move_cancel_or_invite(world, applicant, slot):

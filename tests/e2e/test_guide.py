@@ -1,4 +1,4 @@
-"""The product's Zoom guide (../shared/seeds/000_47e9addb906cedaa.txt), walked exactly as written, in Chromium
+"""The product's Zoom guide (docs/zoom-guide.md), walked exactly as written, in Chromium
 against the real stack: gunicorn, PostgreSQL, a Celery worker and beat on Redis, the Zoom emulator over HTTP.
 
 1. Zoomアカウントの連携を開始する — the operator enables Zoom; the admin: Web面接連携サービス

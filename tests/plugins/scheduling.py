@@ -91,7 +91,7 @@ def fast_pacing(settings):
     return settings
 
 
-# --- faults ------------------------------------------------------------------------------------------------
+# --- faults -------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,11 @@ class Fault:
             message = (
                 "Too many requests. Please try again later." if status == 429 else HTTPStatus(status).phrase
             )
-        return cls(status_code=status, body={"code": status if code is None else code, "message": message}, headers=extra)
+        return cls(
+            status_code=status,
+            body={"code": status if code is None else code, "message": message},
+            headers=extra,
+        )
 
     @classmethod
     def daily_limit(cls) -> Fault:
@@ -138,7 +142,9 @@ class Fault:
     def scope_missing(cls) -> Fault:
         """400/4711: the token lacks a scope; the product marks the link ERROR (re-authorization)."""
         return cls.status(
-            400, code=4711, message="Invalid access token, does not contain scopes:[meeting:write:meeting:admin]."
+            400,
+            code=4711,
+            message="Invalid access token, does not contain scopes:[meeting:write:meeting:admin].",
         )
 
     @classmethod
@@ -166,7 +172,7 @@ def _json_answer(status: int, body: Any = None, headers: dict[str, str] | None =
     return status, all_headers, json.dumps(body).encode()
 
 
-# --- the fake ------------------------------------------------------------------------------------------------
+# --- the fake -----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,10 @@ class FakeZoom:
         ]
         for method, pattern, handler in routes:
             mock.add_callback(
-                method, re.compile(pattern), callback=self._callback(re.compile(pattern), handler), content_type=None
+                method,
+                re.compile(pattern),
+                callback=self._callback(re.compile(pattern), handler),
+                content_type=None,
             )
         mock.add_passthru("http://127.0.0.1")
         mock.add_passthru("http://localhost")

@@ -1,4 +1,6 @@
-"""Scheduling tests pace Zoom calls at a rate that never makes them wait (fixtures: tests/plugins/scheduling.py)."""
+"""Scheduling tests pace Zoom calls at a rate that never makes them wait.
+
+The shared fixtures (fake_zoom, linked, zoom_event, fast_pacing) are in tests/plugins/scheduling.py."""
 
 from __future__ import annotations
 

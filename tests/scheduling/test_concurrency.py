@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from scheduling import issuance, limits, pacing
+from scheduling import issuance, limits, pacing, tasks
 from scheduling.models import MeetingState, PacingState, Slot
 from tests.concurrency import run_in_threads
 from tests.scheduling.test_emulator_lifecycle import jst, link, new_slot, zoom_event
@@ -30,7 +30,7 @@ def pending_slots(world, emu, count: int) -> list[Slot]:
 
     link(world, emu)
     event = zoom_event(world)
-    with mock.patch.object(issuance, "enqueue", lambda *a, **k: 0):
+    with mock.patch.object(tasks, "enqueue", lambda *a, **k: 0):
         return [new_slot(world, event, jst(2, 8) + timedelta(minutes=30 * i)) for i in range(count)]
 
 

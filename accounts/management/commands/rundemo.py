@@ -46,7 +46,7 @@ class Command(BaseCommand):
                     cwd=base_dir,
                 )
             )
-            # Point the site at the emulator (notes/constants.md) unless the environment says otherwise.
+            # Point the site at the emulator unless the environment says otherwise.
             for key, value in {
                 "ZOOM_CLIENT_ID": "e2rpro-demo-client",
                 "ZOOM_CLIENT_SECRET": "e2rpro-demo-secret",
