@@ -1,18 +1,16 @@
-"""The applicant timeline's booking items (registered in SchedulingConfig.ready())."""
+"""The applicant timeline's booking items (registered in BookingConfig.ready())."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import reverse
 
+from applicants.models import Applicant
+from applicants.timeline import TimelineItem
 from booking.models import BookingLog
 
 
-def booking_items(applicant: Any) -> list:
+def booking_items(applicant: Applicant) -> list[TimelineItem]:
     """One item per booking event: 案内, 予約, 変更, キャンセル, キャンセル待ち ... (one query)."""
-    from applicants.timeline import TimelineItem
-
     logs = BookingLog.objects.filter(applicant_id=applicant.pk).only(
         "kind", "title", "body", "actor_label", "booking_id", "created_at"
     )

@@ -13,6 +13,7 @@ from kombu import Connection
 
 from accounts.permissions import AuthenticatedHttpRequest, member_required
 from accounts.tenancy import request_company
+from scheduling import selectors as scheduling_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,6 @@ logger = logging.getLogger(__name__)
 @member_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ダッシュボード: today's slots and every issuance problem; a 面接官 sees their own upcoming slots."""
-    from scheduling import selectors as scheduling_selectors
-
     company = request_company(request)
     context: dict[str, Any] = {}
     if request.user.is_recruiter_or_admin:

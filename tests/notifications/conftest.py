@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import smtplib
 from datetime import UTC, datetime
 
 import pytest
 from django.core.mail.backends.locmem import EmailBackend
 
 from notifications.rendering import MailContext
-
-SLOT_START = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 14:00 in Tokyo
-SLOT_END = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+from tests.notifications.helpers import SLOT_END, SLOT_START, FlakySMTP
 
 
 @pytest.fixture
@@ -41,14 +38,6 @@ def eager_retries(monkeypatch):
     monkeypatch.setattr(app.conf, "task_eager_propagates", False)
 
 
-class FlakySMTP:
-    """Makes the test mail backend raise ``errors`` in turn, then deliver normally."""
-
-    def __init__(self) -> None:
-        self.errors: list[Exception] = []
-        self.calls = 0
-
-
 @pytest.fixture
 def flaky_smtp(monkeypatch) -> FlakySMTP:
     flaky = FlakySMTP()
@@ -63,10 +52,3 @@ def flaky_smtp(monkeypatch) -> FlakySMTP:
     monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
     return flaky
 
-
-def disconnected() -> smtplib.SMTPServerDisconnected:
-    return smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-
-
-def mailbox_full() -> smtplib.SMTPRecipientsRefused:
-    return smtplib.SMTPRecipientsRefused({"taro@example.com": (550, b"5.1.1 User unknown")})
