@@ -241,8 +241,9 @@ def attach_labels(applicants: Sequence[Applicant], lists: CompanyLists) -> None:
             tags_by_applicant.setdefault(applicant_id, []).append(tag)
     for applicant in applicants:
         applicant.stage = lists.stage_by_id[applicant.stage_id]
-        applicant.position = lists.position_by_id.get(applicant.position_id)
-        applicant.source = lists.source_by_id.get(applicant.source_id)
+        position_id, source_id = applicant.position_id, applicant.source_id
+        applicant.position = lists.position_by_id.get(position_id) if position_id is not None else None
+        applicant.source = lists.source_by_id.get(source_id) if source_id is not None else None
         applicant.tag_list = sorted(tags_by_applicant.get(applicant.pk, []), key=lambda tag: tag.name)
 
 

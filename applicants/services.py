@@ -81,7 +81,7 @@ def ensure_company_defaults(*, company: Company) -> None:
     _ensure_rows(Source, company, [{"name": name} for name in DEFAULT_SOURCES])
 
 
-def _check_same_company(company: Company, *objects: Model | None) -> None:
+def _check_same_company(company: Company, *objects: CompanyChoice | None) -> None:
     for obj in objects:
         if obj is not None and obj.company_id != company.pk:
             raise ValueError(f"{obj!r} belongs to another company")
@@ -484,9 +484,7 @@ class ImportResult:
     skipped: int
 
 
-def _choices_by_key(
-    model: type[CompanyChoice], company: Company, names: Iterable[str]
-) -> dict[str, CompanyChoice]:
+def _choices_by_key(model: type[_Choice], company: Company, names: Iterable[str]) -> dict[str, _Choice]:
     existing = {normalize.name_key(c.name): c for c in model.objects.filter(company=company)}
     missing = {normalize.name_key(n): n for n in names if n and normalize.name_key(n) not in existing}
     if missing:

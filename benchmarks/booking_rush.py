@@ -220,7 +220,6 @@ def count_bookings(slot_id: int) -> dict[str, int]:
 
     from booking.models import Booking, BookingStatus
     from notifications.models import MailKind, SentMail
-
     from scheduling.models import Slot
 
     active = Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE).count()

@@ -27,7 +27,7 @@ BOOKED_APPLICANTS = [
 ]
 
 
-def _demo_applicant(company: Company, actor: User | None, name: str, kana: str, local: str) -> Applicant:
+def _demo_applicant(company: Company, actor: User, name: str, kana: str, local: str) -> Applicant:
     email = f"{local}@{DEMO_APPLICANT_DOMAIN}"
     found = Applicant.objects.filter(company=company, email=email).first()
     if found is not None:
@@ -49,7 +49,7 @@ def _set_booking_stage(event: Event, stage_name: str) -> None:
 def seed(*, company: Company, users: dict[str, User], stdout: Any) -> None:
     """予約: three applicants booked (対面面接's first slot full, to show 満席 and キャンセル待ち), and
     高橋 さくら invited to 一次面接 with a mailed personal link (the demo's applicant walk)."""
-    actor = users.get(Role.RECRUITER) or users.get(Role.ADMIN)
+    actor = users.get(Role.RECRUITER) or users[Role.ADMIN]
     briefing = SelectionMeeting.objects.get(company=company, name="会社説明会")
     first = SelectionMeeting.objects.get(company=company, name="一次面接")
     ensure_company_defaults(company=company)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +28,9 @@ class SlotChoiceForm(forms.Form):
     def __init__(self, *args: Any, company: Company, event: Event | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         slots = Slot.objects.filter(company=company).select_related("company", "event__selection_meeting")
-        self.fields["slot"].queryset = slots.filter(event=event) if event is not None else slots
+        cast(forms.ModelChoiceField, self.fields["slot"]).queryset = (
+            slots.filter(event=event) if event is not None else slots
+        )
 
 
 class ApplicantSearchForm(forms.Form):
@@ -40,10 +42,17 @@ class ApplicantSearchForm(forms.Form):
     )
 
 
+class EventChoiceField(forms.ModelMultipleChoiceField):
+    """Events labelled with their 選考会 ("選考会 / イベント")."""
+
+    def label_from_instance(self, obj: Event) -> str:
+        return f"{obj.selection_meeting.name} / {obj.name}"
+
+
 class InvitationForm(forms.Form):
     """日程選択案内: which events, how long the link works, and whether to mail it now."""
 
-    events = forms.ModelMultipleChoiceField(
+    events = EventChoiceField(
         label=_("案内するイベント"),
         queryset=Event.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -64,12 +73,9 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["events"].queryset = (
+        cast(forms.ModelMultipleChoiceField, self.fields["events"]).queryset = (
             Event.objects.filter(company=company)
             .select_related("selection_meeting")
             .order_by("selection_meeting__sort_order", "selection_meeting_id", "sort_order", "pk")
-        )
-        self.fields["events"].label_from_instance = (
-            lambda event: f"{event.selection_meeting.name} / {event.name}"
         )
         self.fields["days"].initial = links.link_days()

@@ -44,7 +44,8 @@ def join_details(slot: Slot) -> tuple[str, str]:
 
 
 def booking_url(booking: Booking) -> str:
-    return links.invitation_url(booking.invitation) if booking.invitation_id else ""
+    invitation = booking.invitation
+    return links.invitation_url(invitation) if invitation is not None else ""
 
 
 def applicant_context(

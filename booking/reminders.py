@@ -31,7 +31,7 @@ def booking_reminders(now: datetime) -> Iterator[ReminderMail]:
         .values_list("reminder_hours_before", flat=True)
         .distinct()
     )
-    for hours in list(hours_in_use):
+    for hours in [hours for hours in hours_in_use if hours is not None]:  # the filter leaves no None
         due = (
             Booking.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(

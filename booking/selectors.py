@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -164,6 +165,8 @@ def slot_waitlist(slot: Slot) -> list[WaitlistEntry]:
 
 def visible_bookings(user: User) -> QuerySet[Booking]:
     """Bookings the user may read: the company's for 管理者/採用担当, their hosted slots' for 面接官."""
+    if user.company_id is None:
+        return Booking.objects.none()
     bookings = Booking.objects.filter(company_id=user.company_id)
     if user.is_recruiter_or_admin:
         return bookings
@@ -232,7 +235,11 @@ def company_events(company) -> list[Event]:
     )
 
 
-def applicant_ids_for_interviewer(user: User) -> QuerySet[Booking]:
+class ApplicantIdRow(TypedDict):
+    applicant_id: int
+
+
+def applicant_ids_for_interviewer(user: User) -> QuerySet[Booking, ApplicantIdRow]:
     """Ids of the applicants a 面接官 may read: booked (active) into slots of events they host."""
     if not user.email or not user.company_id:
         return Booking.objects.none().values("applicant_id")

@@ -24,12 +24,13 @@ from notifications.rendering import format_when
 from scheduling.models import Slot
 from scheduling.signals import SlotChange
 
-SLOT_CHANGE_MAILS = {
+# Keyed by SlotChange; looked up with the task's plain-string reason (a StrEnum member equals its value).
+SLOT_CHANGE_MAILS: dict[str, MailKind] = {
     SlotChange.MOVED: MailKind.BOOKING_CHANGED,
     SlotChange.ISSUED: MailKind.URL_ISSUED,
     SlotChange.REISSUED: MailKind.URL_CHANGED,
 }
-SLOT_CHANGE_LOGS = {
+SLOT_CHANGE_LOGS: dict[str, BookingLogKind] = {
     SlotChange.MOVED: BookingLogKind.SLOT_MOVED,
     SlotChange.ISSUED: BookingLogKind.URL_ISSUED,
     SlotChange.REISSUED: BookingLogKind.URL_CHANGED,

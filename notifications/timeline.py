@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +12,11 @@ from applicants.timeline import TimelineItem
 from notifications.models import MailStatus
 from notifications.selectors import mails_for_applicant
 
-_TITLES = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+# Keyed by MailStatus values: a loaded mail's status is the plain string stored in the row.
+_TITLES: dict[str, StrPromise] = {
     MailStatus.SENT: _("メール送信: %(kind)s"),
     MailStatus.QUEUED: _("メール送信待ち: %(kind)s"),
     MailStatus.SENDING: _("メール送信待ち: %(kind)s"),

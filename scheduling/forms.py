@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -14,6 +14,9 @@ from accounts.models import Company
 from applicants.models import SelectionStage
 from scheduling.models import Event, MeetingState, SelectionMeeting, WebMeeting
 from scheduling.services import SlotSpec
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 VISIBILITY_CHOICES = [("show", _("日程を表示する")), ("hide", _("日程を表示しない"))]
 WEEKDAY_CHOICES = [
@@ -135,32 +138,39 @@ class EventSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         company = company or (event.company if event is not None else None)
         if company is not None:
-            self.fields["booking_stage"].queryset = SelectionStage.objects.filter(
-                company=company, is_active=True
-            )
+            cast(
+                forms.ModelChoiceField, self.fields["booking_stage"]
+            ).queryset = SelectionStage.objects.filter(company=company, is_active=True)
         self.event = event
         self.zoom_users = {user.zoom_user_id: user for user in zoom_users}
         self.zoom_available = zoom_available
         current_is_zoom = event is not None and event.is_zoom
         if not zoom_available and not current_is_zoom:
-            self.fields["web_meeting"].choices = [(WebMeeting.NONE, WebMeeting.NONE.label)]
+            cast(forms.ChoiceField, self.fields["web_meeting"]).choices = [
+                (WebMeeting.NONE, WebMeeting.NONE.label)
+            ]
             self.fields["web_meeting"].help_text = _(
                 "Zoomを選ぶには、管理者がWeb面接連携サービスでZoomを「連携中」にしてください。"
             )
-        host_choices = [("", _("選択してください"))]
+        host_choices: list[tuple[str, str | StrPromise]] = [("", _("選択してください"))]
         host_choices += [(user.zoom_user_id, str(user)) for user in zoom_users if user.can_host]
         current_host = event.zoom_host_user_id if event is not None else ""
-        if current_host and current_host not in {value for value, _label in host_choices}:
+        if (
+            event is not None
+            and current_host
+            and current_host not in {value for value, _label in host_choices}
+        ):
             host_choices.append(
                 (
                     current_host,
                     _("%(host)s（現在のホスト・利用できません）") % {"host": event.zoom_host_label},
                 )
             )
-        self.fields["zoom_host"].choices = host_choices
+        cast(forms.ChoiceField, self.fields["zoom_host"]).choices = host_choices
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         opens, closes = cleaned.get("booking_opens_hours_before"), cleaned.get("booking_closes_hours_before")
         if opens is not None and closes is not None and opens <= closes:
             self.add_error(
@@ -245,7 +255,8 @@ class SlotForm(forms.Form):
         self.event, self.slot, self.booked, self.tz = event, slot, booked, tz
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         day, start = cleaned.get("date"), cleaned.get("start_time")
         if day is None or start is None:
             return cleaned
@@ -329,7 +340,8 @@ class BulkSlotForm(forms.Form):
         return sorted(set(times))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first, last = cleaned.get("date_from"), cleaned.get("date_to")
         if first and last:
             if last < first:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import models
@@ -144,11 +145,15 @@ class SlotQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
 
-class LiveSlotManager(models.Manager.from_queryset(SlotQuerySet)):
+_LiveSlotManagerBase = models.Manager.from_queryset(SlotQuerySet)
+
+
+class LiveSlotManager(_LiveSlotManagerBase):
     """Slots that have not been deleted. Deleted slots are kept until Zoom has dropped their meeting."""
 
     def get_queryset(self) -> SlotQuerySet:
-        return super().get_queryset().filter(deleted_at__isnull=True)
+        # django-stubs types the generated base's get_queryset as QuerySet[_T]; it returns a SlotQuerySet.
+        return cast(SlotQuerySet, super().get_queryset()).filter(deleted_at__isnull=True)
 
 
 AllSlotManager = models.Manager.from_queryset(SlotQuerySet)

@@ -48,7 +48,8 @@ def enqueue(slot_ids: list[int], *, countdown: float | None = None) -> int:
     sent = 0
     for slot_id in slot_ids:
         try:
-            sync_slot_meeting.apply_async((slot_id,), countdown=countdown)
+            # celery-types says float; Celery takes None as "no countdown" (its own default).
+            sync_slot_meeting.apply_async((slot_id,), countdown=countdown)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - broker down: the slot row is the source of truth
             logger.warning(
                 "could not enqueue the meeting sync of %s slot(s); the sweeper will", len(slot_ids) - sent

@@ -44,8 +44,8 @@ from scheduling import services
 from scheduling.models import Slot
 from scheduling.services import SlotSpec
 from tests.applicants.factories import ApplicantFactory
-from tests.conftest import client_for
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.helpers import client_for
 from tests.probes.pages import Walker
 from tests.scheduling.factories import SelectionMeetingFactory
 from zoom_integration import client as zoom_client

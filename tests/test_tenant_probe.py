@@ -17,7 +17,7 @@ import pytest
 from django.apps import apps
 
 from accounts.models import Role
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.probes.pages import Walker
 
 pytestmark = pytest.mark.django_db

@@ -270,7 +270,7 @@ def test_the_login_page_is_english_for_an_english_visitor(client):
 def english_booking(world):
     """A slot with one staff booking and a later free slot of the same event, in world.acme."""
     from tests.applicants.factories import ApplicantFactory
-    from tests.booking.conftest import invite, slot_for, staff_book
+    from tests.booking.helpers import invite, slot_for, staff_book
     from tests.scheduling.factories import EventFactory, SelectionMeetingFactory
 
     company = world.acme.company
@@ -291,7 +291,10 @@ def test_the_staff_booking_pages_are_english_for_an_english_recruiter(english_bo
     applicant, slot = english_booking["applicant"], english_booking["slot"]
     booking = english_booking["booking"]
     pages = {
-        reverse("booking_staff:applicant_book", args=[applicant.pk]): ["Book on behalf of", "Booked / capacity"],
+        reverse("booking_staff:applicant_book", args=[applicant.pk]): [
+            "Book on behalf of",
+            "Booked / capacity",
+        ],
         reverse("booking_staff:applicant_invite", args=[applicant.pk]): ["Events offered", "Link valid for"],
         reverse("booking_staff:slot_book", args=[slot.pk]): ["Staff booking", "Search applicants"],
         reverse("scheduling:slot_detail", args=[slot.pk]): ["Bookings (1 / 1)", "Staff booking"],

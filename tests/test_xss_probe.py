@@ -36,8 +36,8 @@ from notifications.models import MailboxMessage, MailKind, MailSettings, MailTem
 from notifications.reminders import run_reminder_sources
 from notifications.services import system_from_address
 from scheduling.models import Event, SelectionMeeting, Slot
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 from tests.probes.pages import (
     IMG,
     LINE_BREAK,
@@ -426,7 +426,9 @@ def book_everything(world, emu, poisoned: Poisoned, applicant: Applicant, schedu
         {"slot": schedule.office_slots[1].pk},
     )
     post_ok(
-        recruiter, reverse("booking_staff:applicant_book", args=[applicant.pk]), {"slot": schedule.host_slot.pk}
+        recruiter,
+        reverse("booking_staff:applicant_book", args=[applicant.pk]),
+        {"slot": schedule.host_slot.pk},
     )
     # A slot whose meeting Zoom refused: booked without a URL, re-issued later (URL発行).
     emu.configure(faults=[{"group": "create_meeting", "mode": "status", "status": 400}])

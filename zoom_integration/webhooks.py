@@ -125,8 +125,11 @@ def _handle_deauthorized(account_id: str, payload: dict) -> str:
 
 def _handle_meeting_event(event_name: str, account_id: str, payload: dict) -> str:
     meeting = payload.get("object") or {}
+    raw_id = meeting.get("id")
+    if raw_id is None:
+        return "ignored: no meeting id"
     try:
-        meeting_id = int(meeting.get("id"))
+        meeting_id = int(raw_id)
     except (TypeError, ValueError):
         return "ignored: no meeting id"
     companies = list(

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_production_settings_refuse_to_start_without_secret_key():
 def test_unmocked_outbound_http_fails_the_test():
     import requests
 
-    from tests.conftest import OutboundNetworkBlocked
+    from tests.helpers import OutboundNetworkBlocked
 
     with pytest.raises((OutboundNetworkBlocked, requests.ConnectionError)) as info:
         requests.get("https://api.zoom.us/v2/users/me", timeout=2)

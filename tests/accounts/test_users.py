@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 )
 @pytest.mark.parametrize(("role", "expected"), [("admin", 200), ("recruiter", 403), ("interviewer", 403)])
 def test_user_pages_are_for_admins_only(world, role, expected, url_name, args):
-    from tests.conftest import client_for
+    from tests.helpers import client_for
 
     client = client_for(world.acme.user(role))
     assert client.get(reverse(url_name, args=args)).status_code == expected

@@ -23,7 +23,7 @@ from applicants.models import (
     Track,
 )
 from tests.applicants.factories import ApplicantFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 HEADER = [

@@ -17,7 +17,7 @@ from tests.applicants.factories import (
     TagFactory,
     stage_named,
 )
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("applicants:list")

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from applicants.models import Applicant, ApplicantImport
 from applicants.selectors import company_stages
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from applicants import timeline
 from applicants.models import Applicant, StatusChange
 from applicants.selectors import company_stages
 from tests.applicants.factories import PositionFactory, stage_named
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

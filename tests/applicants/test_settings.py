@@ -9,7 +9,7 @@ from accounts.models import AuditEntry
 from applicants.models import Position, SelectionStage, Source
 from applicants.selectors import company_stages
 from tests.applicants.factories import ApplicantFactory, PositionFactory, stage_named
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -44,7 +44,7 @@ def test_seed_demo_books_three_applicants_and_mails_a_link_that_works(django_cap
 def test_the_invite_attached_to_a_mail_downloads_from_the_demo_mailbox(
     settings, as_recruiter, slot, applicant, django_capture_on_commit_callbacks
 ):
-    from tests.booking.conftest import staff_book
+    from tests.booking.helpers import staff_book
 
     settings.EMAIL_BACKEND = BACKEND_PATH
     with django_capture_on_commit_callbacks(execute=True):

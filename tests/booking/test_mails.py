@@ -16,7 +16,7 @@ from notifications.models import MailKind, SentMail
 from notifications.reminders import run_reminder_sources
 from scheduling import issuance, services, tasks
 from scheduling.models import MeetingState, Slot
-from tests.booking.conftest import days_ahead, slot_for, staff_book
+from tests.booking.helpers import days_ahead, slot_for, staff_book
 from tests.scheduling.factories import SelectionMeetingFactory, ZoomEventFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from notifications.reminders import run_reminder_sources
 from scheduling import issuance, services, tasks
 from scheduling.models import Slot
 from tests.applicants.factories import ApplicantFactory
-from tests.booking.conftest import days_ahead, invite, link
+from tests.booking.helpers import days_ahead, invite, link
 from tests.scheduling.factories import SelectionMeetingFactory, ZoomEventFactory
 
 pytestmark = pytest.mark.django_db

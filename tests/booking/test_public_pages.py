@@ -15,7 +15,7 @@ from booking import links
 from booking.models import Booking, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from notifications.models import MailKind, SentMail
 from tests.applicants.factories import ApplicantFactory
-from tests.booking.conftest import applicant_book, invite, link, slot_for, staff_book
+from tests.booking.helpers import applicant_book, invite, link, slot_for, staff_book
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ from django.urls import reverse
 from applicants.selectors import visible_applicants
 from booking import services as booking_services
 from booking.models import Booking, BookingInvitation, BookingStatus, WaitlistEntry, WaitStatus
+from booking.selectors import applicant_ids_for_interviewer
 from notifications.models import MailKind, SentMail
-from scheduling.selectors import applicant_ids_for_interviewer
 from tests.applicants.factories import ApplicantFactory
-from tests.booking.conftest import invite, slot_for, staff_book
-from tests.conftest import client_for
+from tests.booking.helpers import invite, slot_for, staff_book
+from tests.helpers import client_for
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, ZoomEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,9 @@ def test_another_companys_applicant_or_slot_is_not_found(as_recruiter, world, ap
     assert not Booking.objects.exists()
     foreign_booking = staff_book(foreign_slot, stranger)
     for name in ("booking_detail", "booking_move"):
-        assert as_recruiter.get(reverse(f"scheduling:{name}", args=[foreign_booking.pk])).status_code == 404
+        assert (
+            as_recruiter.get(reverse(f"booking_staff:{name}", args=[foreign_booking.pk])).status_code == 404
+        )
     assert (
         as_recruiter.post(reverse("booking_staff:booking_cancel", args=[foreign_booking.pk])).status_code
         == 404

@@ -12,7 +12,7 @@ from booking.models import Booking, BookingStatus, WaitlistEntry, WaitStatus
 from booking.rules import BookingError
 from notifications.models import MailKind, SentMail
 from tests.applicants.factories import ApplicantFactory
-from tests.booking.conftest import invite, slot_for, staff_book
+from tests.booking.helpers import invite, slot_for, staff_book
 
 pytestmark = pytest.mark.django_db
 

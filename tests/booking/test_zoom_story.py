@@ -18,7 +18,7 @@ from booking.models import Booking
 from notifications.models import MailKind, SentMail
 from scheduling.models import MeetingState, Slot
 from tests.applicants.factories import ApplicantFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.scheduling.test_emulator_lifecycle import jst, link, new_slot, zoom_event
 
 pytestmark = pytest.mark.django_db(transaction=True)

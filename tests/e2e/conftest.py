@@ -1,26 +1,17 @@
-"""Fixtures for end-to-end tests: the real stack (see stack.py) and Chromium driven by Playwright."""
+"""Fixtures for end-to-end tests: the real stack (see stack.py) and Chromium driven by Playwright.
+
+Page helpers (screenshot, login) live in tests/e2e/helpers.py.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import BASE_DIR, CHROMIUM, Stack, missing_requirements
-
-SCREENSHOT_DIR = BASE_DIR / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from tests.e2e.helpers import CHROMIUM_ARGS
+from tests.e2e.stack import CHROMIUM, Stack, missing_requirements
 
 
 def pytest_collection_modifyitems(config, items):
@@ -64,20 +55,3 @@ def page(browser, stack) -> Iterator:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/screenshots/ (docs/screenshots/ when asked)."""
-    target_dir = Path(os.environ.get("E2RPRO_SCREENSHOT_DIR", SCREENSHOT_DIR))
-    target_dir.mkdir(parents=True, exist_ok=True)
-    path = target_dir / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def login(page, email: str, password: str = "demo-pass-2026") -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url("**/")

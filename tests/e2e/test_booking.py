@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import icalendar
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.helpers import screenshot
 from tests.e2e.stack import Stack, missing_requirements
 from tests.e2e.zoom_pages import allow_on_zoom
 

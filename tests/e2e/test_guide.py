@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import requests
 
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.helpers import login, screenshot
 from tests.e2e.stack import Stack
 from tests.e2e.zoom_pages import allow_on_zoom, remove_app_in_marketplace
 

@@ -2,7 +2,7 @@
 
 import requests
 
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.helpers import login, screenshot
 
 
 def test_admin_logs_in_sees_japanese_shell_and_switches_to_english(page, stack):

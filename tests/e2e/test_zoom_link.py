@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.helpers import login, screenshot
 from tests.e2e.stack import Stack, missing_requirements
 from tests.e2e.zoom_pages import ZOOM_ADMIN, allow_on_zoom, sign_in_at_zoom_if_asked
 

@@ -51,4 +51,3 @@ def flaky_smtp(monkeypatch) -> FlakySMTP:
 
     monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
     return flaky
-

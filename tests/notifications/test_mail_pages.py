@@ -13,9 +13,9 @@ from django.urls import reverse
 from notifications.backends import BACKEND_PATH
 from notifications.models import MailboxMessage, MailKind, MailStatus, SentMail
 from notifications.services import queue_mail, send_test_mail
-from tests.conftest import client_for
-from tests.notifications.conftest import SLOT_START
+from tests.helpers import client_for
 from tests.notifications.factories import SentMailFactory
+from tests.notifications.helpers import SLOT_START
 from tests.notifications.test_sending import _invite
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from notifications.models import MailKind, MailSettings, MailStatus, SentMail
 from notifications.rendering import MailContext
 from notifications.services import Outcome, StartUrlLeakError, deliver_mail, queue_mail
 from notifications.tasks import send_mail_task
-from tests.notifications.conftest import SLOT_END, SLOT_START, disconnected, mailbox_full
+from tests.notifications.helpers import SLOT_END, SLOT_START, disconnected, mailbox_full
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from accounts.models import AuditEntry
 from notifications import services
 from notifications.defaults import DEFAULT_TEMPLATES
 from notifications.models import MailKind, MailSettings, MailTemplate, SentMail
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

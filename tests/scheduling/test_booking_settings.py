@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from scheduling.models import Slot
 from tests.applicants.factories import ApplicantFactory, stage_named
-from tests.booking.conftest import slot_for, staff_book
+from tests.booking.helpers import slot_for, staff_book
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory
 
 pytestmark = pytest.mark.django_db

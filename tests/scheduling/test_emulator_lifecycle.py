@@ -13,7 +13,7 @@ from django.utils import timezone
 from scheduling import issuance, services, tasks
 from scheduling.models import MeetingState, Slot, WaitReason
 from scheduling.services import SlotSpec
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.scheduling.factories import SelectionMeetingFactory
 from zoom_integration.models import ZoomConnection, ZoomUser
 

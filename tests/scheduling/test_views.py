@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from scheduling.models import Event, MeetingState, SelectionMeeting, Slot
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, SlotFactory, ZoomEventFactory
 from tests.scheduling.helpers import make_slot, tomorrow_at
 from zoom_integration.models import ConnectionStatus

@@ -6,7 +6,7 @@ import json
 
 from zoom_emulator import Config, Emulator
 
-from .conftest import INTERVIEW, START, link, refresh
+from .helpers import INTERVIEW, START, link, refresh
 
 
 def post_json(emu, path, data):

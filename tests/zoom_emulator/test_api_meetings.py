@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from .conftest import INTERVIEW, link
+from .helpers import INTERVIEW, link
 from .sdk_shapes import (
     CREATE_MEETING_EXTRAS,
     CREATE_MEETING_RESPONSE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import link
+from .helpers import link
 from .sdk_shapes import GET_USER_RESPONSE, LIST_USERS_ITEM, LIST_USERS_RESPONSE
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from zoom_emulator import ConfigError
 
-from .conftest import INTERVIEW, refresh
+from .helpers import INTERVIEW, refresh
 
 
 def test_status_fault_answers_a_json_5xx_for_the_selected_group_only(emu, linked):

@@ -16,7 +16,7 @@ from zoom_emulator.oauth import pkce_challenge
 from zoom_emulator.webhooks import signature
 
 from . import webhook_urls
-from .conftest import CALLBACK, INTERVIEW, VERIFIER
+from .helpers import CALLBACK, INTERVIEW, VERIFIER
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from zoom_emulator.browser import ApprovalError, approve
 from zoom_emulator.oauth import pkce_challenge
 
-from .conftest import (
+from .helpers import (
     CALLBACK,
     VERIFIER,
     api,

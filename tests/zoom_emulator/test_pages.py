@@ -8,7 +8,7 @@ from urllib.parse import quote
 from zoom_emulator.browser import Browser
 from zoom_emulator.pages import SESSION_COOKIE
 
-from .conftest import INTERVIEW, refresh, send
+from .helpers import INTERVIEW, refresh, send
 
 
 def signed_in(emu, email=None) -> Browser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .conftest import INTERVIEW, link
+from .helpers import INTERVIEW, link
 
 QPS_BODY = {
     "code": 429,

@@ -18,7 +18,7 @@ from zoom_emulator.oauth import pkce_challenge
 from zoom_emulator.server import EmulatorServer
 from zoom_emulator.webhooks import signature
 
-from .conftest import CALLBACK, INTERVIEW, VERIFIER
+from .helpers import CALLBACK, INTERVIEW, VERIFIER
 
 
 @pytest.fixture

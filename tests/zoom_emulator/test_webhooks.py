@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from zoom_emulator.webhooks import encrypted_token, signature
 
-from .conftest import INTERVIEW, Receiver
+from .helpers import INTERVIEW, Receiver
 from .sdk_shapes import (
     APP_DEAUTHORIZED_PAYLOAD,
     MEETING_DELETED_OBJECT,

@@ -21,7 +21,7 @@ from zoom_integration.client import (
 from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus
 
-from .conftest import API, CLIENT_ID, CLIENT_SECRET, OAUTH, form, token_json, users_page, zoom_user
+from .helpers import API, CLIENT_ID, CLIENT_SECRET, OAUTH, form, token_json, users_page, zoom_user
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from zoom_integration import tasks
 from zoom_integration.crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection, ZoomUser
 
-from .conftest import add_users, zoom_user
 from .factories import ZoomConnectionFactory, ZoomUserFactory
+from .helpers import add_users, zoom_user
 
 pytestmark = pytest.mark.django_db
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ def test_a_periodic_resync_that_changes_nothing_writes_no_audit_entry(connection
 
 
 def test_the_resync_task_stops_quietly_when_the_link_needs_reauthorization(connection, zoom_http):
-    from .conftest import API
+    from .helpers import API
 
     zoom_http.get(f"{API}/users", status=400, json={"code": 4711, "message": "does not contain scopes"})
     tasks.sync_connection_users.delay(connection.pk)

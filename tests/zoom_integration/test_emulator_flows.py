@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from tests.conftest import client_for
+from tests.helpers import client_for
 from zoom_integration import client, services
 from zoom_integration.client import ZoomReauthorizationRequired
 from zoom_integration.crypto import decrypt_token

@@ -10,14 +10,14 @@ import responses
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from tests.conftest import client_for
+from tests.helpers import client_for
 from zoom_integration import signals
 from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 from zoom_integration.oauth import SESSION_KEY
 
-from .conftest import API, CLIENT_ID, OAUTH, add_users, form, token_json, zoom_user
 from .factories import ZoomConnectionFactory, ZoomUserFactory
+from .helpers import API, CLIENT_ID, OAUTH, add_users, form, token_json, zoom_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,15 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from tests.conftest import client_for
 from tests.factories import CompanyFactory
+from tests.helpers import client_for
 from zoom_integration import client, services
 from zoom_integration.client import ZoomNotLinked, ZoomReauthorizationRequired
 from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection
 
-from .conftest import API, OAUTH, form, token_json
 from .factories import ZoomConnectionFactory
+from .helpers import API, OAUTH, form, token_json
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from accounts.models import AuditEntry
 from zoom_integration import signals, tasks, webhooks
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection, ZoomUser
 
-from .conftest import WEBHOOK_SECRET
 from .factories import ZoomConnectionFactory, ZoomUserFactory
+from .helpers import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 
