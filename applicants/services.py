@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Model
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,8 @@ from applicants.models import (
     StatusChange,
     Tag,
 )
+
+_Choice = TypeVar("_Choice", bound=CompanyChoice)
 
 DEFAULT_STAGES: tuple[tuple[str, str], ...] = (
     ("エントリー", StageKind.IN_PROGRESS),

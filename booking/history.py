@@ -24,6 +24,7 @@ def log_booking(
     actor: User | None,
     body: str = "",
 ) -> None:
+    """One line of the applicant's booking history, as the timeline shows it (the slot's time by default)."""
     BookingLog.objects.create(
         company_id=applicant.company_id,
         applicant=applicant,
@@ -39,7 +40,7 @@ def log_booking(
 def audit_booking(
     action: str, booking: Booking, *, actor: User | None, request: HttpRequest | None, **details: Any
 ) -> None:
-    # No applicant name in the label: the audit log outlives a personal-data deletion.
+    """An audit entry for a booking; no applicant name in the label, as the log outlives a deletion."""
     record_audit(
         action=action,
         actor=actor,

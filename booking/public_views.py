@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.permissions import public_view
+from accounts.permissions import PublicView, public_view
 from booking import links, mail, rules, selectors, services
 from booking.models import Booking, BookingInvitation, BookingSource, BookingStatus
 from booking.rules import BookingError, DeadlinePassed, SlotFull
@@ -50,6 +51,13 @@ LINK_PROBLEMS = {
 }
 
 
+class BookingRequest(HttpRequest):
+    """The request a view behind ``booking_page`` gets: the decorator sets ``booking_token`` (the link's
+    token, for the page's own links) once the link resolved. Only a type, like AuthenticatedHttpRequest."""
+
+    booking_token: str
+
+
 def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
     response = render(request, template, context, status=status)
     response["Referrer-Policy"] = "same-origin"
@@ -63,7 +71,7 @@ def _logged_without_token(request: HttpRequest, response: HttpResponse) -> HttpR
     if response.status_code >= 400:
         name = getattr(request.resolver_match, "url_name", "") or "?"
         logger.warning("booking page %s answered %s (link redacted)", name, response.status_code)
-        response._has_been_logged = True
+        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's marker, not in django-stubs
     return response
 
 
@@ -82,7 +90,7 @@ def _not_found(request: HttpRequest, invitation: BookingInvitation) -> HttpRespo
     )
 
 
-def booking_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def booking_page(view: Callable[..., HttpResponse]) -> PublicView:
     """Resolve the link, then run ``view(request, invitation, ...)`` in the company's zone and in Japanese."""
 
     @wraps(view)
@@ -96,9 +104,10 @@ def booking_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
                     request, "booking/link_problem.html", {"title": title, "message": message}, status=status
                 )
                 return _logged_without_token(request, response)
-            request.booking_token = token
+            booking_request = cast(BookingRequest, request)
+            booking_request.booking_token = token
             with timezone.override(invitation.company.tzinfo):
-                response = view(request, invitation, *args, **kwargs)
+                response = view(booking_request, invitation, *args, **kwargs)
         response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return _logged_without_token(request, response)
@@ -106,7 +115,7 @@ def booking_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return public_view(never_cache(wrapper))
 
 
-def _context(request: HttpRequest, invitation: BookingInvitation, **extra) -> dict:
+def _context(request: BookingRequest, invitation: BookingInvitation, **extra) -> dict:
     return {
         "invitation": invitation,
         "company": invitation.company,
@@ -117,7 +126,7 @@ def _context(request: HttpRequest, invitation: BookingInvitation, **extra) -> di
     }
 
 
-def _home(request: HttpRequest) -> HttpResponse:
+def _home(request: BookingRequest) -> HttpResponse:
     return redirect("booking:home", token=request.booking_token)
 
 
@@ -126,7 +135,7 @@ def _refusal(request: HttpRequest, exc: BookingError) -> None:
 
 
 @booking_page
-def home(request: HttpRequest, invitation: BookingInvitation) -> HttpResponse:
+def home(request: BookingRequest, invitation: BookingInvitation) -> HttpResponse:
     """日程選択: each invited event with the applicant's booking, or its slots and seats left."""
     sections = selectors.invitation_sections(invitation)
     return _page(request, "booking/home.html", _context(request, invitation, sections=sections))
@@ -134,7 +143,7 @@ def home(request: HttpRequest, invitation: BookingInvitation) -> HttpResponse:
 
 @booking_page
 @require_http_methods(["GET", "POST"])
-def slot(request: HttpRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
+def slot(request: BookingRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
     """GET: 予約内容の確認; POST: 予約を確定する."""
     chosen = selectors.invited_slot(invitation, slot_id)
     if chosen is None:
@@ -192,7 +201,7 @@ def _slot_problem(chosen) -> str:
 
 @booking_page
 @require_POST
-def wait(request: HttpRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
+def wait(request: BookingRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
     """キャンセル待ちに登録."""
     chosen = selectors.invited_slot(invitation, slot_id)
     if chosen is None:
@@ -213,7 +222,7 @@ def wait(request: HttpRequest, invitation: BookingInvitation, slot_id: int) -> H
 
 @booking_page
 @require_POST
-def wait_withdraw(request: HttpRequest, invitation: BookingInvitation, entry_id: int) -> HttpResponse:
+def wait_withdraw(request: BookingRequest, invitation: BookingInvitation, entry_id: int) -> HttpResponse:
     entry = selectors.applicant_wait(invitation, entry_id)
     if entry is None:
         return _not_found(request, invitation)
@@ -223,7 +232,7 @@ def wait_withdraw(request: HttpRequest, invitation: BookingInvitation, entry_id:
 
 
 @booking_page
-def booking(request: HttpRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+def booking(request: BookingRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
     """ご予約内容: date and time, how to join (Zoom URL and passcode, or the place), change / cancel."""
     found = selectors.applicant_booking(invitation, booking_id)
     if found is None:
@@ -241,7 +250,7 @@ def booking(request: HttpRequest, invitation: BookingInvitation, booking_id: int
 
 
 @booking_page
-def change(request: HttpRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+def change(request: BookingRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
     """日程を変更する: the other slots of the event."""
     found = selectors.applicant_booking(invitation, booking_id)
     if found is None or not found.is_active:
@@ -258,7 +267,7 @@ def change(request: HttpRequest, invitation: BookingInvitation, booking_id: int)
 @booking_page
 @require_http_methods(["GET", "POST"])
 def change_to(
-    request: HttpRequest, invitation: BookingInvitation, booking_id: int, slot_id: int
+    request: BookingRequest, invitation: BookingInvitation, booking_id: int, slot_id: int
 ) -> HttpResponse:
     """GET: 変更内容の確認; POST: 変更を確定する."""
     found = selectors.applicant_booking(invitation, booking_id)
@@ -297,7 +306,7 @@ def change_to(
 
 @booking_page
 @require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+def cancel(request: BookingRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
     """GET: キャンセルの確認 (or, after the deadline, whom to contact); POST: キャンセルする."""
     found = selectors.applicant_booking(invitation, booking_id)
     if found is None:

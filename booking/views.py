@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import member_required, recruiter_required
+from accounts.permissions import AuthenticatedHttpRequest, member_required, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
 from applicants.models import Applicant
 from applicants.selectors import search_condition, visible_applicants
@@ -19,16 +21,25 @@ from booking.forms import ApplicantSearchForm, InvitationForm, SlotChoiceForm
 from booking.models import Booking, BookingInvitation, BookingSource, BookingStatus, WaitlistEntry
 from booking.rules import BookingError
 from notifications.selectors import mails_for_booking
-from scheduling.models import Slot
+from scheduling.models import Event, Slot
 
 SEARCH_LIMIT = 20
 
 
-def _applicant(request: HttpRequest, pk: int) -> Applicant:
+@dataclass(frozen=True)
+class EventSlots:
+    """One event's future slots on the 代行予約 page, with the applicant's active booking in it if any."""
+
+    event: Event
+    slots: list[Slot]
+    booking: Booking | None
+
+
+def _applicant(request: AuthenticatedHttpRequest, pk: int) -> Applicant:
     return get_company_object_or_404(request, visible_applicants(request.user).select_related("stage"), pk=pk)
 
 
-def _booking(request: HttpRequest, pk: int) -> Booking:
+def _booking(request: AuthenticatedHttpRequest, pk: int) -> Booking:
     queryset = selectors.visible_bookings(request.user).select_related(
         "applicant", "company", "invitation", "slot__company", "slot__event__selection_meeting"
     )
@@ -58,7 +69,7 @@ def _booked_message(request: HttpRequest, result: rules.BookingResult) -> None:
 
 
 @recruiter_required
-def applicant_book(request: HttpRequest, applicant_id: int) -> HttpResponse:
+def applicant_book(request: AuthenticatedHttpRequest, applicant_id: int) -> HttpResponse:
     """代行予約 from the applicant's page: every future slot (shown or not), one button each."""
     applicant = _applicant(request, applicant_id)
     company = request_company(request)
@@ -84,14 +95,16 @@ def applicant_book(request: HttpRequest, applicant_id: int) -> HttpResponse:
         booking.event_id: booking
         for booking in Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE)
     }
-    slots = selectors.staff_slot_choices(company)
-    for slot in slots:
-        slot.applicant_booking = booked.get(slot.event_id)
-    return render(request, "booking/staff/applicant_book.html", {"applicant": applicant, "slots": slots})
+    groups: list[EventSlots] = []
+    for slot in selectors.staff_slot_choices(company):  # ordered by event
+        if not groups or groups[-1].event != slot.event:
+            groups.append(EventSlots(event=slot.event, slots=[], booking=booked.get(slot.event_id)))
+        groups[-1].slots.append(slot)
+    return render(request, "booking/staff/applicant_book.html", {"applicant": applicant, "groups": groups})
 
 
 @recruiter_required
-def slot_book(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_book(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """代行予約 from the slot's page: find the applicant, then book."""
     slot = get_company_object_or_404(
         request, Slot.objects.select_related("company", "event__selection_meeting"), pk=pk
@@ -113,6 +126,7 @@ def slot_book(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("scheduling:slot_detail", pk=slot.pk)
     form = ApplicantSearchForm(request.GET or None)
     found: list[Applicant] = []
+    booked: set[int] = set()
     if form.is_valid() and form.cleaned_data["q"].strip():
         found = list(
             visible_applicants(request.user)
@@ -125,9 +139,7 @@ def slot_book(request: HttpRequest, pk: int) -> HttpResponse:
                 event_id=slot.event_id, status=BookingStatus.ACTIVE, applicant__in=found
             ).values_list("applicant_id", flat=True)
         )
-        for applicant in found:
-            applicant.booked_in_event = applicant.pk in booked
-    context = {"slot": slot, "form": form, "found": found, "searched": form.is_bound}
+    context = {"slot": slot, "form": form, "found": found, "booked_ids": booked, "searched": form.is_bound}
     return render(request, "booking/staff/slot_book.html", context)
 
 
@@ -142,7 +154,7 @@ def _int(value: str | None) -> int:
 
 
 @member_required
-def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     booking = _booking(request, pk)
     context = {
         "booking": booking,
@@ -154,7 +166,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def booking_move(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """予約変更: another slot of the same event."""
     booking = _booking(request, pk)
     if not booking.is_active:
@@ -182,7 +194,7 @@ def booking_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     booking = _booking(request, pk)
     try:
         services.cancel_booking(booking=booking, actor=request.user, request=request)
@@ -195,7 +207,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def wait_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def wait_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = get_company_object_or_404(request, WaitlistEntry, pk=pk)
     services.withdraw_wait(entry=entry, actor=request.user, request=request)
     messages.success(request, _("キャンセル待ちを取り消しました。"))
@@ -206,7 +218,7 @@ def wait_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def applicant_invite(request: HttpRequest, applicant_id: int) -> HttpResponse:
+def applicant_invite(request: AuthenticatedHttpRequest, applicant_id: int) -> HttpResponse:
     """日程選択案内を送る: choose the events; the applicant gets a personal link by mail."""
     applicant = _applicant(request, applicant_id)
     form = InvitationForm(request.POST or None, company=request_company(request))
@@ -238,7 +250,7 @@ def applicant_invite(request: HttpRequest, applicant_id: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = get_company_object_or_404(request, BookingInvitation, pk=pk)
     invitations.revoke_invitation(invitation=invitation, actor=request.user, request=request)
     messages.success(request, _("リンクを無効にしました。"))

@@ -77,6 +77,12 @@ class Step:
     meeting_id: int | None = None
     body: dict = field(default_factory=dict)
 
+    def existing_meeting_id(self) -> int:
+        """The meeting an update or delete step acts on: plan() gives those steps the slot's meeting."""
+        if self.meeting_id is None:
+            raise ValueError(f"a {self.kind} step without a meeting id")
+        return self.meeting_id
+
 
 class DailyLimitReached(Exception):
     def __init__(self, host_id: str) -> None:
@@ -325,17 +331,16 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: S
     pacing.pace(account=account_key(connection, slot), operation="create_meeting")
     _take_budget(slot, step.host_id)
     _mine(slot.pk, token).update(create_in_doubt=True, meeting_host_zoom_id=step.host_id)
-    budget = {"company_id": slot.company_id, "zoom_user_id": step.host_id}
     try:
         meeting = zoom_client.create_meeting(connection, host_id=step.host_id, body=step.body)
     except ZoomDailyLimitExceeded:
         _mine(slot.pk, token).update(create_in_doubt=False)
-        limits.exhaust_host_budget(**budget)
+        limits.exhaust_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise DailyLimitReached(step.host_id) from None
     except ZoomTemporaryError as exc:
         if exc.status == 429:  # refused before anything was made
             _mine(slot.pk, token).update(create_in_doubt=False)
-            limits.refund_host_budget(**budget)
+            limits.refund_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise  # 5xx, timeout: the meeting may exist; the next attempt looks first
     except ZoomNotFound as exc:
         _mine(slot.pk, token).update(create_in_doubt=False)
@@ -362,17 +367,16 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: S
 def _do_update(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> Outcome | None:
     pacing.pace(account=account_key(connection, slot), operation="update_meeting")
     _take_budget(slot, step.host_id)
-    budget = {"company_id": slot.company_id, "zoom_user_id": step.host_id}
     try:
-        zoom_client.update_meeting(connection, meeting_id=step.meeting_id, body=step.body)
+        zoom_client.update_meeting(connection, meeting_id=step.existing_meeting_id(), body=step.body)
     except ZoomNotFound:
         return _meeting_gone(slot, token)
     except ZoomDailyLimitExceeded:
-        limits.exhaust_host_budget(**budget)
+        limits.exhaust_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise DailyLimitReached(step.host_id) from None
     except ZoomTemporaryError as exc:
         if exc.status == 429:
-            limits.refund_host_budget(**budget)
+            limits.refund_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise
     _mine(slot.pk, token).update(
         meeting_start=slot.starts_at,
@@ -416,7 +420,7 @@ def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
 def _do_delete(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
     pacing.pace(account=account_key(connection, slot), operation="delete_meeting")
     with contextlib.suppress(ZoomNotFound):  # already gone: that is what we wanted
-        zoom_client.delete_meeting(connection, meeting_id=step.meeting_id)
+        zoom_client.delete_meeting(connection, meeting_id=step.existing_meeting_id())
     _clear_meeting(slot.pk, token, meeting_host_zoom_id="")
     record_audit(
         action="meeting.deleted", company=slot.company, target=slot, details={"meeting_id": step.meeting_id}

@@ -96,6 +96,9 @@ class Event(models.Model):
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
+    # Not a column: why the Zoom host cannot host ("" when it can), set by scheduling.views.schedule.
+    host_problem: str
+
     class Meta:
         verbose_name = _("イベント")
         verbose_name_plural = _("イベント")

@@ -136,6 +136,8 @@ def issuance_problems(company: Company, *, limit: int = 50) -> tuple[list[Slot],
 
 def interviewer_upcoming_slots(user: User, *, limit: int = 50) -> list[Slot]:
     """The 面接官's own upcoming slots: events whose Zoom host has the user's email."""
+    if user.company_id is None:
+        return []
     return list(
         Slot.objects.filter(
             company_id=user.company_id,

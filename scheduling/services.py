@@ -330,12 +330,8 @@ def update_slot(
             raise SchedulingError(
                 _("定員は現在の予約数（%(booked)s名）より少なくできません。") % {"booked": booked}
             )
-        before = {
-            "starts_at": slot.starts_at,
-            "ends_at": slot.ends_at,
-            "is_published": slot.is_published,
-            "capacity": slot.capacity,
-        }
+        previous_start, previous_end = slot.starts_at, slot.ends_at
+        was_published, previous_capacity = slot.is_published, slot.capacity
         moved = starts_at != slot.starts_at or ends_at != slot.ends_at
         slot.starts_at, slot.ends_at, slot.capacity, slot.note = starts_at, ends_at, capacity, note
         slot.is_published = is_published
@@ -352,9 +348,9 @@ def update_slot(
                 "updated_at",
             ]
         )
-        if moved or (is_published and not before["is_published"]):
+        if moved or (is_published and not was_published):
             _request_sync([slot])
-        if capacity > before["capacity"] or (is_published and not before["is_published"]):
+        if capacity > previous_capacity or (is_published and not was_published):
             signals.slot_seats_added.send(sender=Slot, slot=slot)  # the waitlist goes first
         record_audit(
             action="slot.changed",
@@ -363,7 +359,11 @@ def update_slot(
             target=slot,
             request=request,
             details={
-                "before": {k: str(v) for k, v in before.items() if k != "capacity"},
+                "before": {
+                    "starts_at": str(previous_start),
+                    "ends_at": str(previous_end),
+                    "is_published": str(was_published),
+                },
                 "after": {"starts_at": str(starts_at), "ends_at": str(ends_at), "is_published": is_published},
                 "capacity": capacity,
             },
@@ -373,8 +373,8 @@ def update_slot(
                 slot,
                 change=SlotChange.MOVED,
                 details={
-                    "previous_start": before["starts_at"].isoformat(),
-                    "previous_end": before["ends_at"].isoformat(),
+                    "previous_start": previous_start.isoformat(),
+                    "previous_end": previous_end.isoformat(),
                 },
             )
     return slot

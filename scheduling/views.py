@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import record_audit
 from accounts.models import User
-from accounts.permissions import member_required, recruiter_required
+from accounts.permissions import AuthenticatedHttpRequest, member_required, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
 from applicants.selectors import company_stages
 from scheduling import issuance, limits, pacing, selectors, services
@@ -40,13 +40,13 @@ def _refused(request: HttpRequest, exc: services.SchedulingError) -> None:
 
 
 @recruiter_required
-def meeting_list(request: HttpRequest) -> HttpResponse:
+def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     meetings = selectors.selection_meetings(request_company(request))
     return render(request, "scheduling/meeting_list.html", {"meetings": meetings})
 
 
 @recruiter_required
-def meeting_create(request: HttpRequest) -> HttpResponse:
+def meeting_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SelectionMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         meeting = services.create_selection_meeting(
@@ -58,7 +58,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 
 
 @recruiter_required
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
     form = SelectionMeetingForm(request.POST or None, instance=meeting)
     if request.method == "POST" and form.is_valid():
@@ -72,7 +72,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
     try:
         services.delete_selection_meeting(meeting=meeting, actor=request.user, request=request)
@@ -87,7 +87,7 @@ def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """日程設定: the events of a 選考会 (each with 変更) and their slots."""
     meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
     include_past = request.GET.get("past") == "1"
@@ -117,7 +117,7 @@ def _event_form(request: HttpRequest, event: Event | None) -> EventSettingsForm:
 
 
 @recruiter_required
-def event_create(request: HttpRequest, pk: int) -> HttpResponse:
+def event_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
     form = _event_form(request, None)
     if request.method == "POST" and form.is_valid():
@@ -130,7 +130,7 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def event_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def event_settings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """変更 → 予約動作設定 → 設定."""
     event = get_company_object_or_404(request, Event.objects.select_related("selection_meeting"), pk=pk)
     form = _event_form(request, event)
@@ -156,7 +156,7 @@ def event_settings(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def event_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = get_company_object_or_404(request, Event, pk=pk)
     try:
         services.delete_event(event=event, actor=request.user, request=request)
@@ -193,7 +193,7 @@ def _link_notice(request: HttpRequest, event: Event) -> None:
 
 
 @recruiter_required
-def slot_create(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = get_company_object_or_404(
         request, Event.objects.select_related("selection_meeting", "company"), pk=pk
     )
@@ -208,7 +208,7 @@ def slot_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def slot_bulk_create(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_bulk_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """新規日程作成 (まとめて): the first POST previews, the second (``confirm``) creates."""
     event = get_company_object_or_404(
         request, Event.objects.select_related("selection_meeting", "company"), pk=pk
@@ -239,7 +239,7 @@ def slot_bulk_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def slot_list(request: HttpRequest) -> HttpResponse:
+def slot_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     company = request_company(request)
     form = SlotFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -267,7 +267,7 @@ def hosts_slot(user: User, slot: Slot) -> bool:
     )
 
 
-def _slot_for(request: HttpRequest, pk: int) -> Slot:
+def _slot_for(request: AuthenticatedHttpRequest, pk: int) -> Slot:
     """A slot of the user's company that the user may see (staff, or the 面接官 who hosts it)."""
     slot = get_company_object_or_404(
         request, Slot.objects.select_related("company", "event__selection_meeting"), pk=pk
@@ -278,7 +278,7 @@ def _slot_for(request: HttpRequest, pk: int) -> Slot:
 
 
 @member_required
-def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = _slot_for(request, pk)
     users = {user.zoom_user_id: user for user in selectors.zoom_users(slot.company)}
     context = {
@@ -292,7 +292,7 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @recruiter_required
-def slot_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = _slot_for(request, pk)
     event = slot.event
     form = SlotForm(request.POST or None, event=event, slot=slot, booked=slot.booked_count)
@@ -320,7 +320,7 @@ def slot_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = _slot_for(request, pk)
     try:
         services.delete_slot(slot=slot, actor=request.user, request=request)
@@ -333,7 +333,7 @@ def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 @require_POST
-def slot_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """再発行 / 再試行 with one click."""
     slot = _slot_for(request, pk)
     try:
@@ -351,7 +351,7 @@ def slot_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @member_required
 @require_GET
-def slot_start(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """ホストとして開始: fetch a fresh start_url from Zoom and redirect straight to it (never stored)."""
     slot = _slot_for(request, pk)
     if not slot.zoom_meeting_id:

@@ -106,7 +106,7 @@ def test_a_delivery_repeated_or_raced_is_handled_once(stack, site, zoom, db_, fi
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: zoom.deliver(raced).status_code, range(6)))
     assert answers == [200] * 6, "a racing duplicate must not end in a 500 (Zoom would retry it)"
-    assert wait_handled(db_, raced).startswith("passed to scheduling")
+    assert wait_handled(db_, raced).startswith("announced to 1 company")
     assert len(stored(db_, raced)) == 1
 
     time.sleep(2)  # any extra handling would have run by now
