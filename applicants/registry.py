@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from accounts.hooks import Registry
 from accounts.models import User
+from accounts.permissions import AuthenticatedHttpRequest
 
 if TYPE_CHECKING:
     from applicants.models import Applicant
@@ -22,7 +22,7 @@ interviewer_scopes: Registry[InterviewerScope] = Registry(
 )
 
 # ``panel(request, applicant, timeline)``: a rendered section of the applicant page, or "" for none.
-ApplicantPanel = Callable[[HttpRequest, "Applicant", "list[TimelineItem]"], str]
+ApplicantPanel = Callable[[AuthenticatedHttpRequest, "Applicant", "list[TimelineItem]"], str]
 applicant_panels: Registry[ApplicantPanel] = Registry(
     "applicants.registry.applicant_panels", required_from=["booking"]
 )

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from accounts.models import User
+from accounts.permissions import AuthenticatedHttpRequest
 from applicants.models import Applicant
 from applicants.timeline import TimelineItem
 from booking import links, selectors
 from scheduling.models import Slot
 
 
-def applicant_bookings_panel(request: HttpRequest, applicant: Applicant, timeline: list[TimelineItem]) -> str:
+def applicant_bookings_panel(
+    request: AuthenticatedHttpRequest, applicant: Applicant, timeline: list[TimelineItem]
+) -> str:
     """The 予約 panel of the applicant page: bookings (a 面接官 sees only the slots they host), and for
     staff the waitlist, the personal links and the 代行予約 / 日程選択案内 buttons."""
     user = request.user
-    if not isinstance(user, User):  # the applicant page is for signed-in members only
-        return ""
     staff = user.is_recruiter_or_admin
     # Every link, booking and waitlist entry writes a "booking" item to the timeline the page already
     # read: an applicant without one has nothing to show here, so the panel costs no query for them.
@@ -35,12 +34,12 @@ def applicant_bookings_panel(request: HttpRequest, applicant: Applicant, timelin
     return render_to_string("booking/staff/_applicant_bookings.html", context, request=request)
 
 
-def slot_bookings_panel(request: HttpRequest, slot: Slot) -> str:
+def slot_bookings_panel(request: AuthenticatedHttpRequest, slot: Slot) -> str:
     """The slot page's 予約者 section: its bookings and waitlist, and the 代行予約 button for staff."""
     context = {
         "slot": slot,
         "bookings": selectors.slot_bookings(slot),
         "waitlist": selectors.slot_waitlist(slot),
-        "can_manage": isinstance(request.user, User) and request.user.is_recruiter_or_admin,
+        "can_manage": request.user.is_recruiter_or_admin,
     }
     return render_to_string("booking/staff/_slot_bookings.html", context, request=request)

@@ -348,7 +348,8 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: S
             _("ホストのZoomユーザーがZoomアカウントに見つかりません（%(reason)s）。")
             % {"reason": exc.message}
         ) from exc
-    except ZoomPermanentError:
+    except (ZoomPermanentError, ZoomReauthorizationRequired):
+        # Refused (4xx): nothing was made, so the next attempt need not look for it first.
         _mine(slot.pk, token).update(create_in_doubt=False)
         raise
     reissued = slot.meeting_synced_at is not None

@@ -428,6 +428,7 @@ def test_a_link_needing_reauthorization_stops_issuance_with_a_clear_reason(
     assert "スコープ" in slot.meeting_error and "4711" in slot.meeting_error
     assert ZoomConnection.objects.get(company=world.acme.company).status == ConnectionStatus.ERROR
     assert fake_zoom.meetings == {}
+    assert not slot.create_in_doubt  # refused: after relinking, the next attempt creates without a lookup
 
 
 def test_the_host_daily_budget_holds_slots_as_pending_until_midnight_utc(
