@@ -9,7 +9,7 @@ from typing import TypedDict
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Company, User
 from applicants.models import Applicant
 from booking.models import Booking, BookingInvitation, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from scheduling.models import Event, Slot
@@ -200,7 +200,7 @@ def applicant_invitations(applicant: Applicant, *, limit: int = 5) -> list[Booki
 
 
 def staff_slot_choices(
-    company, *, event: Event | None = None, exclude_slot_id: int | None = None
+    company: Company, *, event: Event | None = None, exclude_slot_id: int | None = None
 ) -> list[Slot]:
     """Future slots (shown or not) with their bookings counted, for 代行予約 and 予約変更 (one query)."""
     slots = (
@@ -222,11 +222,34 @@ def staff_slot_choices(
     return list(slots[:MAX_SLOTS])
 
 
+@dataclass(frozen=True)
+class EventSlots:
+    """One event's future slots on the 代行予約 page, with the applicant's active booking in it if any."""
+
+    event: Event
+    slots: list[Slot]
+    booking: Booking | None
+
+
+def staff_slot_groups(company: Company, applicant: Applicant) -> list[EventSlots]:
+    """Every future slot by event, each event with the applicant's active booking in it (two queries)."""
+    booked = {
+        booking.event_id: booking
+        for booking in Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE)
+    }
+    groups: list[EventSlots] = []
+    for slot in staff_slot_choices(company):  # ordered by event
+        if not groups or groups[-1].event != slot.event:
+            groups.append(EventSlots(event=slot.event, slots=[], booking=booked.get(slot.event_id)))
+        groups[-1].slots.append(slot)
+    return groups
+
+
 def booking_history(booking: Booking) -> list[BookingLog]:
     return list(BookingLog.objects.filter(booking=booking).order_by("-created_at", "-pk"))
 
 
-def company_events(company) -> list[Event]:
+def company_events(company: Company) -> list[Event]:
     """Every event of the company, for the 日程選択案内 form (one query)."""
     return list(
         Event.objects.filter(company=company)

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,18 +19,9 @@ from booking.forms import ApplicantSearchForm, InvitationForm, SlotChoiceForm
 from booking.models import Booking, BookingInvitation, BookingSource, BookingStatus, WaitlistEntry
 from booking.rules import BookingError
 from notifications.selectors import mails_for_booking
-from scheduling.models import Event, Slot
+from scheduling.models import Slot
 
 SEARCH_LIMIT = 20
-
-
-@dataclass(frozen=True)
-class EventSlots:
-    """One event's future slots on the 代行予約 page, with the applicant's active booking in it if any."""
-
-    event: Event
-    slots: list[Slot]
-    booking: Booking | None
 
 
 def _applicant(request: AuthenticatedHttpRequest, pk: int) -> Applicant:
@@ -91,15 +80,7 @@ def applicant_book(request: AuthenticatedHttpRequest, applicant_id: int) -> Http
                 return redirect(_applicant_page(applicant.pk))
         else:
             messages.error(request, _("日程を選んでください。"))
-    booked = {
-        booking.event_id: booking
-        for booking in Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE)
-    }
-    groups: list[EventSlots] = []
-    for slot in selectors.staff_slot_choices(company):  # ordered by event
-        if not groups or groups[-1].event != slot.event:
-            groups.append(EventSlots(event=slot.event, slots=[], booking=booked.get(slot.event_id)))
-        groups[-1].slots.append(slot)
+    groups = selectors.staff_slot_groups(company, applicant)
     return render(request, "booking/staff/applicant_book.html", {"applicant": applicant, "groups": groups})
 
 
