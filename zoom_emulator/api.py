@@ -99,7 +99,7 @@ def known_timezones() -> frozenset[str]:
 
 
 def parse_start_time(value: Any, tz_name: str) -> float:
-    """``...Z`` is UTC; without Z it is wall-clock time in ``tz_name`` (REFERENCE.md, failure mode 4)."""
+    """``...Z`` is UTC; without Z it is wall-clock time in ``tz_name`` (Zoom's reading)."""
     if not isinstance(value, str) or "T" not in value:
         raise ValueError("bad start_time")
     text = value.strip()

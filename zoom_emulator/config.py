@@ -1,4 +1,5 @@
-"""Emulator settings: defaults shared with the product (notes/constants.md), plans, scopes, fault rules."""
+"""Emulator settings: the demo's client id and secrets (the values the Makefile gives the product),
+plans, scopes, fault rules."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ DEFAULT_REDIRECT_URIS = [
     f"http://testserver{CALLBACK_PATH}",
 ]
 
-# Granular scopes of an admin-managed app, and the classic scope each one replaces (REFERENCE.md).
+# Granular scopes of an admin-managed app, and the classic scope each one replaces.
 DEFAULT_SCOPES = [
     "meeting:write:meeting:admin",
     "meeting:read:meeting:admin",

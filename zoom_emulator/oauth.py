@@ -1,8 +1,8 @@
 """OAuth for an admin-managed (account-level) app: authorize + consent, token, refresh rotation, revoke.
 
-Token endpoint errors are HTTP 400 with {"reason", "error"} exactly as REFERENCE.md gives them. Where Zoom
-documents nothing (PKCE mismatch, redirect_uri mismatch) the emulator answers with the RFC 6749 / 7636 error
-code and a Zoom-styled reason.
+Token endpoint errors are HTTP 400 with {"reason", "error"} as Zoom's OAuth documentation gives them. Where
+Zoom documents nothing (PKCE mismatch, redirect_uri mismatch) the emulator answers with the RFC 6749 /
+7636 error code and a Zoom-styled reason.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class OAuthMixin:
             "client_id": params["client_id"],
             "redirect_uri": params["redirect_uri"],
             "code_challenge": challenge,
-            # Zoom's default code_challenge_method is plain (REFERENCE.md).
+            # Zoom's default code_challenge_method is plain.
             "code_challenge_method": (params["code_challenge_method"] or "plain") if challenge else None,
             "user_id": user["id"],
             "account_id": self.state["account"]["id"],

@@ -39,7 +39,7 @@ def signed_headers(secret_token: str, timestamp: int, body: bytes, tracking_id: 
 
 
 def url_validation_body(plain_token: str, event_ts: int) -> str:
-    # Key order as Zoom sends it (REFERENCE.md test vector): event, payload, event_ts.
+    # Key order as Zoom sends it (Zoom's webhook test vector): event, payload, event_ts.
     return dumps(
         {"event": "endpoint.url_validation", "payload": {"plainToken": plain_token}, "event_ts": event_ts}
     )

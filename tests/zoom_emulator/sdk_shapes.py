@@ -32,7 +32,7 @@ CREATE_MEETING_RESPONSE = {
     "dynamic_host_key",
     "creation_source",
 }
-# Real create answers also carry these (REFERENCE.md "The meeting"); GET meeting declares all three.
+# Zoom's real create answers also carry these; the SDK's GET meeting response declares all three.
 CREATE_MEETING_EXTRAS = {"uuid", "host_id", "status"}
 
 # MeetingsGetMeetingResponse (top level)
