@@ -10,6 +10,7 @@ instead of a silently skipped step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +18,7 @@ from django.apps import AppConfig
 from django.core import checks
 from django.dispatch import Signal
 
+logger = logging.getLogger(__name__)
 _DECLARED: list[RequiredSignal | Registry[Any]] = []
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,6 +58,19 @@ class RequiredSignal(Signal):
 
     def connected_apps(self) -> set[str]:
         return set(self._connected_apps.values())
+
+    def send_logged(self, sender: Any, **named: Any) -> None:
+        """Send to every receiver; a receiver that raises is logged and the others still run (for
+        announcements after commit, when the sender's own work is already saved)."""
+        for receiver, result in self.send_robust(sender, **named):
+            if isinstance(result, Exception):
+                logger.error(
+                    "%s: receiver %s.%s failed",
+                    self.name,
+                    getattr(receiver, "__module__", "?"),
+                    getattr(receiver, "__qualname__", receiver),
+                    exc_info=result,
+                )
 
 
 class Registry(Generic[F]):

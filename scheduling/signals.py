@@ -12,7 +12,6 @@ or it was shown again; the seats may go to applicants waiting for them.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from enum import StrEnum
 
@@ -21,8 +20,6 @@ from django.db import transaction
 from accounts.audit import record_audit
 from accounts.hooks import RequiredSignal
 from scheduling.models import Slot
-
-logger = logging.getLogger(__name__)
 
 
 class SlotChange(StrEnum):
@@ -54,14 +51,4 @@ def announce_slot_change(slot: Slot, *, change: SlotChange, details: dict[str, s
 
 
 def _send_slot_changed(slot_id: int, change: SlotChange, change_id: str, details: dict[str, str]) -> None:
-    for receiver, result in slot_changed.send_robust(
-        sender=Slot, slot_id=slot_id, change=change, change_id=change_id, details=details
-    ):
-        if isinstance(result, Exception):
-            logger.error(
-                "slot %s: %s receiver %s failed",
-                slot_id,
-                change.value,
-                getattr(receiver, "__qualname__", receiver),
-                exc_info=result,
-            )
+    slot_changed.send_logged(Slot, slot_id=slot_id, change=change, change_id=change_id, details=details)

@@ -360,12 +360,8 @@ def _store_link(
 def _announce_link_usable(company_id: int) -> None:
     """Tell the apps above that the link works again (slots that waited for it go on)."""
     company = Company.objects.get(pk=company_id)
-    for receiver, result in signals.link_usable.send_robust(sender=ZoomConnection, company=company):
-        if isinstance(result, Exception):
-            # The link is saved: a failing receiver must not turn it into an error page.
-            logger.error(
-                "zoom: link_usable receiver %s failed for company %s", receiver, company_id, exc_info=result
-            )
+    # The link is saved: a failing receiver must not turn it into an error page.
+    signals.link_usable.send_logged(ZoomConnection, company=company)
 
 
 # ---------------------------------------------------------------------------------------------------------

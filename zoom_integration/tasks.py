@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -61,14 +61,20 @@ def retry_unprocessed_webhook_events(*, limit: int = 200) -> int:
     Returns how many were enqueued."""
     now = timezone.now()
     max_attempts = settings.ZOOM_WEBHOOK_MAX_ATTEMPTS
-    candidates = WebhookEvent.objects.filter(
-        processed_at__isnull=True, attempts__lt=max_attempts, received_at__lt=now - timedelta(minutes=1)
-    ).order_by("received_at")[:limit]
-    due = [
-        event.pk
-        for event in candidates.only("pk", "attempts", "last_attempt_at")
-        if event.last_attempt_at is None or event.last_attempt_at + webhook_retry_delay(event.attempts) <= now
-    ]
+    # Never tried (the task was lost), or its wait after the last failure is over: one OR term per count.
+    waited = Q(attempts=0) | Q(last_attempt_at__isnull=True)
+    for attempts in range(1, max_attempts):
+        waited |= Q(attempts=attempts, last_attempt_at__lte=now - webhook_retry_delay(attempts))
+    due = list(
+        WebhookEvent.objects.filter(
+            waited,
+            processed_at__isnull=True,
+            attempts__lt=max_attempts,
+            received_at__lt=now - timedelta(minutes=1),
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for event_id in due:
         handle_webhook_event.delay(event_id)
     return len(due)
