@@ -12,6 +12,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from accounts.models import AuditEntry, Company, User
+from accounts.network import client_ip
 
 _ACTION_LABELS: dict[str, Any] = {}
 _CATEGORY_LABELS: dict[str, Any] = {}
@@ -33,12 +34,6 @@ def action_label(code: str) -> str:
 def categories() -> list[tuple[str, str]]:
     prefixes = sorted({code.split(".", 1)[0] for code in _ACTION_LABELS})
     return [(prefix, str(_CATEGORY_LABELS.get(prefix, prefix))) for prefix in prefixes]
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record_audit(

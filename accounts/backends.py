@@ -1,84 +1,57 @@
-"""Email login with throttling after repeated failures (per address and per client IP)."""
+"""Email sign-in behind the throttle (accounts/throttling.py) and the account lock."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.http import HttpRequest
 
-logger = logging.getLogger(__name__)
+from accounts import throttling
+from accounts.models import User
 
 
-def _fail_open(default: Any) -> Callable:
-    """The counters live in the cache (Redis in production). While it is unreachable, signing in must still
-    work: the throttle stops counting for the outage and says so in the log, instead of a 500 for everyone."""
+class LoginRefused:
+    """Why the last sign-in on a request was refused, for the login form's message (set on the request)."""
 
-    def decorate(function: Callable) -> Callable:
-        @wraps(function)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return function(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - any cache backend error (redis.ConnectionError, timeouts)
-                logger.warning("login throttle: the cache is unavailable; failures are not counted meanwhile")
-                return default
-
-        return guarded
-
-    return decorate
+    THROTTLED = "throttled"
+    LOCKED = "locked"
 
 
-def _key(kind: str, value: str) -> str:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
-    return f"login-failures:{kind}:{digest}"
+def refusal_of(request: HttpRequest | None) -> tuple[str, int] | None:
+    return getattr(request, "_login_refusal", None)
 
 
-def _keys(email: str, request: HttpRequest | None) -> list[str]:
-    keys = [_key("email", email or "")]
-    if request is not None and request.META.get("REMOTE_ADDR"):
-        keys.append(_key("ip", request.META["REMOTE_ADDR"]))
-    return keys
-
-
-@_fail_open(False)
-def is_login_throttled(email: str, request: HttpRequest | None) -> bool:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    email_key, *ip_keys = _keys(email, request)
-    if (cache.get(email_key) or 0) >= limit:
-        return True
-    # A client address gets more room: an office shares one address.
-    return any((cache.get(key) or 0) >= limit * 4 for key in ip_keys)
-
-
-@_fail_open(None)
-def record_login_failure(email: str, request: HttpRequest | None) -> None:
-    for key in _keys(email, request):
-        cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW_SECONDS)
-
-
-@_fail_open(None)
-def clear_login_failures(email: str) -> None:
-    cache.delete(_key("email", email or ""))
+def _refuse(request: HttpRequest | None, reason: str, seconds: int = 0) -> None:
+    if request is not None:
+        request._login_refusal = (reason, seconds)  # type: ignore[attr-defined]
 
 
 class ThrottledEmailBackend(ModelBackend):
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    """Counts the try before checking the password; a locked account signs in only after it is lifted."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         email = username or kwargs.get("email") or ""
-        if is_login_throttled(email, request):
+        if not email or password is None:
+            return None
+        refusal = throttling.admit_attempt(email, request)
+        if refusal is not None:
+            _refuse(request, LoginRefused.THROTTLED, refusal.retry_after_seconds)
             return None
         user = super().authenticate(request, username=email, password=password, **kwargs)
-        if user is None:
-            record_login_failure(email, request)
-        else:
-            clear_login_failures(email)
+        if not isinstance(user, User):
+            throttling.record_failure(email, request)
+            return None
+        if user.is_locked:
+            _refuse(request, LoginRefused.LOCKED)
+            return None
+        throttling.record_success(email, request)
+        if user.locked_at is not None:  # a lock that ran out
+            User.objects.filter(pk=user.pk).update(locked_at=None, locked_until=None)
         return user

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import two_factor
 from accounts.permissions import ADMIN_ROLES, MEMBER_ROLES, RECRUITER_ROLES, has_role
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ NAVIGATION = [
 def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.company_id:
+        return {"nav_items": []}
+    if two_factor.needs_verification(request):  # signed in with the password only, so far
         return {"nav_items": []}
     items = []
     for item in NAVIGATION:

@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.backends import is_login_throttled
+from accounts.backends import LoginRefused, refusal_of
 from accounts.models import Role, User
 
 
@@ -20,15 +20,25 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("メールアドレスまたはパスワードが正しくありません。"),
         "inactive": _("このアカウントは無効です。"),
         "throttled": _(
-            "ログインの失敗が続いたため、しばらくの間ログインできません。時間をおいて再度お試しください。"
+            "ログインの失敗が続いたため、しばらくの間ログインできません。"
+            "%(seconds)s秒ほど待ってから再度お試しください。"
+        ),
+        "locked": _(
+            "ログインの失敗が多数あったため、このアカウントはロックされています。"
+            "会社の管理者にロックの解除を依頼してください。"
         ),
     }
 
-    def clean(self):
-        email = self.cleaned_data.get("username") or ""
-        if email and is_login_throttled(email, self.request):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        return super().clean()
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        refusal = refusal_of(self.request)
+        if refusal is not None:
+            reason, seconds = refusal
+            if reason == LoginRefused.THROTTLED:
+                return forms.ValidationError(
+                    self.error_messages["throttled"], code="throttled", params={"seconds": seconds}
+                )
+            return forms.ValidationError(self.error_messages["locked"], code="locked")
+        return super().get_invalid_login_error()
 
 
 class UserCreateForm(forms.Form):
@@ -90,3 +100,14 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("すべて")), *categories]
         cast("forms.ModelChoiceField[User]", self.fields["actor"]).queryset = actors
+
+
+class SecuritySettingsForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        label=_("2段階認証を必須にする"),
+        required=False,
+        help_text=_(
+            "有効にすると、この企業のすべてのユーザーがログイン時に認証アプリ（Google Authenticator など）の"
+            "確認コードを求められます。未設定のユーザーは次の操作時に設定を求められます。"
+        ),
+    )

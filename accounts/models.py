@@ -32,6 +32,13 @@ class Company(models.Model):
         default=False,
         help_text=_("運用者が契約に応じて有効にします。有効にすると会社の管理者が認可を開始できます。"),
     )
+    require_two_factor = models.BooleanField(
+        _("2段階認証を必須にする"),
+        default=False,
+        help_text=_(
+            "有効にすると、この企業のすべてのユーザーがログイン時に認証アプリの確認コードを求められます。"
+        ),
+    )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
@@ -95,6 +102,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("有効"), default=True)
     is_staff = models.BooleanField(_("運用者（Django管理画面）"), default=False)
     date_joined = models.DateTimeField(_("登録日時"), default=timezone.now)
+    # Set when many wrong passwords lock the account (accounts/throttling.py); an admin lifts it.
+    locked_at = models.DateTimeField(_("ロック日時"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("ロック解除予定"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -114,6 +124,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+    @property
+    def is_locked(self) -> bool:
+        """Locked after too many wrong passwords; ``locked_until`` empty means until an admin lifts it."""
+        if self.locked_at is None:
+            return False
+        return self.locked_until is None or self.locked_until > timezone.now()
+
+    @property
+    def is_operator(self) -> bool:
+        """Staff of the service itself (Django admin), not of a client company."""
+        return bool(self.is_staff or self.is_superuser)
 
     @property
     def is_company_admin(self) -> bool:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import Company, Role, User
+from accounts.throttling import clear_account_failures
 
 
 class LastAdminError(ValidationError):
@@ -102,3 +103,20 @@ def update_user(
             action = "user.reactivated" if is_active else "user.deactivated"
         record_audit(action=action, actor=actor, target=user, details={"changes": changes}, request=request)
     return user
+
+
+def unlock_user(*, user: User, actor: User, request: HttpRequest | None = None) -> bool:
+    """Lift the lock that repeated wrong passwords put on ``user``; False when it was not locked."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.locked_at is None:
+            return False
+        was_locked = user.is_locked
+        user.locked_at = user.locked_until = None
+        user.save(update_fields=["locked_at", "locked_until"])
+        if was_locked:
+            record_audit(
+                action="user.unlocked", actor=actor, company=user.company, target=user, request=request
+            )
+    clear_account_failures(user.email)
+    return was_locked

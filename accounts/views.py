@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts import audit, services
-from accounts.forms import AuditFilterForm, LoginForm, UserCreateForm, UserEditForm
+from accounts import audit, selectors, services, two_factor
+from accounts.forms import AuditFilterForm, LoginForm, SecuritySettingsForm, UserCreateForm, UserEditForm
 from accounts.models import AuditEntry, User
 from accounts.permissions import AuthenticatedHttpRequest, admin_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
@@ -23,12 +26,40 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if isinstance(user, User) and user.company_id is None and user.is_operator:
+            return reverse("admin:index")
+        return super().get_default_redirect_url()
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        if not two_factor.needs_verification(self.request):
+            return url
+        enrolled = two_factor.enrolled_at_sign_in(self.request)
+        target = reverse("accounts:two_factor_verify" if enrolled else "accounts:two_factor_setup")
+        return f"{target}?{urlencode({'next': url})}"
+
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """パスワード再設定. The mailed link starts with settings.SITE_URL, like the invitation's
+    (``services.password_set_url``), never with the Host header the client sent."""
+
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/mail/password_reset_body.txt"
     subject_template_name = "accounts/mail/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        site = urlsplit(settings.SITE_URL)
+        # Replaces what PasswordResetForm.save reads from the request (get_current_site → Host header).
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "protocol": site.scheme,
+            "domain": site.netloc,
+            "site_name": site.netloc,
+        }
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -47,8 +78,60 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @admin_required
 def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    users = company_queryset(request, User).order_by("-is_active", "role", "email")
-    return render(request, "accounts/user_list.html", {"users": users})
+    users = selectors.company_users(request_company(request))
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"users": users, "require_two_factor": request_company(request).require_two_factor},
+    )
+
+
+@admin_required
+def security_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """セキュリティ設定: whether every user of the company must use 2段階認証."""
+    company = request_company(request)
+    form = SecuritySettingsForm(
+        request.POST or None, initial={"require_two_factor": company.require_two_factor}
+    )
+    if request.method == "POST" and form.is_valid():
+        required = form.cleaned_data["require_two_factor"]
+        if two_factor.set_company_requirement(
+            request=request, company=company, required=required, actor=request.user
+        ):
+            if required:
+                messages.success(
+                    request,
+                    _("2段階認証を必須にしました。未設定のユーザーは次の操作時に設定を求められます。"),
+                )
+            else:
+                messages.success(request, _("2段階認証を任意にしました。"))
+        return redirect("accounts:security_settings")
+    counts = selectors.two_factor_counts(company)
+    return render(request, "accounts/security_settings.html", {"form": form, **counts})
+
+
+@require_POST
+@admin_required
+def user_unlock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = get_company_object_or_404(request, User, pk=pk)
+    if services.unlock_user(user=user, actor=request.user, request=request):
+        messages.success(request, _("%(name)s のロックを解除しました。") % {"name": user.display_name})
+    else:
+        messages.info(request, _("%(name)s はロックされていません。") % {"name": user.display_name})
+    return redirect("accounts:user_list")
+
+
+@require_POST
+@admin_required
+def user_two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = get_company_object_or_404(request, User, pk=pk)
+    two_factor.reset(request=request, user=user, actor=request.user)
+    messages.success(
+        request,
+        _("%(name)s の2段階認証をリセットしました。次回ログイン時に設定し直します。")
+        % {"name": user.display_name},
+    )
+    return redirect("accounts:user_edit", pk=user.pk)
 
 
 @admin_required
@@ -86,7 +169,13 @@ def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s を更新しました。") % {"name": user.display_name})
             return redirect("accounts:user_list")
-    return render(request, "accounts/user_form.html", {"form": form, "edited_user": user, "creating": False})
+    context = {
+        "form": form,
+        "edited_user": user,
+        "creating": False,
+        "two_factor_enrolled": two_factor.is_enrolled(user),
+    }
+    return render(request, "accounts/user_form.html", context)
 
 
 def _day_start(day, tz) -> datetime:

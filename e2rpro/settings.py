@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -57,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The product's apps, in layer order: each imports only from the ones before it (docs/architecture.md).
     "accounts",
     "applicants",
@@ -74,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.CompanyTimezoneMiddleware",
@@ -124,9 +130,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins per email address (and per client address) before a cool-down.
+# Sign-in throttling (accounts/throttling.py). Per client address and account: LOGIN_FAILURE_LIMIT tries
+# within LOGIN_FAILURE_WINDOW_SECONDS, then one try per delay, doubling from LOGIN_DELAY_SECONDS up to
+# LOGIN_DELAY_MAX_SECONDS. Per account from any address: LOGIN_ACCOUNT_LOCK_THRESHOLD wrong passwords within
+# the window lock the account (ユーザー管理 shows it) for LOGIN_ACCOUNT_LOCK_SECONDS (0: until an admin
+# lifts it).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 30)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 900)
+LOGIN_ACCOUNT_LOCK_THRESHOLD = env_int("LOGIN_ACCOUNT_LOCK_THRESHOLD", 30)
+LOGIN_ACCOUNT_LOCK_SECONDS = env_int("LOGIN_ACCOUNT_LOCK_SECONDS", 3600)
+# How many reverse proxies in front of the site append to X-Forwarded-For (nginx → gunicorn: 1). The client
+# address is read that many entries from the right; 0 trusts no header and uses the connection's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Two-step verification (2段階認証, TOTP by django-otp). Operators (Django admin users) always need it unless
+# DEBUG (local development) or the test settings; a company's admin can require it for all of its users.
+TWO_FACTOR_REQUIRED_FOR_OPERATORS = not (DEBUG or TESTING)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "e2RPRO")
+RECOVERY_CODE_COUNT = 10
 
 # Internationalisation: Japanese first, English available.
 LANGUAGE_CODE = "ja"
@@ -225,11 +248,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy sent by accounts.middleware (no inline script anywhere).
-CONTENT_SECURITY_POLICY = os.environ.get(
-    "CONTENT_SECURITY_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self' https:; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
-)
+# Forms post only to this site, and to Zoom's OAuth origin, where 認可開始 redirects the admin's browser.
+CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY", "")
 MIDDLEWARE.insert(1, "accounts.middleware.ContentSecurityPolicyMiddleware")
 
 # Structured logging to stdout; LOG_FORMAT=json for one JSON object per line.
@@ -263,6 +283,13 @@ ZOOM_CLIENT_SECRET = os.environ.get("ZOOM_CLIENT_SECRET", "")
 ZOOM_WEBHOOK_SECRET_TOKEN = os.environ.get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+if not CONTENT_SECURITY_POLICY:
+    _zoom_oauth = urlsplit(ZOOM_OAUTH_BASE_URL)
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"form-action 'self' {_zoom_oauth.scheme}://{_zoom_oauth.netloc}; frame-ancestors 'none'; "
+        "base-uri 'self'; object-src 'none'"
+    )
 # Read timeout (seconds) of every HTTP call to Zoom; connecting gets at most 5 seconds.
 ZOOM_HTTP_TIMEOUT = float(os.environ.get("ZOOM_HTTP_TIMEOUT") or 15)
 # Fernet keys for the Zoom tokens at rest, comma-separated, newest first: the newest encrypts, any decrypts

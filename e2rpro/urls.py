@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from e2rpro import views
@@ -11,6 +12,12 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Operators sign in through the product's login: the same throttle, lock and 2段階認証 (next= is kept).
+    path(
+        "admin/login/",
+        RedirectView.as_view(url=reverse_lazy("accounts:login"), query_string=True),
+        name="admin_login",
+    ),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("applicants/", include("applicants.urls")),

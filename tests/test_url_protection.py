@@ -13,6 +13,14 @@ PUBLIC_VIEWS = {
     "accounts:password_change",  # login_required by Django's view itself
     "healthz",
     "set_language",
+    "admin_login",  # redirects to accounts:login
+    # 2段階認証: every signed-in user, operators included (login_required by each view)
+    "accounts:two_factor",
+    "accounts:two_factor_setup",
+    "accounts:two_factor_verify",
+    "accounts:two_factor_recovery_codes",
+    "accounts:two_factor_regenerate_codes",
+    "accounts:two_factor_disable",
 }
 EXTRA_PUBLIC_PREFIXES = ("admin:",)  # Django admin guards itself (is_staff)
 
