@@ -87,6 +87,10 @@ def _count(key: str) -> int:
         return 1
 
 
+def _now() -> float:
+    return time.time()
+
+
 def pass_opens_after(number: int) -> float:
     """Seconds from the window's first try until the ``number``-th try past the limit may check a password:
     the waits double from LOGIN_DELAY_SECONDS, each capped at LOGIN_DELAY_MAX_SECONDS."""
@@ -114,7 +118,7 @@ def admit_attempt(email: str, request: HttpRequest | None) -> Refusal | None:
     if settings.LOGIN_DELAY_SECONDS <= 0:
         return None
     key = _pair_key(email, request)
-    now = time.time()
+    now = _now()
     cache.add(f"{key}:start", now, settings.LOGIN_FAILURE_WINDOW_SECONDS)
     tries = _count(key)
     if tries <= settings.LOGIN_FAILURE_LIMIT:

@@ -28,7 +28,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(tmp=tmp_path_factory.mktemp("stack"))
     try:
         stack.start()
-        stack.manage("seed_demo")
+        stack.manage("seed_demo", "--allow-production-demo-data")
         yield stack
     finally:
         stack.shutdown()

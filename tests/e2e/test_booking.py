@@ -32,7 +32,7 @@ def booking_stack(tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(tmp=tmp_path_factory.mktemp("booking-stack"), redis_db=5)
     try:
         stack.start()
-        stack.manage("seed_demo")
+        stack.manage("seed_demo", "--allow-production-demo-data")
         yield stack
     finally:
         stack.shutdown()

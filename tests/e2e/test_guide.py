@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import requests
 
-from tests.e2e.helpers import login, screenshot
+from tests.e2e.helpers import login, screenshot, set_up_authenticator
 from tests.e2e.stack import Stack
 from tests.e2e.zoom_pages import allow_on_zoom, remove_app_in_marketplace
 
@@ -33,7 +33,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(tmp=tmp_path_factory.mktemp("guide-stack"), redis_db=9)
     try:
         stack.start()
-        stack.manage("seed_demo")
+        stack.manage("seed_demo", "--allow-production-demo-data")
         # The guide starts before the operator has enabled Zoom for the company.
         stack.manage(
             "shell", "-c", "from accounts.models import Company; Company.objects.update(zoom_enabled=False)"
@@ -73,11 +73,15 @@ def test_the_zoom_guide_as_written(page, stack):
     assert "未利用" in main and "営業担当者へお問い合わせください" in main
     page.context.clear_cookies()
 
-    # The operator switches Zoom on for the company in the Django admin.
+    # The operator switches Zoom on for the company in the Django admin. Operators sign in through the
+    # product's login, and in production always with 2段階認証: the first time, they set it up.
     page.goto("/admin/login/?next=/admin/accounts/company/")
-    page.locator("#id_username").fill(OPERATOR)
-    page.locator("#id_password").fill("demo-pass-2026")
-    page.locator("input[type=submit]").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.get_by_label("メールアドレス").fill(OPERATOR)
+    page.get_by_label("パスワード").fill("demo-pass-2026")
+    page.get_by_role("button", name="ログイン").click()
+    set_up_authenticator(page)
+    page.wait_for_url("**/admin/accounts/company/")
     page.locator("input[name$='-zoom_enabled']").first.check()
     page.locator("input[name=_save]").click()
     page.wait_for_load_state()
