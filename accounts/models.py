@@ -35,6 +35,7 @@ class Company(models.Model):
     require_two_factor = models.BooleanField(
         _("2段階認証を必須にする"),
         default=False,
+        db_default=False,  # rows written by code that predates the column (a rolling deploy) read False
         help_text=_(
             "有効にすると、この企業のすべてのユーザーがログイン時に認証アプリの確認コードを求められます。"
         ),

@@ -110,8 +110,8 @@ def security_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "accounts/security_settings.html", {"form": form, **counts})
 
 
-@require_POST
 @admin_required
+@require_POST
 def user_unlock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_company_object_or_404(request, User, pk=pk)
     if services.unlock_user(user=user, actor=request.user, request=request):
@@ -121,8 +121,8 @@ def user_unlock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:user_list")
 
 
-@require_POST
 @admin_required
+@require_POST
 def user_two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_company_object_or_404(request, User, pk=pk)
     two_factor.reset(request=request, user=user, actor=request.user)

@@ -14,8 +14,9 @@ from scheduling.models import Slot
 def applicant_bookings_panel(
     request: AuthenticatedHttpRequest, applicant: Applicant, timeline: list[TimelineItem]
 ) -> str:
-    """The 予約 panel of the applicant page: bookings (a 面接官 sees only the slots they host), and for
-    staff the waitlist, the personal links and the 代行予約 / 日程選択案内 buttons."""
+    """The 予約 panel of the applicant page: the bookings the user may read (a 面接官: the active ones in
+    the slots they host), and for staff the waitlist, the personal links and the 代行予約 / 日程選択案内
+    buttons."""
     user = request.user
     staff = user.is_recruiter_or_admin
     # Every link, booking and waitlist entry writes a "booking" item to the timeline the page already
@@ -26,7 +27,7 @@ def applicant_bookings_panel(
     context = {
         "applicant": applicant,
         "bookings": selectors.applicant_bookings(applicant, user) if active else [],
-        "waits": selectors.applicant_waits(applicant) if staff and active else [],
+        "waits": selectors.applicant_waits(applicant, user) if active else [],
         "invitations": invitations,
         "current_link": links.invitation_url(usable) if usable else "",
         "can_manage": staff and not applicant.is_anonymized,
@@ -35,11 +36,12 @@ def applicant_bookings_panel(
 
 
 def slot_bookings_panel(request: AuthenticatedHttpRequest, slot: Slot) -> str:
-    """The slot page's 予約者 section: its bookings and waitlist, and the 代行予約 button for staff."""
+    """The slot page's 予約者 section: the bookings the user may read (a 面接官: the active ones), and for
+    staff the waitlist and the 代行予約 button."""
     context = {
         "slot": slot,
-        "bookings": selectors.slot_bookings(slot),
-        "waitlist": selectors.slot_waitlist(slot),
+        "bookings": selectors.slot_bookings(slot, request.user),
+        "waitlist": selectors.slot_waitlist(slot, request.user),
         "can_manage": request.user.is_recruiter_or_admin,
     }
     return render_to_string("booking/staff/_slot_bookings.html", context, request=request)

@@ -148,29 +148,46 @@ def applicant_wait(invitation: BookingInvitation, entry_id: int) -> WaitlistEntr
 # --- staff -----------------------------------------------------------------------------------------------
 
 
-def slot_bookings(slot: Slot) -> list[Booking]:
-    """The slot's bookings, active first, with their applicants (one query)."""
-    return list(
-        Booking.objects.filter(slot=slot).select_related("applicant").order_by("status", "created_at", "pk")
-    )
-
-
-def slot_waitlist(slot: Slot) -> list[WaitlistEntry]:
-    return list(
-        WaitlistEntry.objects.filter(slot=slot, status=WaitStatus.WAITING)
-        .select_related("applicant")
-        .order_by("created_at", "pk")
-    )
-
-
 def visible_bookings(user: User) -> QuerySet[Booking]:
-    """Bookings the user may read: the company's for 管理者/採用担当, their hosted slots' for 面接官."""
+    """Bookings the user may read: every booking of the company (cancelled ones too) for 管理者/採用担当; for
+    a 面接官 only the ACTIVE bookings of slots whose events they host. Every staff read of bookings goes
+    through here (booking page, slot page, applicant page, the 面接官's applicant scope)."""
     if user.company_id is None:
         return Booking.objects.none()
     bookings = Booking.objects.filter(company_id=user.company_id)
     if user.is_recruiter_or_admin:
         return bookings
-    return bookings.filter(hosted_events_q(user, "event__"))
+    if not user.is_interviewer or not user.email:
+        return Booking.objects.none()
+    return bookings.filter(hosted_events_q(user, "event__"), status=BookingStatus.ACTIVE)
+
+
+def visible_waits(user: User) -> QuerySet[WaitlistEntry]:
+    """Waitlist entries the user may read: the company's for 管理者/採用担当; none for a 面接官 (someone
+    waiting is not booked into their slot, so the 面接官 may not read that applicant)."""
+    if user.company_id is None or not user.is_recruiter_or_admin:
+        return WaitlistEntry.objects.none()
+    return WaitlistEntry.objects.filter(company_id=user.company_id)
+
+
+def slot_bookings(slot: Slot, user: User) -> list[Booking]:
+    """The slot's bookings the user may read, active first, with their applicants (one query)."""
+    return list(
+        visible_bookings(user)
+        .filter(slot=slot)
+        .select_related("applicant")
+        .order_by("status", "created_at", "pk")
+    )
+
+
+def slot_waitlist(slot: Slot, user: User) -> list[WaitlistEntry]:
+    """The slot's waiting entries the user may read, first come first (one query; none for a 面接官)."""
+    return list(
+        visible_waits(user)
+        .filter(slot=slot, status=WaitStatus.WAITING)
+        .select_related("applicant")
+        .order_by("created_at", "pk")
+    )
 
 
 def applicant_bookings(applicant: Applicant, user: User) -> list[Booking]:
@@ -182,9 +199,11 @@ def applicant_bookings(applicant: Applicant, user: User) -> list[Booking]:
     )
 
 
-def applicant_waits(applicant: Applicant) -> list[WaitlistEntry]:
+def applicant_waits(applicant: Applicant, user: User) -> list[WaitlistEntry]:
+    """The applicant's waiting entries the user may read (one query; none for a 面接官)."""
     return list(
-        WaitlistEntry.objects.filter(applicant=applicant, status=WaitStatus.WAITING)
+        visible_waits(user)
+        .filter(applicant=applicant, status=WaitStatus.WAITING)
         .select_related("slot__company", "slot__event__selection_meeting")
         .order_by("slot__starts_at", "pk")
     )
@@ -263,11 +282,8 @@ class ApplicantIdRow(TypedDict):
 
 
 def applicant_ids_for_interviewer(user: User) -> QuerySet[Booking, ApplicantIdRow]:
-    """Ids of the applicants a 面接官 may read: booked (active) into slots of events they host."""
-    if not user.email or not user.company_id:
+    """Ids of the applicants a 面接官 may read: those of the bookings they may read (``visible_bookings``:
+    active, in slots of events they host)."""
+    if not user.is_interviewer:
         return Booking.objects.none().values("applicant_id")
-    return (
-        Booking.objects.filter(company_id=user.company_id, status=BookingStatus.ACTIVE)
-        .filter(hosted_events_q(user, "event__"))
-        .values("applicant_id")
-    )
+    return visible_bookings(user).values("applicant_id")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -248,8 +247,13 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy sent by accounts.middleware (no inline script anywhere).
-# Forms post only to this site, and to Zoom's OAuth origin, where 認可開始 redirects the admin's browser.
-CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY", "")
+# Forms post only to this site; the Zoom link page alone adds Zoom's OAuth origin (zoom_integration.views),
+# where its 認可開始 form redirects the admin's browser.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+)
 MIDDLEWARE.insert(1, "accounts.middleware.ContentSecurityPolicyMiddleware")
 
 # Structured logging to stdout; LOG_FORMAT=json for one JSON object per line.
@@ -283,13 +287,6 @@ ZOOM_CLIENT_SECRET = os.environ.get("ZOOM_CLIENT_SECRET", "")
 ZOOM_WEBHOOK_SECRET_TOKEN = os.environ.get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
-if not CONTENT_SECURITY_POLICY:
-    _zoom_oauth = urlsplit(ZOOM_OAUTH_BASE_URL)
-    CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"form-action 'self' {_zoom_oauth.scheme}://{_zoom_oauth.netloc}; frame-ancestors 'none'; "
-        "base-uri 'self'; object-src 'none'"
-    )
 # Read timeout (seconds) of every HTTP call to Zoom; connecting gets at most 5 seconds.
 ZOOM_HTTP_TIMEOUT = float(os.environ.get("ZOOM_HTTP_TIMEOUT") or 15)
 # Fernet keys for the Zoom tokens at rest, comma-separated, newest first: the newest encrypts, any decrypts

@@ -123,8 +123,15 @@ def test_authorize_only_answers_post(as_admin):
 def test_the_zoom_page_lets_the_authorize_form_redirect_to_zoom_under_the_csp(as_admin, settings):
     settings.ZOOM_OAUTH_BASE_URL = "http://127.0.0.1:8765"
     policy = as_admin.get(ZOOM)["Content-Security-Policy"]
-    assert "form-action 'self' https: http://127.0.0.1:8765" in policy
+    assert "form-action 'self' http://127.0.0.1:8765;" in policy
     assert "script-src 'self'" in policy
+
+
+def test_every_other_page_lets_forms_post_only_to_the_site(as_admin):
+    """Finding 8: ``form-action 'self' https:`` let a form post to any https origin."""
+    for path in ("/", "/applicants/", "/users/", "/accounts/login/"):
+        policy = as_admin.get(path)["Content-Security-Policy"]
+        assert "form-action 'self';" in policy, path
 
 
 def test_linking_shows_linked_with_account_linker_time_scopes_and_users(as_admin, world, zoom_http):

@@ -1,76 +1,176 @@
-"""Run the demo: the site (and, when present, the Zoom emulator beside it) until Ctrl-C."""
+"""Run the demo: the site (and, when present, the Zoom emulator beside it) until Ctrl-C or SIGTERM.
+
+Each child runs in a session (process group) of its own, so a Ctrl-C in the terminal reaches only rundemo,
+and rundemo stops them: SIGINT, SIGTERM or SIGHUP → SIGTERM to every child's group, a wait of
+``--stop-timeout`` seconds, then SIGKILL to whatever is left; another signal meanwhile skips the wait. The
+site stopping on its own stops the emulator too. Nothing is left running after rundemo exits, whichever way
+it was stopped (short of SIGKILL to rundemo itself).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, OPERATOR_EMAIL
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # SIGHUP: the terminal closed
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the stop signals' handler to leave the wait."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
 
 class Command(BaseCommand):
-    help = "Start the demo site on 127.0.0.1:8000 (and the Zoom emulator on :8765 when it exists)."
+    help = (
+        "Start the demo site on 127.0.0.1:8000 (and the Zoom emulator on :8765 when it exists); "
+        "Ctrl-C or SIGTERM stops both."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 8000)))
+        parser.add_argument(
+            "--emulator-port",
+            type=int,
+            default=int(os.environ.get("DEMO_EMULATOR_PORT", 8765)),
+            help="port of the Zoom emulator (default 8765; the site is pointed at it unless ZOOM_* are set)",
+        )
+        parser.add_argument(
+            "--emulator-state-file",
+            default="",
+            help="the emulator's state file (default var/zoom_emulator.json: links survive a restart)",
+        )
+        parser.add_argument(
+            "--stop-timeout",
+            type=float,
+            default=10.0,
+            help="seconds the children get to stop after SIGTERM before they are killed (default 10)",
+        )
 
-    def handle(self, *args, port: int, **options) -> None:
+    def handle(
+        self,
+        *args: Any,
+        port: int,
+        emulator_port: int,
+        emulator_state_file: str,
+        stop_timeout: float,
+        **options: Any,
+    ) -> None:
+        self._children: list[subprocess.Popen[bytes]] = []
+        self._signal: int | None = None
+        self._spawning = False
+        self._stopping = False
+        self._hurry = False
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
+        site: subprocess.Popen[bytes] | None = None
+        try:
+            site = self._run(port, emulator_port, emulator_state_file)
+        except _Stop as stop:
+            self.stdout.write(f"Stopping the demo ({signal.Signals(stop.signum).name}) ...")
+        finally:
+            self._stopping = True
+            self._stop_children(stop_timeout)
+            for signum, handler in previous.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
+        if site is not None and site.returncode:
+            raise CommandError(f"The demo site stopped with exit status {site.returncode}.")
+        self.stdout.write("Demo stopped.")
+
+    # --- children ------------------------------------------------------------------------------------
+
+    def _run(self, port: int, emulator_port: int, state_file: str) -> subprocess.Popen[bytes]:
         base_dir = Path(settings.BASE_DIR)
-        children = []
         site_env = dict(os.environ)
         emulator = base_dir / "zoom_emulator" / "__main__.py"
         if emulator.exists():
-            children.append(
-                subprocess.Popen(  # noqa: S603 - fixed command line
-                    [
-                        sys.executable,
-                        "-m",
-                        "zoom_emulator",
-                        "--port",
-                        "8765",
-                        "--webhook-url",
-                        f"http://127.0.0.1:{port}/zoom/webhook/",
-                        "--state-file",
-                        str(base_dir / "var" / "zoom_emulator.json"),  # links survive a demo restart
-                        "--redirect-uri",
-                        f"http://127.0.0.1:{port}/web-interview/zoom/callback/",
-                        "--redirect-uri",
-                        f"http://localhost:{port}/web-interview/zoom/callback/",
-                    ],
-                    cwd=base_dir,
-                )
+            self._spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "zoom_emulator",
+                    "--port",
+                    str(emulator_port),
+                    "--webhook-url",
+                    f"http://127.0.0.1:{port}/zoom/webhook/",
+                    "--state-file",
+                    state_file or str(base_dir / "var" / "zoom_emulator.json"),  # links survive a restart
+                    "--redirect-uri",
+                    f"http://127.0.0.1:{port}/web-interview/zoom/callback/",
+                    "--redirect-uri",
+                    f"http://localhost:{port}/web-interview/zoom/callback/",
+                ],
+                cwd=base_dir,
             )
             # Point the site at the emulator unless the environment says otherwise.
             for key, value in {
                 "ZOOM_CLIENT_ID": "e2rpro-demo-client",
                 "ZOOM_CLIENT_SECRET": "e2rpro-demo-secret",
                 "ZOOM_WEBHOOK_SECRET_TOKEN": "e2rpro-demo-webhook-token",
-                "ZOOM_OAUTH_BASE_URL": "http://127.0.0.1:8765",
-                "ZOOM_API_BASE_URL": "http://127.0.0.1:8765/v2",
+                "ZOOM_OAUTH_BASE_URL": f"http://127.0.0.1:{emulator_port}",
+                "ZOOM_API_BASE_URL": f"http://127.0.0.1:{emulator_port}/v2",
             }.items():
                 site_env.setdefault(key, value)
         self._print_banner(port)
-        site = subprocess.Popen(  # noqa: S603
+        site = self._spawn(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
             cwd=base_dir,
             env=site_env,
         )
-        children.append(site)
+        site.wait()  # a signal interrupts it with _Stop
+        return site
+
+    def _spawn(self, command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        """Start a child in a session of its own; a stop signal that arrives meanwhile is acted on after."""
+        self._spawning = True
         try:
-            site.wait()
-        except KeyboardInterrupt:
-            pass
+            child = subprocess.Popen(command, start_new_session=True, **kwargs)  # noqa: S603 - fixed command
+            self._children.append(child)
         finally:
-            for child in children:
-                child.send_signal(signal.SIGTERM)
-            for child in children:
-                child.wait(timeout=10)
+            self._spawning = False
+        if self._signal is not None:  # arrived while spawning
+            self._stopping = True
+            raise _Stop(self._signal)
+        return child
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._stopping:
+            self._hurry = True  # another signal while the children stop: kill them now
+            return
+        self._signal = signum
+        if self._spawning:
+            return  # _spawn raises once the child is recorded, so it is stopped too
+        self._stopping = True
+        raise _Stop(signum)
+
+    def _stop_children(self, timeout: float) -> None:
+        """SIGTERM to each live child's process group, wait up to ``timeout`` s, then SIGKILL the rest."""
+        alive = [child for child in self._children if child.poll() is None]
+        for child in alive:
+            _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in alive:
+            while child.poll() is None and not self._hurry and time.monotonic() < deadline:
+                time.sleep(0.05)
+        for child in self._children:
+            if child.poll() is None:  # not reaped yet, so its pid (and group) is still this child's
+                _signal_group(child, signal.SIGKILL)
+        for child in self._children:
+            child.wait()
 
     def _print_banner(self, port: int) -> None:
         self.stdout.write("")
@@ -79,5 +179,11 @@ class Command(BaseCommand):
         for email, _name, role in DEMO_USERS:
             self.stdout.write(f"  {role:<12} {email}")
         self.stdout.write(f"  operator     {OPERATOR_EMAIL}  → http://127.0.0.1:{port}/admin/")
-        self.stdout.write("  Stop with Ctrl-C.")
+        self.stdout.write("  Stop with Ctrl-C (or SIGTERM).")
         self.stdout.write("")
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal the child's process group (its pid: it leads a session of its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Company, Role, User
@@ -17,13 +18,44 @@ DEMO_USERS = [
     ("interviewer@demo.example.com", "面接 一郎", Role.INTERVIEWER),
 ]
 OPERATOR_EMAIL = "operator@e2rpro.example.com"
+ALLOW_FLAG = "--allow-production-demo-data"
+
+
+def demo_data_allowed(*, allow_production: bool = False) -> bool:
+    """Demo data (users with the published password, a superuser) belongs on a development machine: DEBUG
+    or the test settings, or an explicit flag for a throw-away stack that runs the production settings."""
+    return bool(settings.DEBUG or getattr(settings, "TESTING", False) or allow_production)
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo company, its users and sample data. Safe to run again."
+    help = (
+        "Create (or refresh) the demo company, its users and sample data. Safe to run again. "
+        f"Refuses unless DEBUG is on (or the test settings), or {ALLOW_FLAG} is given."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            ALLOW_FLAG,
+            action="store_true",
+            dest="allow_production_demo_data",
+            help=(
+                "Seed even though DEBUG is off. The demo users, the operator included (a superuser), "
+                f"get the published password {DEMO_PASSWORD!r}: only for a throw-away stack."
+            ),
+        )
+
+    def handle(self, *args, allow_production_demo_data: bool = False, **options) -> None:
+        if not demo_data_allowed(allow_production=allow_production_demo_data):
+            raise CommandError(
+                "seed_demo refused: DEBUG is off, so these look like production settings, and the demo "
+                f"creates users (a superuser among them) with the published password {DEMO_PASSWORD!r}. "
+                "Nothing was written. Run it with DEBUG=1 (as `make demo` does), or pass "
+                f"{ALLOW_FLAG} for a throw-away stack that runs the production settings."
+            )
+        self._seed()
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:
+    def _seed(self) -> None:
         company, _ = Company.objects.get_or_create(
             slug="demo",
             defaults={"name": "株式会社デモ商事", "time_zone": "Asia/Tokyo", "zoom_enabled": True},
