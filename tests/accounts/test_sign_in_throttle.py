@@ -169,7 +169,7 @@ def test_concurrent_wrong_passwords_are_counted_before_any_is_checked(world, set
     assert len(checked) == settings.LOGIN_FAILURE_LIMIT
 
 
-# --- the account lock -----------------------------------------------------------------------------------------
+# --- the account lock --------------------------------------------------------------------------------
 
 
 def _many_addresses_fail(settings, email: str, count: int) -> None:
