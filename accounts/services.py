@@ -49,7 +49,8 @@ def password_set_url(user: User) -> str:
 def send_invitation(*, user: User) -> None:
     context = {"user": user, "company": user.company, "url": password_set_url(user)}
     send_mail(
-        subject=render_to_string("accounts/mail/invitation_subject.txt", context).strip(),
+        # One line whatever the company's name holds (str.split also splits on CR, U+2028 and the like).
+        subject=" ".join(render_to_string("accounts/mail/invitation_subject.txt", context).split()),
         message=render_to_string("accounts/mail/invitation_body.txt", context),
         from_email=None,
         recipient_list=[user.email],

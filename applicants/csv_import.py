@@ -1,8 +1,13 @@
 """Reading an applicant CSV: encoding, headers, and every row's problems, before anything is written.
 
 ``build_plan`` is pure reading (plus the duplicate lookup); ``services.import_applicants`` writes a plan
-that has no errors. The same plan is built for the preview and again, inside the import's transaction,
-for the import itself, so what was previewed is what gets checked.
+that has no errors. The plan is built once at upload, and its ``PlanSummary`` (what the preview page shows,
+bounded in size) is kept on the draft, so showing the preview again reads no file. The import builds the
+plan again inside its transaction, so what gets imported is checked against the data as it is then.
+
+A file beyond the limits (MAX_COLUMNS columns in a row, MAX_HEADER_CHARS characters of header,
+MAX_CELL_CHARS characters in a cell) raises ``ImportLimitError``: it is refused at upload and never kept.
+The header is measured before the CSV reader sees the file, so a very wide header costs no parsing.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,7 +31,17 @@ from applicants import normalize
 from applicants.models import PROFILE_FIELDS, Applicant, Position, SelectionStage, Source, Tag, Track
 
 MAX_ROWS = 50_000
+MAX_COLUMNS = 200
+MAX_HEADER_CHARS = 64 * 1024
+MAX_CELL_CHARS = 10_000  # the longest field (備考) takes 5,000
+# The characters one record may take in the file within the limits above: every cell quoted with each
+# character a doubled quote, a delimiter after each, the line end. Reading stops at the first record longer
+# than that, so one huge row never becomes millions of cells in memory.
+MAX_RECORD_CHARS = MAX_COLUMNS * (2 * MAX_CELL_CHARS + 3) + 2
 MAX_ERRORS_SHOWN = 1_000
+MAX_NAMES_SHOWN = 100  # new 募集職種 / 応募経路 / タグ listed on the preview
+MAX_LABEL_SHOWN = 100  # characters of a header or a value quoted back in a message
+SAMPLE_ROWS = 20
 DB_LOOKUP_CHUNK = 2000
 
 
@@ -133,6 +148,14 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read (encoding, missing 氏名 column, empty, too many rows)."""
 
 
+class ImportLimitError(ImportFileError):
+    """The file is wider or longer-lined than the import reads: refused at upload, nothing kept."""
+
+
+def _shorten(text: str, limit: int = MAX_LABEL_SHOWN) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True)
 class RowIssue:
     line: int
@@ -177,10 +200,6 @@ class ImportPlan:
         return not self.file_error and not self.errors and bool(self.importable_rows)
 
     @property
-    def errors_shown(self) -> list[RowIssue]:
-        return self.errors[:MAX_ERRORS_SHOWN]
-
-    @property
     def error_lines(self) -> int:
         return len({issue.line for issue in self.errors})
 
@@ -207,19 +226,89 @@ def decode(content: bytes) -> tuple[str, str]:
     )
 
 
+def _columns_error(line: int, count: int) -> ImportLimitError:
+    return ImportLimitError(
+        _("%(line)d行目の列が多すぎます（%(count)s列）。1行に入れられるのは%(max)d列までです。")
+        % {"line": line, "count": f"{count:,}", "max": MAX_COLUMNS}
+    )
+
+
+def _cell_error(line: int) -> ImportLimitError:
+    return ImportLimitError(
+        _("%(line)d行目に長すぎる項目があります。1つの項目（セル）は%(max)s文字までです。")
+        % {"line": line, "max": f"{MAX_CELL_CHARS:,}"}
+    )
+
+
+def _check_header(text: str) -> str:
+    """The delimiter, after refusing a header line over MAX_HEADER_CHARS or with over MAX_COLUMNS columns.
+
+    Only the first MAX_HEADER_CHARS characters (and the line end) are read, whatever the file's size.
+    """
+    head = text[: MAX_HEADER_CHARS + 2]
+    first_line = head.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    stream = io.StringIO(head, newline="")
+    try:
+        cells = next(csv.reader(stream, delimiter=delimiter), [])
+    except csv.Error:
+        cells = []  # reported with its line by the full reading
+    if len(head[: stream.tell()].rstrip("\r\n")) > MAX_HEADER_CHARS:
+        raise ImportLimitError(
+            _("1行目（見出し）が長すぎます。見出しの行は%(max)s文字までです。")
+            % {"max": f"{MAX_HEADER_CHARS:,}"}
+        )
+    if len(cells) > MAX_COLUMNS:
+        raise _columns_error(1, len(cells))
+    return delimiter
+
+
+class _RecordTooLongError(Exception):
+    pass
+
+
+class _BoundedLines:
+    """The file's lines for csv.reader, refusing a record that takes more than MAX_RECORD_CHARS."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = io.StringIO(text, newline="")
+        self.used = 0  # characters of the record being read; reset by the reader after each record
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.used += len(line)
+        if self.used > MAX_RECORD_CHARS:
+            raise _RecordTooLongError
+        return line
+
+
 def _read_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line number where the record starts, cells) for every record, the header included."""
     if "\x00" in text:
         raise ImportFileError(_("CSVファイルではないようです（バイナリデータが含まれています）。"))
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = _BoundedLines(text)
+    reader = csv.reader(lines, delimiter=_check_header(text))
     previous_end = 0
     try:
         for cells in reader:
-            yield previous_end + 1, cells
-            previous_end = reader.line_num
+            line = previous_end + 1
+            if len(cells) > MAX_COLUMNS:
+                raise _columns_error(line, len(cells))
+            if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+                raise _cell_error(line)
+            yield line, cells
+            previous_end, lines.used = reader.line_num, 0
+    except _RecordTooLongError:
+        raise ImportLimitError(
+            _("%(line)d行目が長すぎます。1行は%(columns)d列まで、1つの項目（セル）は%(cell)s文字までです。")
+            % {"line": previous_end + 1, "columns": MAX_COLUMNS, "cell": f"{MAX_CELL_CHARS:,}"}
+        ) from None
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # the csv module's own cap, above MAX_CELL_CHARS
+            raise _cell_error(previous_end + 1) from None
         raise ImportFileError(
             _("%(line)d行目付近のCSVの形式が正しくありません（%(error)s）。")
             % {"line": previous_end + 1, "error": exc}
@@ -233,12 +322,15 @@ def _map_header(cells: list[str], plan: ImportPlan) -> dict[str, int]:
         key = _ALIASES.get(header_key(label))
         if key is None:
             if label and header_key(label) not in EXPORT_ONLY_HEADERS:
-                plan.ignored_columns.append(label)
+                plan.ignored_columns.append(_shorten(label))
             continue
         if key in mapping:
             raise ImportFileError(
                 _("見出し「%(first)s」と「%(second)s」が同じ項目を指しています。どちらかを削除してください。")
-                % {"first": normalize.normalize_text(cells[mapping[key]]), "second": label}
+                % {
+                    "first": _shorten(normalize.normalize_text(cells[mapping[key]])),
+                    "second": _shorten(label),
+                }
             )
         mapping[key] = index
     if "name" not in mapping and "family_name" not in mapping:
@@ -355,11 +447,11 @@ def _stage_name(reader: _RowReader, context: _Context) -> str:
         return context.default_stage.name
     stage = context.stages.get(normalize.name_key(value))
     if stage is None:
-        names = "、".join(stage.name for stage in context.stages.values() if stage.is_active)
+        names = _shorten("、".join(stage.name for stage in context.stages.values() if stage.is_active), 300)
         reader.error(
             "stage",
             _("「%(value)s」という選考ステータスはありません（%(names)s）。")
-            % {"value": value, "names": names},
+            % {"value": _shorten(value), "names": names},
         )
         return ""
     return stage.name
@@ -416,7 +508,11 @@ def _existing_keys(company: Company, wanted: dict[str, set[str]]) -> dict[tuple[
 
 
 def build_plan(content: bytes, *, company: Company, today: date) -> ImportPlan:
-    """Read the whole file and name every problem; write nothing."""
+    """Read the whole file and name every problem; write nothing.
+
+    A problem of the file as a whole is the plan's ``file_error``; a file beyond the limits raises
+    ``ImportLimitError`` instead (the upload refuses it).
+    """
     plan = ImportPlan()
     try:
         text, plan.encoding = decode(content)
@@ -439,6 +535,8 @@ def build_plan(content: bytes, *, company: Company, today: date) -> ImportPlan:
             row = _read_record(reader, context)
             if reader.ok:
                 plan.rows.append(row)
+    except ImportLimitError:
+        raise
     except ImportFileError as exc:
         return ImportPlan(encoding=plan.encoding, file_error=str(exc))
     if plan.total_rows == 0:
@@ -468,3 +566,169 @@ def _collect_new_names(plan: ImportPlan, context: _Context) -> None:
     plan.new_positions = list(positions.values())
     plan.new_sources = list(sources.values())
     plan.new_tags = [tag for tag in tags if tag not in existing_tags]
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One row as the preview lists it."""
+
+    line: int
+    name: str
+    name_kana: str
+    email: str
+    phone: str
+    stage_name: str
+    position_name: str
+    source_name: str
+    applied_on: date
+
+
+def _sample_row(data: list[Any]) -> SampleRow:
+    line, name, kana, email, phone, stage, position, source, applied_on = data
+    return SampleRow(
+        line=line,
+        name=name,
+        name_kana=kana,
+        email=email,
+        phone=phone,
+        stage_name=stage,
+        position_name=position,
+        source_name=source,
+        applied_on=date.fromisoformat(applied_on),
+    )
+
+
+def _issues(data: list[list[Any]]) -> list[RowIssue]:
+    return [RowIssue(int(line), str(column), str(message)) for line, column, message in data]
+
+
+@dataclass
+class PlanSummary:
+    """What the preview page shows of a plan, bounded whatever the file: kept as JSON on the draft.
+
+    ``errors`` and ``duplicates`` hold the first MAX_ERRORS_SHOWN issues (their counts are all of them),
+    the new names the first MAX_NAMES_SHOWN, ``sample`` the first SAMPLE_ROWS rows to import.
+    """
+
+    VERSION = 1
+
+    checked_at: datetime
+    encoding: str = ""
+    file_error: str = ""
+    total_rows: int = 0
+    importable_count: int = 0
+    error_count: int = 0
+    error_lines: int = 0
+    errors: list[RowIssue] = field(default_factory=list)
+    duplicate_count: int = 0
+    duplicates: list[RowIssue] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    new_positions: list[str] = field(default_factory=list)
+    new_position_count: int = 0
+    new_sources: list[str] = field(default_factory=list)
+    new_source_count: int = 0
+    new_tags: list[str] = field(default_factory=list)
+    new_tag_count: int = 0
+    sample: list[SampleRow] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, plan: ImportPlan, *, checked_at: datetime) -> PlanSummary:
+        importable = plan.importable_rows
+        return cls(
+            checked_at=checked_at,
+            encoding=plan.encoding,
+            file_error=plan.file_error,
+            total_rows=plan.total_rows,
+            importable_count=len(importable),
+            error_count=len(plan.errors),
+            error_lines=plan.error_lines,
+            errors=plan.errors[:MAX_ERRORS_SHOWN],
+            duplicate_count=len(plan.duplicates),
+            duplicates=plan.duplicates[:MAX_ERRORS_SHOWN],
+            ignored_columns=plan.ignored_columns[:MAX_COLUMNS],
+            new_positions=plan.new_positions[:MAX_NAMES_SHOWN],
+            new_position_count=len(plan.new_positions),
+            new_sources=plan.new_sources[:MAX_NAMES_SHOWN],
+            new_source_count=len(plan.new_sources),
+            new_tags=plan.new_tags[:MAX_NAMES_SHOWN],
+            new_tag_count=len(plan.new_tags),
+            sample=[
+                SampleRow(
+                    line=row.line,
+                    name=row.fields["name"],
+                    name_kana=row.fields["name_kana"],
+                    email=row.fields["email"],
+                    phone=row.fields["phone"],
+                    stage_name=row.stage_name,
+                    position_name=row.position_name,
+                    source_name=row.source_name,
+                    applied_on=row.fields["applied_on"],
+                )
+                for row in importable[:SAMPLE_ROWS]
+            ],
+        )
+
+    @property
+    def can_import(self) -> bool:
+        return not self.file_error and not self.error_count and self.importable_count > 0
+
+    @property
+    def hidden_errors(self) -> int:
+        return self.error_count - len(self.errors)
+
+    @property
+    def hidden_duplicates(self) -> int:
+        return self.duplicate_count - len(self.duplicates)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.VERSION,
+            "checked_at": self.checked_at.isoformat(),
+            "encoding": self.encoding,
+            "file_error": self.file_error,
+            "total_rows": self.total_rows,
+            "importable_count": self.importable_count,
+            "error_count": self.error_count,
+            "error_lines": self.error_lines,
+            "errors": [[i.line, i.column, i.message] for i in self.errors],
+            "duplicate_count": self.duplicate_count,
+            "duplicates": [[i.line, i.column, i.message] for i in self.duplicates],
+            "ignored_columns": self.ignored_columns,
+            "new_positions": self.new_positions,
+            "new_position_count": self.new_position_count,
+            "new_sources": self.new_sources,
+            "new_source_count": self.new_source_count,
+            "new_tags": self.new_tags,
+            "new_tag_count": self.new_tag_count,
+            "sample": [
+                [r.line, r.name, r.name_kana, r.email, r.phone, r.stage_name, r.position_name,
+                 r.source_name, r.applied_on.isoformat()]
+                for r in self.sample
+            ],
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Any) -> PlanSummary | None:
+        """The summary ``to_json`` wrote, or None when there is none or it has another version."""
+        if not isinstance(data, dict) or data.get("version") != cls.VERSION:
+            return None
+        return cls(
+            checked_at=datetime.fromisoformat(data["checked_at"]),
+            encoding=data["encoding"],
+            file_error=data["file_error"],
+            total_rows=data["total_rows"],
+            importable_count=data["importable_count"],
+            error_count=data["error_count"],
+            error_lines=data["error_lines"],
+            errors=_issues(data["errors"]),
+            duplicate_count=data["duplicate_count"],
+            duplicates=_issues(data["duplicates"]),
+            ignored_columns=data["ignored_columns"],
+            new_positions=data["new_positions"],
+            new_position_count=data["new_position_count"],
+            new_sources=data["new_sources"],
+            new_source_count=data["new_source_count"],
+            new_tags=data["new_tags"],
+            new_tag_count=data["new_tag_count"],
+            sample=[_sample_row(row) for row in data["sample"]],
+        )

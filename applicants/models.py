@@ -279,7 +279,9 @@ class ApplicantImport(models.Model):
     """An uploaded CSV kept server-side between the preview and the confirmation.
 
     The random UUID key is only ever used together with the uploader and the company, and the file is
-    deleted once imported, discarded or expired.
+    deleted once imported, discarded or expired. ``preview`` keeps what the file's check found
+    (``csv_import.PlanSummary`` as JSON, bounded in size) so the preview page is shown without reading the
+    file again; it holds personal data too and is cleared with the file.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -287,6 +289,7 @@ class ApplicantImport(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     file_name = models.CharField(max_length=255, blank=True)
     content = models.BinaryField(blank=True)
+    preview = models.JSONField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
     imported_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)

@@ -312,6 +312,10 @@ def anonymize_applicant(*, applicant: Applicant, actor: User, request: HttpReque
         AuditEntry.objects.filter(target_type=Applicant._meta.label_lower, target_id=str(locked.pk)).update(
             target_label=label
         )
+        # A kept import preview may name this applicant as a duplicate: it is checked again when next shown.
+        ApplicantImport.objects.filter(
+            company=locked.company, status=ImportStatus.PENDING, preview__isnull=False
+        ).update(preview=None)
         record_audit(
             action="applicant.anonymized",
             actor=actor,
@@ -441,16 +445,52 @@ def purge_expired_imports(*, company: Company | None = None) -> int:
     expired = ApplicantImport.objects.filter(created_at__lt=timezone.now() - IMPORT_DRAFT_LIFETIME)
     if company is not None:
         expired = expired.filter(company=company)
-    return expired.exclude(content=b"").update(content=b"", status=ImportStatus.DISCARDED)
+    return expired.exclude(content=b"").update(content=b"", preview=None, status=ImportStatus.DISCARDED)
+
+
+def _check(content: bytes, company: Company) -> csv_import.ImportPlan:
+    """The file's plan now; ValidationError (with the limit) for a file beyond the import's limits."""
+    try:
+        return csv_import.build_plan(content, company=company, today=timezone.localdate())
+    except csv_import.ImportLimitError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def start_import(*, company: Company, actor: User, file_name: str, content: bytes) -> ApplicantImport:
-    """Keep an uploaded file server-side for its preview; drops this company's expired drafts."""
+    """Check an uploaded file and keep it with what the check found, for its preview.
+
+    A file beyond the limits raises ValidationError and nothing is kept. Drops the company's expired drafts.
+    """
+    plan = _check(content, company)
+    summary = csv_import.PlanSummary.of(plan, checked_at=timezone.now())
     with transaction.atomic():
         purge_expired_imports(company=company)
         return ApplicantImport.objects.create(
-            company=company, created_by=actor, file_name=file_name[:255], content=content
+            company=company,
+            created_by=actor,
+            file_name=file_name[:255],
+            content=content,
+            preview=summary.to_json(),
         )
+
+
+def import_summary(*, draft: ApplicantImport) -> csv_import.PlanSummary:
+    """What the draft's preview shows: the kept check, or (none kept) a new check that is then kept."""
+    summary = csv_import.PlanSummary.from_json(draft.preview)
+    if summary is not None:
+        return summary
+    try:
+        plan = csv_import.build_plan(bytes(draft.content), company=draft.company, today=timezone.localdate())
+    except csv_import.ImportLimitError as exc:  # kept before the limits existed
+        plan = csv_import.ImportPlan(file_error=str(exc))
+    summary = csv_import.PlanSummary.of(plan, checked_at=timezone.now())
+    _keep_summary(draft, summary)
+    return summary
+
+
+def _keep_summary(draft: ApplicantImport, summary: csv_import.PlanSummary) -> None:
+    draft.preview = summary.to_json()
+    ApplicantImport.objects.filter(pk=draft.pk, status=ImportStatus.PENDING).update(preview=draft.preview)
 
 
 def pending_import(*, company: Company, actor: User, import_id: Any) -> ApplicantImport | None:
@@ -470,14 +510,16 @@ def pending_import(*, company: Company, actor: User, import_id: Any) -> Applican
 
 def discard_import(*, draft: ApplicantImport) -> None:
     ApplicantImport.objects.filter(pk=draft.pk, status=ImportStatus.PENDING).update(
-        status=ImportStatus.DISCARDED, content=b""
+        status=ImportStatus.DISCARDED, content=b"", preview=None
     )
 
 
 class ImportBlockedError(Exception):
-    def __init__(self, plan: csv_import.ImportPlan) -> None:
-        super().__init__(plan.file_error or "rows have errors")
-        self.plan = plan
+    """The check at import found problems (``summary``, now also the draft's preview); nothing imported."""
+
+    def __init__(self, summary: csv_import.PlanSummary) -> None:
+        super().__init__(summary.file_error or "rows have errors")
+        self.summary = summary
 
 
 @dataclass(frozen=True)
@@ -507,16 +549,26 @@ def import_applicants(
 ) -> ImportResult:
     """Import every row of a previewed file, or nothing: the file is checked again inside the transaction.
 
-    Rows that duplicate an existing applicant (or an earlier row) are skipped, as the preview said.
+    The preview shows the check made at upload; this one sees the data as it is now, so rows that duplicate
+    an existing applicant (or an earlier row) are skipped even when the duplicate arrived after the upload.
+    When the check finds problems, they become the draft's preview and ImportBlockedError is raised.
     """
+    try:
+        return _import_checked(draft, actor, request)
+    except ImportBlockedError as exc:
+        _keep_summary(draft, exc.summary)
+        raise
+
+
+def _import_checked(draft: ApplicantImport, actor: User, request: HttpRequest | None) -> ImportResult:
     with transaction.atomic():
         company = Company.objects.select_for_update().get(pk=draft.company_id)  # one import at a time
         locked = ApplicantImport.objects.select_for_update().get(pk=draft.pk)
         if locked.status != ImportStatus.PENDING or not locked.content:
             raise ValidationError(_("このファイルは既に取り込み済みか、期限が切れています。"))
-        plan = csv_import.build_plan(bytes(locked.content), company=company, today=timezone.localdate())
+        plan = _check(bytes(locked.content), company)
         if not plan.can_import:
-            raise ImportBlockedError(plan)
+            raise ImportBlockedError(csv_import.PlanSummary.of(plan, checked_at=timezone.now()))
         rows = plan.importable_rows
         stages = {stage.name: stage for stage in SelectionStage.objects.filter(company=company)}
         positions = _choices_by_key(Position, company, (row.position_name for row in rows))
@@ -563,9 +615,12 @@ def import_applicants(
             batch_size=1000,
         )
         result = ImportResult(imported=len(applicants), skipped=len(plan.duplicates))
-        locked.status, locked.content, locked.imported_at = ImportStatus.IMPORTED, b"", now
+        locked.status, locked.content, locked.preview = ImportStatus.IMPORTED, b"", None
+        locked.imported_at = now
         locked.imported_count, locked.skipped_count = result.imported, result.skipped
-        locked.save(update_fields=["status", "content", "imported_at", "imported_count", "skipped_count"])
+        locked.save(
+            update_fields=["status", "content", "preview", "imported_at", "imported_count", "skipped_count"]
+        )
         record_audit(
             action="applicant.imported",
             actor=actor,

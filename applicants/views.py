@@ -28,7 +28,6 @@ from applicants.models import Applicant, CompanyChoice
 from applicants.registry import applicant_panels
 from applicants.timeline import timeline_for
 
-PREVIEW_ROWS = 20
 # The list's filters behind "詳しい条件" (opened when one is in use).
 MORE_FILTERS = ("position", "source", "tag", "track", "applied_from", "applied_to")
 
@@ -263,10 +262,17 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        draft = services.start_import(
-            company=request_company(request), actor=request.user, file_name=upload.name, content=upload.read()
-        )
-        return redirect("applicants:import_preview", import_id=draft.pk)
+        try:
+            draft = services.start_import(
+                company=request_company(request),
+                actor=request.user,
+                file_name=upload.name,
+                content=upload.read(),
+            )
+        except ValidationError as exc:  # beyond the import's limits: refused, nothing kept
+            form.add_error("file", exc)
+        else:
+            return redirect("applicants:import_preview", import_id=draft.pk)
     columns = [csv_import.COLUMN_BY_KEY[key] for key in csv_import.TEMPLATE_KEYS]
     return render(request, "applicants/import_upload.html", {"form": form, "columns": columns})
 
@@ -298,7 +304,7 @@ def import_preview(request: AuthenticatedHttpRequest, import_id) -> HttpResponse
             result = services.import_applicants(draft=draft, actor=request.user, request=request)
         except services.ImportBlockedError as exc:
             messages.error(request, _("問題のある行があるため、1件も取り込んでいません。"))
-            return _render_preview(request, draft, exc.plan)
+            return _render_preview(request, draft, exc.summary)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("applicants:import")
@@ -307,18 +313,12 @@ def import_preview(request: AuthenticatedHttpRequest, import_id) -> HttpResponse
             text += _("重複していた%(count)d行は取り込んでいません。") % {"count": result.skipped}
         messages.success(request, text)
         return redirect("applicants:list")
-    plan = csv_import.build_plan(bytes(draft.content), company=company, today=timezone.localdate())
-    return _render_preview(request, draft, plan)
+    return _render_preview(request, draft, services.import_summary(draft=draft))
 
 
-def _render_preview(request: HttpRequest, draft, plan: csv_import.ImportPlan) -> HttpResponse:
-    context = {
-        "draft": draft,
-        "plan": plan,
-        "sample": plan.importable_rows[:PREVIEW_ROWS],
-        "hidden_errors": max(len(plan.errors) - len(plan.errors_shown), 0),
-    }
-    return render(request, "applicants/import_preview.html", context)
+def _render_preview(request: HttpRequest, draft, summary: csv_import.PlanSummary) -> HttpResponse:
+    """The kept check of the file (never read again here): its size does not grow with the file."""
+    return render(request, "applicants/import_preview.html", {"draft": draft, "plan": summary})
 
 
 # --- 応募者の設定: 選考ステータス (管理者), 募集職種 and 応募経路 (採用担当) -------------------------------

@@ -4,6 +4,10 @@ One booking is one calendar event for its whole life: the same UID on every mail
 change (a calendar keeps the copy with the highest SEQUENCE), METHOD:REQUEST to add or update it and
 METHOD:CANCEL (with STATUS:CANCELLED) to remove it. Times carry the company's TZID with a VTIMEZONE that
 describes it, so every calendar converts them to the same instant.
+
+User text (names, place, notes) never brings its own line breaks: in DESCRIPTION each becomes one LF (which
+icalendar writes as ``\\n``), in single-line values (SUMMARY, LOCATION, URL, CN) a space, so a bare CR or a
+U+2028 cannot start a property of its own in a calendar program that ends lines there.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+
+from notifications.text import replace_line_breaks
 
 PRODID = "-//e2RPRO//Recruitment Booking//JA"
 
@@ -32,10 +38,14 @@ def invite_uid(key: str | int) -> str:
     return f"e2rpro-{key}@{host}"
 
 
+def _one_line(text: str) -> str:
+    return replace_line_breaks(text, " ")
+
+
 def _address(email: str, name: str | None, **params: str) -> icalendar.vCalAddress:
-    address = icalendar.vCalAddress(f"mailto:{email}")
+    address = icalendar.vCalAddress(f"mailto:{_one_line(email)}")
     if name:
-        address.params["CN"] = icalendar.vText(name)
+        address.params["CN"] = icalendar.vText(_one_line(name))
     for key, value in params.items():
         address.params[key.upper().replace("_", "-")] = icalendar.vText(value)
     return address
@@ -87,13 +97,13 @@ def build_invite(
     event.add("dtstamp", (stamp or timezone.now()).astimezone(ZoneInfo("UTC")))
     event.add("dtstart", start.astimezone(tz))
     event.add("dtend", end.astimezone(tz))
-    event.add("summary", summary)
+    event.add("summary", _one_line(summary))
     if description:
-        event.add("description", description)
+        event.add("description", replace_line_breaks(description, "\n"))
     if location:
-        event.add("location", location)
+        event.add("location", _one_line(location))
     if url:
-        event.add("url", url)
+        event.add("url", _one_line(url))
     event.add("status", "CANCELLED" if method == InviteMethod.CANCEL else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("organizer", _address(organizer_email, organizer_name))

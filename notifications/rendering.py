@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
 from notifications.models import MailKind
+from notifications.text import replace_line_breaks
 
 # {{ / }} literal braces, {name} a placeholder (one line), a lone brace is malformed.
 TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]*)\}|[{}]")
@@ -229,12 +230,16 @@ def placeholder_values(*, company: Company, kind: str, context: MailContext, con
 
 
 def render_subject(subject: str, values: Mapping[str, str]) -> str:
-    """The subject on one line: a value with a line break must not add a header."""
+    """The subject on one line: a value with a line break must not add a header.
+
+    ``str.split()`` splits at every line break ``replace_line_breaks`` knows (CR, U+2028, NEL, …) too.
+    """
     return " ".join(substitute(subject, values).split())
 
 
 def render_body(body: str, values: Mapping[str, str]) -> str:
-    return substitute(body, values).replace("\r\n", "\n")
+    """The body with LF line ends only: a CRLF, a bare CR or a U+2028 in a value becomes one LF."""
+    return replace_line_breaks(substitute(body, values), "\n")
 
 
 def sample_context(company: Company, kind: str, *, now: datetime | None = None) -> MailContext:

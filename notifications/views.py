@@ -24,6 +24,7 @@ from notifications.backends import BACKEND_PATH
 from notifications.forms import MailboxFilterForm, MailSettingsForm, MailTemplateForm, SentMailFilterForm
 from notifications.models import MailboxMessage, MailStatus, MailTemplate, SentMail
 from notifications.rendering import placeholders_for
+from notifications.text import replace_line_breaks
 
 PAGE_SIZE = 50
 
@@ -249,8 +250,11 @@ def mailbox_attachment(request: AuthenticatedHttpRequest, pk: int, index: int) -
         raise Http404
     part = parts[index]
     # str(): the header is an email.headerregistry object, and WSGI servers accept plain str only.
-    response = HttpResponse(part.get_payload(decode=True), content_type=str(part.get("Content-Type")))
-    filename = (part.get_filename() or "attachment").replace('"', "")
+    # Both come from the message and go into header values: on one line, the name without quote or backslash.
+    content_type = replace_line_breaks(str(part.get("Content-Type")), " ")
+    response = HttpResponse(part.get_payload(decode=True), content_type=content_type)
+    filename = replace_line_breaks(part.get_filename() or "attachment", " ")
+    filename = filename.replace('"', "").replace("\\", "")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import socket
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from tests.helpers import OutboundNetworkBlocked, World, client_for, is_loopback, make_world
 
@@ -34,6 +36,15 @@ def block_outbound_network(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def _japanese_first():
+    """Each test starts in the site's language: a request in English must not leave English active for the
+    tests after it (LocaleMiddleware activates a request's language on the thread and leaves it there)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

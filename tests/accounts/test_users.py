@@ -124,3 +124,19 @@ def test_deactivated_user_cannot_log_in(world):
     world.acme.recruiter.is_active = False
     world.acme.recruiter.save()
     assert not Client().login(username="recruiter@acme.example.com", password=TEST_PASSWORD)
+
+
+def test_the_invitation_subject_stays_on_one_line_whatever_the_company_name(
+    world, as_admin, django_capture_on_commit_callbacks
+):
+    world.acme.company.name = "アクメ\r商事\u2028本社"
+    world.acme.company.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        as_admin.post(
+            "/users/new/",
+            {"name": "新人", "email": "new@acme.example.com", "role": "recruiter", "send_invitation": "on"},
+        )
+
+    assert len(mail.outbox) == 1
+    assert "アクメ 商事 本社" in mail.outbox[0].subject

@@ -71,7 +71,7 @@ def test_each_encoding_excel_writes_is_detected(world, as_recruiter, encoding, b
     plan = preview.context["plan"]
     assert plan.encoding == label
     assert plan.errors == []
-    assert plan.importable_rows[0].fields["name"] == "髙橋 1郎"  # NFKC: ① → 1
+    assert plan.sample[0].name == "髙橋 1郎"  # NFKC: ① → 1
     assert as_recruiter.post(url, {"confirm": "1"}).status_code == 302
     assert Applicant.objects.get().name_kana == "タカハシ イチロウ"
 
