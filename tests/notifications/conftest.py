@@ -35,7 +35,7 @@ def eager_retries(monkeypatch):
     """
     from e2rpro.celery import app
 
-    monkeypatch.setattr(app.conf, "task_eager_propagates", False)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
 
 
 @pytest.fixture
