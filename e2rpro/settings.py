@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "zoom_integration",
     "scheduling",
     "booking",
+    "interviews",
 ]
 
 MIDDLEWARE = [

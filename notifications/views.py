@@ -208,7 +208,10 @@ def _attachment_parts(message: MailboxMessage) -> list[Message]:
 def _invite_summary(part: Message, tz) -> dict | None:
     if part.get_content_type() != "text/calendar":
         return None
-    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return None
+    calendar = icalendar.Calendar.from_ical(payload)
     event = next(iter(calendar.walk("VEVENT")), None)
     if event is None:
         return None
