@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Company, User
 from applicants.models import Applicant
 from booking.models import Booking, BookingInvitation, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
+from booking.registry import interviewer_slots
 from scheduling.models import Event, Slot
 from scheduling.selectors import hosted_events_q
 
@@ -157,9 +158,18 @@ def visible_bookings(user: User) -> QuerySet[Booking]:
     bookings = Booking.objects.filter(company_id=user.company_id)
     if user.is_recruiter_or_admin:
         return bookings
-    if not user.is_interviewer or not user.email:
+    if not user.is_interviewer:
         return Booking.objects.none()
-    return bookings.filter(hosted_events_q(user, "event__"), status=BookingStatus.ACTIVE)
+    return bookings.filter(interviewer_slot_q(user, "slot__"), status=BookingStatus.ACTIVE)
+
+
+def interviewer_slot_q(user: User, prefix: str = "") -> Q:
+    """The slots a 面接官 interviews: those of events they host in Zoom, and those the apps above add
+    (``booking.registry.interviewer_slots``), as a Q on Slot (``prefix`` to reach Slot from another model)."""
+    condition = hosted_events_q(user, f"{prefix}event__") if user.email else Q(pk__in=[])
+    for slots in interviewer_slots.functions():
+        condition |= Q(**{f"{prefix}pk__in": Slot.all_objects.filter(slots(user)).values("pk")})
+    return condition
 
 
 def visible_waits(user: User) -> QuerySet[WaitlistEntry]:

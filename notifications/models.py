@@ -25,6 +25,9 @@ class MailKind(models.TextChoices):
     URL_ISSUED = "url_issued", _("URL発行")
     URL_CHANGED = "url_changed", _("URL変更")
     HOST_NOTICE = "host_notice", _("面接官への通知")
+    EVALUATION_REMINDER = "evaluation_reminder", _("評価入力のお願い")
+    RESULT_PASS = "result_pass", _("合格通知")
+    RESULT_FAIL = "result_fail", _("不合格通知")
 
 
 class MailTemplate(models.Model):

@@ -62,6 +62,8 @@ class MailContext:
     host_name: str = ""  # 面接官への通知 only
     slot_url: str = ""  # 面接官への通知 only: the staff page of the slot
     notice: str = ""  # 面接官への通知 only: what happened, e.g. 「予約が入りました」
+    evaluation_url: str = ""  # 評価入力のお願い only: the interviewer's evaluation page
+    next_step: str = ""  # 合格通知 only: what comes next, e.g. the next 選考会's name
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("面接官名", _("通知を受け取る面接官の氏名")),
         Placeholder("日程ページURL", _("管理画面の日程ページのURL")),
         Placeholder("通知内容", _("面接官に知らせる出来事（例: 予約が入りました）")),
+        Placeholder("評価入力URL", _("面接官が評価を入力するページのURL")),
+        Placeholder("次の選考", _("合格後の次の選考（例: 二次面接）。未定なら空欄")),
     ]
 }
 
@@ -108,6 +112,11 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"面接官名", "通知内容", "応募者名", "会社名", "選考会名", "イベント名", "日時", "変更前日時", "会場"}
         | {"日程ページURL"}
     ),
+    MailKind.EVALUATION_REMINDER: frozenset(
+        {"面接官名", "応募者名", "会社名", "選考会名", "イベント名", "日時", "評価入力URL"}
+    ),
+    MailKind.RESULT_PASS: frozenset({"応募者名", "会社名", "選考会名", "次の選考", "問い合わせ先"}),
+    MailKind.RESULT_FAIL: frozenset({"応募者名", "会社名", "選考会名", "問い合わせ先"}),
 }
 
 
@@ -225,6 +234,8 @@ def placeholder_values(*, company: Company, kind: str, context: MailContext, con
         "面接官名": context.host_name,
         "日程ページURL": context.slot_url,
         "通知内容": context.notice,
+        "評価入力URL": context.evaluation_url,
+        "次の選考": context.next_step,
     }
     return {name: value for name, value in values.items() if name in ALLOWED[kind]}
 
@@ -270,4 +281,14 @@ def sample_context(company: Company, kind: str, *, now: datetime | None = None) 
             notice=gettext("予約が入りました"),
             slot_url=f"{settings.SITE_URL}/selection/slots/sample/",
         )
+    if kind == MailKind.EVALUATION_REMINDER:
+        context = replace(
+            context,
+            host_name="面接 一郎",
+            start=start - timedelta(days=8),
+            end=start - timedelta(days=8) + timedelta(hours=1),
+            evaluation_url=f"{settings.SITE_URL}/interviews/evaluations/sample/",
+        )
+    if kind == MailKind.RESULT_PASS:
+        context = replace(context, next_step="二次面接")
     return context

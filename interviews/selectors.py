@@ -1,0 +1,70 @@
+"""Reads shared by every interviews area: who interviews a slot, and which slots a user interviews.
+
+A slot's interviewers are its own (SlotInterviewer) when it has any, otherwise its event's (EventInterviewer).
+The Zoom host of an event (scheduling) also interviews its slots; booking's ``interviewer_slot_q`` joins both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import User
+from booking.models import Booking, BookingStatus
+from booking.selectors import interviewer_slot_q
+from interviews.models import EventInterviewer, SlotInterviewer
+from scheduling.models import Slot
+
+
+def assigned_slots_q(user: User) -> Q:
+    """A Q on Slot: the slots assigned to ``user`` in interviews (not counting Zoom hosting)."""
+    own_rows = SlotInterviewer.objects.filter(slot=OuterRef("pk"))
+    return Q(interviewer_assignments__user=user) | (
+        Q(event__interviewer_assignments__user=user) & ~Q(Exists(own_rows))
+    )
+
+
+def slots_interviewed_by(user: User) -> QuerySet[Slot]:
+    """Every slot ``user`` interviews: assigned here or hosting its event in Zoom (distinct rows)."""
+    if user.company_id is None:
+        return Slot.objects.none()
+    return Slot.objects.filter(company_id=user.company_id).filter(interviewer_slot_q(user)).distinct()
+
+
+def interviewers_of_slots(slots: Iterable[Slot]) -> dict[int, list[User]]:
+    """slot id → its interviewers (own ones, else the event's), in two queries for any number of slots."""
+    slots = list(slots)
+    result: dict[int, list[User]] = defaultdict(list)
+    own = SlotInterviewer.objects.filter(slot__in=slots).select_related("user").order_by("user__name", "pk")
+    for row in own:
+        result[row.slot_id].append(row.user)
+    event_ids = {slot.event_id for slot in slots if slot.pk not in result}
+    by_event: dict[int, list[User]] = defaultdict(list)
+    event_rows = EventInterviewer.objects.filter(event_id__in=event_ids).select_related("user")
+    for event_row in event_rows.order_by("user__name", "pk"):
+        by_event[event_row.event_id].append(event_row.user)
+    for slot in slots:
+        if slot.pk not in result:
+            result[slot.pk] = list(by_event.get(slot.event_id, []))
+    return dict(result)
+
+
+def interviews_applicant(user: User, *, applicant_id: int, selection_meeting_id: int) -> Slot | None:
+    """The slot in which ``user`` interviews the applicant in that 選考会 (an active booking), or None."""
+    if user.company_id is None:
+        return None
+    booking = (
+        Booking.objects.filter(
+            company_id=user.company_id,
+            applicant_id=applicant_id,
+            status=BookingStatus.ACTIVE,
+            slot__event__selection_meeting_id=selection_meeting_id,
+            slot__in=slots_interviewed_by(user),
+        )
+        .select_related("slot")
+        .order_by("-slot__starts_at")
+        .first()
+    )
+    return booking.slot if booking is not None else None
