@@ -26,5 +26,6 @@ urlpatterns = [
     path("web-interview/", include("zoom_integration.urls")),
     path("zoom/", include("zoom_integration.webhook_urls")),
     path("notifications/", include("notifications.urls")),
+    path("interviews/", include("interviews.urls")),
     path("b/", include("booking.public_urls")),  # applicants' personal booking pages (signed link)
 ]

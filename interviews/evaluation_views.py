@@ -1,0 +1,7 @@
+"""Interviews: the evaluation pages."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
