@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -83,14 +85,27 @@ class UserEditForm(forms.Form):
     is_active = forms.BooleanField(label=_("有効"), required=False)
 
 
+# Dates a log filter can mean (a day before or after them would leave what the database can store).
+AUDIT_DATE_RANGE = [
+    MinValueValidator(date(2000, 1, 1), message=_("2000年1月1日以降の日付を入力してください。")),
+    MaxValueValidator(date(2999, 12, 31), message=_("2999年12月31日以前の日付を入力してください。")),
+]
+
+
 class AuditFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("種類"), required=False)
     actor = forms.ModelChoiceField(label=_("操作者"), queryset=User.objects.none(), required=False)
     date_from = forms.DateField(
-        label=_("開始日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("開始日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=AUDIT_DATE_RANGE,
     )
     date_to = forms.DateField(
-        label=_("終了日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("終了日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=AUDIT_DATE_RANGE,
     )
     q = forms.CharField(label=_("対象"), required=False, max_length=100)
 

@@ -20,6 +20,7 @@ from applicants.selectors import (
     ApplicantFilters,
     CompanyLists,
     find_duplicates,
+    is_id,
 )
 from applicants.services import BULK_LIMIT, EDITABLE_FIELDS
 
@@ -172,7 +173,7 @@ class IdListField(forms.Field):
         if not value:
             return []
         values = value if isinstance(value, list | tuple) else [value]
-        if not all(str(item).isdigit() for item in values):
+        if not all(is_id(item) for item in values):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return list(dict.fromkeys(int(item) for item in values))
 

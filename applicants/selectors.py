@@ -27,6 +27,9 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SORT = "-applied"
 ACTIVE_STAGES = "active"  # the status filter's "選考中すべて"
+# The largest id a row can have (a 64-bit signed integer). A bigger number names no row, and SQLite cannot
+# even compare a column with it (OverflowError), so ids from a request are checked against it first.
+MAX_ID = 2**63 - 1
 # What a list row shows (templatetags/applicant_list.py); reading another field would cost a query per row.
 ROW_FIELDS = (
     "name",
@@ -264,7 +267,13 @@ def find_duplicates(
     return list(queryset.order_by("id")[:5])
 
 
+def is_id(value: Any) -> bool:
+    """A row id as a request sends it: ASCII digits up to MAX_ID ("²" and "１２" are digits to Python too)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+
+
 def applicants_by_ids(queryset: QuerySet[Applicant], ids: Iterable[Any]) -> QuerySet[Applicant]:
-    """The rows of ``queryset`` (already tenant-scoped) among ``ids``; non-integer ids are ignored."""
-    clean = {int(value) for value in ids if str(value).isdigit()}
+    """The rows of ``queryset`` (already tenant-scoped) among ``ids``; anything but an id is ignored."""
+    clean = {int(value) for value in ids if is_id(value)}
     return queryset.filter(id__in=clean)

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -188,6 +189,8 @@ def bulk_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BulkStatusForm(request.POST, company=company)
     query = QueryDict(request.POST.get("query", "")).urlencode()  # re-encoded: only a query string
     back = reverse("applicants:list") + (f"?{query}" if query else "")
+    if len(back) > MAX_URL_REDIRECT_LENGTH:  # Django refuses to redirect there (400), after the change
+        back = reverse("applicants:list")
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(map(str, errors)))

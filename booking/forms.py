@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
+from applicants.selectors import is_id
 from booking import links
 from scheduling.models import Event, Slot
 
@@ -47,6 +48,16 @@ class EventChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: Event) -> str:
         return f"{obj.selection_meeting.name} / {obj.name}"
+
+    def _check_values(self, value: Any) -> Any:
+        # Django looks the values up with one ``pk__in`` query, which SQLite cannot run with a number beyond
+        # 64 bits (OverflowError, a 500): refuse anything that is not an id first, as Django refuses text.
+        for pk in value if isinstance(value, list | tuple) else [value]:
+            if not is_id(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)  # type: ignore[misc]  # Django's, not in django-stubs
 
 
 class InvitationForm(forms.Form):

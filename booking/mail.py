@@ -1,4 +1,5 @@
-"""What the applicant and the host are told about a booking, through notifications.queue_mail.
+"""What the applicant, the host and the slot's interviewers are told about a booking, through
+notifications.queue_mail.
 
 Called by the booking services inside their transaction: queue_mail stores the SentMail with the booking
 change (so a committed booking always has its mail, and a rolled-back one never does) and the mail leaves
@@ -9,7 +10,7 @@ skipped; it never undoes the booking.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from booking import links
 from booking.models import Booking, BookingInvitation
+from booking.registry import slot_notice_recipients
 from notifications.ics import InviteMethod, invite_uid
 from notifications.models import MailKind, SentMail
 from notifications.rendering import MailContext
@@ -160,6 +162,127 @@ def slot_url(slot: Slot) -> str:
     return f"{settings.SITE_URL}{reverse('scheduling:slot_detail', args=[slot.pk])}"
 
 
+@dataclass(frozen=True)
+class NoticeRecipient:
+    """One address told about a slot: the page where they read it, whether they are the event's Zoom host,
+    and whether the apps above name them for it (``booking.registry.slot_notice_recipients``): those get
+    the booking's invite."""
+
+    user: User
+    page_url: str
+    host: bool
+    named: bool
+
+
+def notice_recipients(slot: Slot) -> list[NoticeRecipient]:
+    """The event's Zoom host and the users the apps above name for the slot, once per address (active users
+    of the slot's company only)."""
+    by_email: dict[str, NoticeRecipient] = {}
+    host = host_user(slot)
+    if host is not None:
+        by_email[host.email.lower()] = NoticeRecipient(host, slot_url(slot), host=True, named=False)
+    for recipients in slot_notice_recipients.functions():
+        for recipient in recipients(slot):
+            user = recipient.user
+            if not user.email or not user.is_active or user.company_id != slot.company_id:
+                continue
+            known = by_email.get(user.email.lower())
+            by_email[user.email.lower()] = (
+                replace(known, named=True)
+                if known is not None
+                else NoticeRecipient(user, recipient.page_url or slot_url(slot), host=False, named=True)
+            )
+    return list(by_email.values())
+
+
+@translation.override(settings.LANGUAGE_CODE)  # the invite is Japanese whatever the staff member's language
+def interviewer_invite(booking: Booking, *, slot: Slot, recipient: NoticeRecipient, method: str) -> bytes:
+    """The calendar invite of one booking for someone who interviews in ``slot``: a UID of its own per
+    booking (not the applicant's), the booking's SEQUENCE, the join URL (never the host's start URL)."""
+    event = slot.event
+    join_url, passcode = join_details(slot)
+    lines = [_("応募者: %(name)s 様") % {"name": booking.applicant.name}]
+    if join_url:
+        lines.append(_("ZoomミーティングURL: %(url)s") % {"url": join_url})
+        if passcode:
+            lines.append(_("パスコード: %(passcode)s") % {"passcode": passcode})
+    elif event.is_zoom:
+        lines.append(_("Web面接（Zoom）です。ミーティングURLは発行され次第、メールでお知らせします。"))
+    if event.place:
+        lines.append(_("会場: %(venue)s") % {"venue": event.place})
+    lines.append(_("日程の詳細: %(url)s") % {"url": recipient.page_url})
+    return build_company_invite(
+        company=booking.company,
+        uid=invite_uid(f"booking-{booking.pk}-interviewer"),
+        sequence=booking.ics_sequence,
+        method=method,
+        start=slot.starts_at,
+        end=slot.ends_at,
+        summary=f"{event.selection_meeting.name} {event.name}: {booking.applicant.name} 様",
+        attendee_email=recipient.user.email,
+        attendee_name=recipient.user.display_name,
+        description="\n".join(lines),
+        location=join_url or event.place,
+        url=recipient.page_url,
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What one 面接官への通知 says about a slot (and the booking it concerns, whose invite the named
+    recipients get with ``invite`` as its METHOD)."""
+
+    text: str
+    applicant: Any = None
+    previous_start: datetime | None = None
+    previous_end: datetime | None = None
+    booking: Booking | None = None
+    invite: str | None = None
+
+
+def _send_notice(
+    slot: Slot, recipient: NoticeRecipient, notice: Notice, *, actor: User | None, dedupe_key: str | None
+) -> SentMail | None:
+    event = slot.event
+    context = MailContext(
+        applicant_name=notice.applicant.name if notice.applicant is not None else "",
+        selection_meeting_name=event.selection_meeting.name,
+        event_name=event.name,
+        start=slot.starts_at,
+        end=slot.ends_at,
+        previous_start=notice.previous_start,
+        previous_end=notice.previous_end,
+        venue=event.place,
+        host_name=recipient.user.display_name,
+        slot_url=recipient.page_url,
+        notice=notice.text,
+    )
+    ics = None
+    if recipient.named and notice.booking is not None and notice.invite is not None:
+        ics = interviewer_invite(notice.booking, slot=slot, recipient=recipient, method=notice.invite)
+    return _queue(
+        company=slot.company,
+        kind=MailKind.HOST_NOTICE,
+        to=recipient.user.email,
+        context=context,
+        applicant=notice.applicant,
+        ics=ics,
+        actor=actor,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _notice_key(recipient: NoticeRecipient, notice: Notice, dedupe_key: str | None) -> str | None:
+    """Once per change and address: the caller's key for the host's notices (as it always was), one key per
+    user for the named recipients' booking notices (the booking's SEQUENCE and the METHOD without one)."""
+    booking = notice.booking
+    if not recipient.named or booking is None:
+        return dedupe_key
+    if dedupe_key:
+        return f"{dedupe_key}:user-{recipient.user.pk}"
+    return f"interviewer-notice:{booking.pk}:{booking.ics_sequence}:{notice.invite}:user-{recipient.user.pk}"
+
+
 def notify_host(
     slot: Slot,
     *,
@@ -169,37 +292,50 @@ def notify_host(
     previous_end: datetime | None = None,
     actor: User | None = None,
     dedupe_key: str | None = None,
-) -> SentMail | None:
-    """面接官への通知: what happened on a slot they host, with a link to the slot page (never a start URL).
+    booking: Booking | None = None,
+    invite: str | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> list[SentMail]:
+    """面接官への通知: what happened on a slot, to the event's Zoom host (with a link to the slot page), one
+    mail per address, never a start URL. A notice about a ``booking`` also goes to the users the apps above
+    name for the slot (``booking.registry.slot_notice_recipients``) with the booking's calendar invite
+    (METHOD ``invite``); the slot's own news reach them per booking (``notify_interviewers``).
 
     Linked to the applicant it names, so it shows on their timeline and is erased with their personal data.
+    ``skip``: addresses (lower case) already told about this change. Returns the mails queued.
     """
-    host = host_user(slot)
-    if host is None:
-        return None
-    event = slot.event
-    context = MailContext(
-        applicant_name=applicant.name if applicant is not None else "",
-        selection_meeting_name=event.selection_meeting.name,
-        event_name=event.name,
-        start=slot.starts_at,
-        end=slot.ends_at,
-        previous_start=previous_start,
-        previous_end=previous_end,
-        venue=event.place,
-        host_name=host.display_name,
-        slot_url=slot_url(slot),
-        notice=notice,
-    )
-    return _queue(
-        company=slot.company,
-        kind=MailKind.HOST_NOTICE,
-        to=host.email,
-        context=context,
-        applicant=applicant,
-        actor=actor,
-        dedupe_key=dedupe_key,
-    )
+    about = Notice(notice, applicant, previous_start, previous_end, booking, invite)
+    mails = []
+    for recipient in notice_recipients(slot):
+        if recipient.user.email.lower() in skip or (booking is None and not recipient.host):
+            continue
+        key = _notice_key(recipient, about, dedupe_key)
+        mail = _send_notice(slot, recipient, about, actor=actor, dedupe_key=key)
+        if mail is not None:
+            mails.append(mail)
+    return mails
+
+
+def notify_interviewers(
+    booking: Booking,
+    *,
+    notice: str,
+    previous_start: datetime | None = None,
+    previous_end: datetime | None = None,
+    dedupe_key: str,
+) -> list[SentMail]:
+    """The booking's slot changed (moved, its Zoom URL issued or changed): the users the apps above name for
+    the slot get the notice with the booking's updated invite (REQUEST), once per ``dedupe_key``."""
+    slot = booking.slot
+    about = Notice(notice, booking.applicant, previous_start, previous_end, booking, InviteMethod.REQUEST)
+    mails = []
+    for recipient in notice_recipients(slot):
+        if recipient.named:
+            key = _notice_key(recipient, about, dedupe_key)
+            mail = _send_notice(slot, recipient, about, actor=None, dedupe_key=key)
+            if mail is not None:
+                mails.append(mail)
+    return mails
 
 
 def mail_invitation(invitation: BookingInvitation, *, events: list, actor: User | None) -> SentMail | None:

@@ -159,7 +159,9 @@ def _after_booking(
     notice = (
         _("キャンセル待ちから予約が入りました") if kind == BookingLogKind.PROMOTED else _("予約が入りました")
     )
-    booking_mail.notify_host(slot, notice=notice, applicant=applicant, actor=actor)
+    booking_mail.notify_host(
+        slot, notice=notice, applicant=applicant, actor=actor, booking=booking, invite=InviteMethod.REQUEST
+    )
 
 
 def _new_booking(
@@ -345,26 +347,33 @@ def move_booking(
             previous_start=old.starts_at,
             previous_end=old.ends_at,
         )
-        _notify_hosts_of_move(old, new, applicant, actor)
+        _notify_hosts_of_move(old, new, booking, actor)
         _promote(old, now=now)
     return booking
 
 
-def _notify_hosts_of_move(old: Slot, new: Slot, applicant: Applicant, actor: User | None) -> None:
-    new_host = booking_mail.host_user(new)
-    booking_mail.notify_host(
+def _notify_hosts_of_move(old: Slot, new: Slot, booking: Booking, actor: User | None) -> None:
+    """The new slot's host and interviewers (the invite, updated), then those of the old slot who are not
+    in the new one (the invite cancelled)."""
+    told = booking_mail.notify_host(
         new,
         notice=_("予約の日程が変更されました"),
-        applicant=applicant,
+        applicant=booking.applicant,
         previous_start=old.starts_at,
         previous_end=old.ends_at,
         actor=actor,
+        booking=booking,
+        invite=InviteMethod.REQUEST,
     )
-    old_host = booking_mail.host_user(old)
-    if old_host is not None and (new_host is None or old_host.pk != new_host.pk):
-        booking_mail.notify_host(
-            old, notice=_("予約が別の日程へ変更されました"), applicant=applicant, actor=actor
-        )
+    booking_mail.notify_host(
+        old,
+        notice=_("予約が別の日程へ変更されました"),
+        applicant=booking.applicant,
+        actor=actor,
+        booking=booking,
+        invite=InviteMethod.CANCEL,
+        skip=frozenset(mail.to_email.lower() for mail in told),
+    )
 
 
 def cancel_booking(
@@ -400,7 +409,12 @@ def cancel_booking(
                 booking, MailKind.BOOKING_CANCELLED, actor=actor, invite=InviteMethod.CANCEL
             )
             booking_mail.notify_host(
-                slot, notice=_("予約がキャンセルされました"), applicant=applicant, actor=actor
+                slot,
+                notice=_("予約がキャンセルされました"),
+                applicant=applicant,
+                actor=actor,
+                booking=booking,
+                invite=InviteMethod.CANCEL,
             )
         _promote(slot, now=now)
     return booking

@@ -37,6 +37,16 @@ SLOT_CHANGE_LOGS: dict[str, BookingLogKind] = {
 }
 
 
+def interviewer_notice(reason: str) -> str:
+    """What the slot's interviewers are told, per booking, with its updated invite."""
+    notices: dict[str, str] = {
+        SlotChange.MOVED: _("予約のある日程の日時が変更されました"),
+        SlotChange.ISSUED: _("ZoomミーティングURLが発行されました"),
+        SlotChange.REISSUED: _("ZoomミーティングURLが変更されました"),
+    }
+    return notices[reason]
+
+
 def _parse_time(value: Any) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
@@ -139,11 +149,19 @@ def _notify_booking_of_slot_change(
             actor=None,
             body=body,
         )
+        moved = reason == "moved"
         mail = booking_mail.mail_applicant(
             booking,
             kind,
-            previous_start=previous_start if reason == "moved" else None,
-            previous_end=previous_end if reason == "moved" else None,
+            previous_start=previous_start if moved else None,
+            previous_end=previous_end if moved else None,
             dedupe_key=key,
+        )
+        booking_mail.notify_interviewers(
+            booking,
+            notice=interviewer_notice(reason),
+            previous_start=previous_start if moved else None,
+            previous_end=previous_end if moved else None,
+            dedupe_key=f"{key}:interviewers",
         )
     return mail is not None

@@ -376,3 +376,16 @@ CELERY_BEAT_SCHEDULE["applicants-purge-expired-imports"] = {
     "task": "applicants.tasks.purge_expired_imports",
     "schedule": crontab(minute=40),
 }
+
+# Interviews: scheduled 合否連絡 go out at the minute they are due (each once; see interviews/decisions.py).
+CELERY_BEAT_SCHEDULE["interviews-send-due-result-notices"] = {
+    "task": "interviews.decision_tasks.send_due_result_notices",
+    "schedule": crontab(minute="*"),
+}
+
+# Interviews: 評価入力のお願い once per overdue evaluation (each mail has a once-only key; see
+# interviews/evaluation_reminders.py), checked every 15 minutes.
+CELERY_BEAT_SCHEDULE["interviews-remind-overdue-evaluations"] = {
+    "task": "interviews.tasks.remind_overdue_evaluations",
+    "schedule": crontab(minute="*/15"),
+}

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from e2rpro import views
+from e2rpro.admin_guard import guarded_admin_urls
 
 admin.site.site_header = "e2RPRO 運用管理"
 admin.site.site_title = "e2RPRO"
@@ -18,7 +19,7 @@ urlpatterns = [
         RedirectView.as_view(url=reverse_lazy("accounts:login"), query_string=True),
         name="admin_login",
     ),
-    path("admin/", admin.site.urls),
+    path("admin/", guarded_admin_urls(admin.site.urls)),
     path("", include("accounts.urls")),
     path("applicants/", include("applicants.urls")),
     path("selection/", include("scheduling.urls")),

@@ -13,6 +13,7 @@ from kombu import Connection
 
 from accounts.permissions import AuthenticatedHttpRequest, member_required
 from accounts.tenancy import request_company
+from interviews import evaluation_selectors
 from scheduling import selectors as scheduling_selectors
 
 logger = logging.getLogger(__name__)
@@ -20,15 +21,21 @@ logger = logging.getLogger(__name__)
 
 @member_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """ダッシュボード: today's slots and every issuance problem; a 面接官 sees their own upcoming slots."""
+    """ダッシュボード: today's slots, every issuance problem and the company's overdue evaluations; a 面接官
+    sees their own upcoming slots. Everyone sees the evaluations they owe."""
     company = request_company(request)
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {
+        "evaluations_due": evaluation_selectors.evaluations_due(
+            request.user, limit=evaluation_selectors.DASHBOARD_LIMIT
+        )
+    }
     if request.user.is_recruiter_or_admin:
         problems, problem_count = scheduling_selectors.issuance_problems(company)
         context.update(
             todays_slots=scheduling_selectors.todays_slots(company),
             issuance_problems=problems,
             issuance_problem_count=problem_count,
+            overdue_evaluations=evaluation_selectors.overdue_evaluations(company),
         )
     else:
         context["my_slots"] = scheduling_selectors.interviewer_upcoming_slots(request.user)

@@ -143,7 +143,12 @@ class ItemKind(models.TextChoices):
 
 class EvaluationItem(models.Model):
     """One item of a 評価シート. SCALE answers 1–5 (``scale_labels`` names each point), CHOICE one of
-    ``choices``, TEXT free text."""
+    ``choices``, TEXT free text.
+
+    Answers are stored by item id, so an item is never deleted while its sheet lives: removing it sets
+    ``removed_at`` (it leaves the form, and the answers given to it stay readable in the history)."""
+
+    company_lookup = "sheet__company"
 
     sheet = models.ForeignKey(EvaluationSheet, on_delete=models.CASCADE, related_name="items")
     label = models.CharField(_("評価項目"), max_length=100)
@@ -153,6 +158,7 @@ class EvaluationItem(models.Model):
     choices = models.JSONField(_("選択肢"), default=list, blank=True)
     required = models.BooleanField(_("必須"), default=True)
     position = models.PositiveIntegerField(_("表示順"), default=0)
+    removed_at = models.DateTimeField(_("削除日時"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("評価項目")
@@ -284,13 +290,21 @@ class NoticeStatus(models.TextChoices):
     CANCELLED = "cancelled", _("取り消し")
 
 
+class CancelReason(models.TextChoices):
+    BY_USER = "user", _("担当者が取り消し")
+    SUPERSEDED = "superseded", _("判定の変更により取り消し")
+    ANONYMIZED = "anonymized", _("個人情報削除により取り消し")
+    NO_ADDRESS = "no_address", _("宛先のメールアドレスがないか正しくないため送信できませんでした")
+
+
 class ResultNotice(models.Model):
     """合否連絡: the 合格通知 or 不合格通知 of one decision, sent now or at ``send_at``, cancellable until it
     goes. At most one notice per decision is scheduled or sent (a constraint), so it is never sent twice."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="result_notices")
-    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="notices")
+    # A decision goes only with its applicant or its 選考会, and its notices go with it.
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="notices")
     result = models.CharField(max_length=8, choices=DecisionResult.choices)
     send_at = models.DateTimeField(_("送信日時"))
     status = models.CharField(
@@ -305,6 +319,9 @@ class ResultNotice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(
+        _("取り消し理由"), max_length=16, choices=CancelReason.choices, blank=True
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_audit
 from scheduling import limits, pacing, signals
 from scheduling.models import MeetingState, Slot, WaitReason, no_meeting_fields
+from scheduling.registry import slot_zoom_hosts
 from scheduling.signals import SlotChange
 from zoom_integration import client as zoom_client
 from zoom_integration.client import (
@@ -150,13 +151,23 @@ def update_body(slot: Slot) -> dict:
 
 
 def desired_host(slot: Slot, now: datetime) -> str | None:
-    """The Zoom user who should host the slot's meeting, or None when no meeting is wanted."""
+    """The Zoom user who should host the slot's meeting, or None when no meeting is wanted: the one a higher
+    app names for the slot (``scheduling.registry.slot_zoom_hosts``), else the event's host."""
     event = slot.event
     if slot.deleted_at or not slot.meeting_wanted or not event.is_zoom or not event.zoom_host_user_id:
         return None
     if slot.zoom_meeting_id and slot.meeting_host_zoom_id and slot.starts_at <= now:
         return slot.meeting_host_zoom_id  # started: a host change applies to future slots only
-    return event.zoom_host_user_id
+    return registered_host(slot) or event.zoom_host_user_id
+
+
+def registered_host(slot: Slot) -> str | None:
+    """The first Zoom host a higher app names for the slot, or None."""
+    for host in slot_zoom_hosts.functions():
+        chosen = host(slot)
+        if chosen:
+            return chosen
+    return None
 
 
 def plan(slot: Slot, now: datetime | None = None) -> Step | None:

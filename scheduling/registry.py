@@ -1,4 +1,4 @@
-"""What higher apps add to scheduling's pages."""
+"""What higher apps add to scheduling's pages and to its Zoom meetings."""
 
 from __future__ import annotations
 
@@ -11,3 +11,12 @@ from scheduling.models import Slot
 # ``panel(request, slot)``: a rendered section of the slot page (e.g. its bookings), or "" for none.
 SlotPanel = Callable[[AuthenticatedHttpRequest, Slot], str]
 slot_panels: Registry[SlotPanel] = Registry("scheduling.registry.slot_panels", required_from=["booking"])
+
+# ``host(slot)``: the Zoom user id that should host the slot's meeting instead of its event's host (e.g. the
+# slot's interviewer), or None to keep the event's. It must name a user of the company's linked account who
+# can host. The first function with an answer wins. When an answer changes, the app that gives it calls
+# ``scheduling.services.replan_meeting_hosts`` so the future meetings move to the new host.
+SlotZoomHost = Callable[[Slot], str | None]
+slot_zoom_hosts: Registry[SlotZoomHost] = Registry(
+    "scheduling.registry.slot_zoom_hosts", required_from=["interviews"]
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -76,7 +76,14 @@ def problem_q() -> Q:
     return Q(meeting_state__in=[MeetingState.FAILED, MeetingState.DELETED]) | out_of_sync_q()
 
 
+# The first and last days whose bounds exist in every time zone (a day has a next day and a UTC time).
+FIRST_DAY, LAST_DAY = date.min + timedelta(days=1), date.max - timedelta(days=1)
+
+
 def day_bounds(day, tz) -> tuple[datetime, datetime]:
+    """The start of ``day`` and of the next day in ``tz``; days of the years 1 and 9999 (a filter typed
+    as 9999-12-31) are taken as the nearest day that has both, which no slot is near anyway."""
+    day = min(max(day, FIRST_DAY), LAST_DAY)
     start = timezone.make_aware(datetime.combine(day, time.min), tz)
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
 

@@ -235,6 +235,20 @@ def _replan_future_slots(event: Event) -> list[int]:
     return _request_sync(slots)
 
 
+def replan_meeting_hosts(*, slot_ids: list[int]) -> list[int]:
+    """A higher app changed who should host these slots' meetings (``scheduling.registry.slot_zoom_hosts``):
+    the future Zoom slots whose meeting is on another host are re-issued on the new one. Returns the slots
+    queued for Zoom."""
+    with transaction.atomic():
+        slots = list(
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("company", "event")
+            .filter(pk__in=slot_ids, event__web_meeting="zoom", starts_at__gt=timezone.now())
+            .order_by("pk")
+        )
+        return _request_sync(slots)
+
+
 def delete_event(*, event: Event, actor: User, request: HttpRequest | None = None) -> None:
     """Delete an event that has no slots left."""
     with transaction.atomic():

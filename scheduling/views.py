@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import MAX_URL_REDIRECT_LENGTH, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +26,7 @@ from scheduling.models import Event, SelectionMeeting, Slot
 from scheduling.registry import slot_panels
 from zoom_integration import client as zoom_client
 from zoom_integration.client import ZoomError, ZoomNotFound
+from zoom_integration.models import ZoomUser
 from zoom_integration.services import usable_connection
 
 logger = logging.getLogger(__name__)
@@ -259,12 +260,17 @@ def slot_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def hosts_slot(user: User, slot: Slot) -> bool:
-    """The signed-in 面接官 hosts this slot (its Zoom host has the user's email)."""
-    return bool(
-        slot.event.is_zoom
-        and slot.event.zoom_host_email
-        and slot.event.zoom_host_email.lower() == user.email.lower()
-    )
+    """The signed-in 面接官 hosts this slot: the Zoom user its meeting is on (the event's host, unless a
+    higher app gave the slot its own, ``scheduling.registry.slot_zoom_hosts``) has the user's email."""
+    event = slot.event
+    if not event.is_zoom or not user.email:
+        return False
+    host_id = slot.meeting_host_zoom_id or event.zoom_host_user_id
+    if host_id == event.zoom_host_user_id:
+        return bool(event.zoom_host_email) and event.zoom_host_email.lower() == user.email.lower()
+    return ZoomUser.objects.filter(
+        company_id=slot.company_id, zoom_user_id=host_id, email__iexact=user.email
+    ).exists()
 
 
 def _slot_for(request: AuthenticatedHttpRequest, pk: int) -> Slot:
@@ -336,16 +342,29 @@ def slot_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def slot_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """再発行 / 再試行 with one click."""
     slot = _slot_for(request, pk)
+    back = _page_to_return_to(request, request.POST.get("next", ""))  # a form Django refuses changes nothing
     try:
         services.reissue_slot_meeting(slot=slot, actor=request.user, request=request)
     except services.SchedulingError as exc:
         _refused(request, exc)
     else:
         messages.success(request, _("Zoomミーティングの発行を再開しました。"))
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        return redirect(next_url)
+    if back:
+        return HttpResponseRedirect(back)
     return redirect("scheduling:slot_detail", pk=pk)
+
+
+def _page_to_return_to(request: HttpRequest, next_url: str) -> str:
+    """``next`` when it is a path of this site that a browser can be sent to, else "" (``redirect()`` would
+    take a word for a view name, and Django refuses to redirect to a URL over MAX_URL_REDIRECT_LENGTH)."""
+    if (
+        next_url.startswith("/")
+        and len(next_url) <= MAX_URL_REDIRECT_LENGTH
+        and next_url.isprintable()
+        and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})
+    ):
+        return next_url
+    return ""
 
 
 @never_cache

@@ -466,8 +466,70 @@ def book_everything(world, emu, poisoned: Poisoned, applicant: Applicant, schedu
         connection=connection, reason=payload("ZE"), cause="unauthorized"
     )
     poisoned.staff_values.update(ZM=payload("ZM"), ZE=payload("ZE"))
+    poison_decisions(world, poisoned, applicant, rival)
+    poison_evaluations(world, poisoned, host_event)
     kinds = set(SentMail.objects.filter(company=world.acme.company).values_list("kind", flat=True))
     assert kinds == set(MailKind.values), f"mail kinds sent: {sorted(kinds)}"
+
+
+def poison_decisions(world, poisoned: Poisoned, applicant: Applicant, rival: Applicant) -> None:
+    """合否判定 with payload comments; 合格通知 now from the decision, 不合格通知 now from the bulk page."""
+    recruiter = client_for(world.acme.recruiter)
+    meeting = SelectionMeeting.objects.get(company=world.acme.company)
+    for person, result, timing in ((applicant, "pass", "now"), (rival, "fail", "none")):
+        post_ok(
+            recruiter,
+            reverse("interviews:decision_create", args=[person.pk, meeting.pk]),
+            {"result": result, "comment": payload("DC") + LINE_BREAK, "stage": "", "timing": timing},
+        )
+    post_ok(
+        recruiter,
+        reverse("interviews:meeting_results", args=[meeting.pk]),
+        {"ids": [rival.pk], "result": "fail", "timing": "now"},
+    )
+    poisoned.staff_values["DC"] = payload("DC")
+
+
+def poison_evaluations(world, poisoned: Poisoned, host_event: Event) -> None:
+    """評価シート items and an evaluation typed with payloads, for an applicant booked into a slot of the
+    面接官's own event that ended two days ago; the other interviewer of the slot gets 評価入力のお願い."""
+    from booking import services as booking_services
+    from booking.models import BookingSource
+    from interviews import tasks as interview_tasks
+    from interviews.models import EvaluationItem, EventInterviewer
+
+    recruiter, company = client_for(world.acme.recruiter), world.acme.company
+    meeting = host_event.selection_meeting
+    sheet = reverse("interviews:evaluation_sheet", args=[meeting.pk])
+    post_ok(recruiter, sheet, {"instructions": payload("EN")})
+    scale = {f"scale_{point}": "" for point in range(2, 6)} | {"scale_1": "S" + SCRIPT}
+    for data in (
+        {"label": payload("EL"), "kind": "scale", "help_text": payload("EP"), "required": "on", **scale},
+        {"label": "志望度", "kind": "choice", "choices": f"{payload('CH')}\n普通", "required": "on"},
+        {"label": "所感", "kind": "text"},
+    ):
+        post_ok(recruiter, reverse("interviews:evaluation_item_create", args=[meeting.pk]), data)
+    starts = timezone.now() - timedelta(days=2)
+    slot = Slot.objects.create(
+        company=company, event=host_event, starts_at=starts, ends_at=starts + timedelta(hours=1), capacity=1
+    )
+    formula = Applicant.objects.get(company=company, email="formula@example.jp")
+    booking_services.book_slot(
+        slot=slot, applicant=formula, actor=None, source=BookingSource.STAFF, now=starts - timedelta(days=1)
+    )
+    for user in (world.acme.interviewer, UserFactory(company=company, role=Role.INTERVIEWER)):
+        EventInterviewer.objects.create(company=company, event=host_event, user=user)
+    scale_item, choice_item, text_item = EvaluationItem.objects.filter(sheet__selection_meeting=meeting)
+    answers = {f"item_{scale_item.pk}": "1", f"item_{choice_item.pk}": payload("CH")}
+    answers[f"item_{text_item.pk}"] = payload("ET") + LINE_BREAK
+    post_ok(
+        client_for(world.acme.interviewer),
+        reverse("interviews:evaluation_edit", args=[formula.pk, meeting.pk]),
+        {**answers, "recommendation": "A", "comment": payload("EC") + LINE_BREAK, "action": "submit"},
+    )
+    assert interview_tasks.remind_company_overdue_evaluations(company.pk) == 1
+    values = {tag: payload(tag) for tag in ("EN", "EL", "EP", "CH", "ET", "EC")}
+    poisoned.staff_values.update(values, S1="S" + SCRIPT)
 
 
 @pytest.fixture
@@ -552,7 +614,7 @@ def test_an_interviewer_reads_only_the_bookings_of_the_slots_they_host(world, po
     texts = [text for page in walker.pages for text in page.texts]
 
     assert any(first_line(payload("EH")) in text for text in texts)  # their own event
-    for tag in ("EV", "EO", "MS", "MB"):  # events hosted by others; mail subjects and bodies
+    for tag in ("EV", "EO", "MS", "MB", "DC"):  # events hosted by others; mails; 合否判定 comments
         assert not any(first_line(payload(tag)) in text for text in texts), tag
 
 

@@ -96,3 +96,27 @@ def test_the_selection_is_limited(world, as_recruiter, monkeypatch):
     interview = stage_named(world.acme.company, "一次面接")
     response = as_recruiter.post(BULK, {"ids": ["1", "2", "3"], "stage": interview.pk}, follow=True)
     assert "一度に選択できるのは2名までです。" in response.content.decode()
+
+
+@pytest.mark.parametrize("bad", ["9" * 30, "²", "-1", "1.5", "abc"])
+def test_ids_that_cannot_name_a_row_are_refused_with_a_message(world, as_recruiter, acme_applicant, bad):
+    """A number beyond 64 bits reached SQLite (OverflowError) and "²" reached int() (ValueError): 500s."""
+    interview = stage_named(world.acme.company, "一次面接")
+    response = as_recruiter.post(BULK, {"ids": [acme_applicant.pk, bad], "stage": interview.pk})
+    assert response.status_code == 302
+    acme_applicant.refresh_from_db()
+    assert acme_applicant.stage.name == "エントリー"
+    messages = [str(m) for m in as_recruiter.get(reverse("applicants:list")).context["messages"]]
+    assert messages == ["選択内容が正しくありません。"]
+
+
+def test_a_way_back_too_long_to_redirect_to_is_the_plain_list(world, as_recruiter, acme_applicant):
+    """Django refuses (400) a redirect longer than MAX_URL_REDIRECT_LENGTH: the change was made, yet the
+    user saw an error page."""
+    interview = stage_named(world.acme.company, "一次面接")
+    data = {"ids": [acme_applicant.pk], "stage": interview.pk, "query": "q=" + "x" * 20_000}
+    response = as_recruiter.post(BULK, data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("applicants:list")
+    acme_applicant.refresh_from_db()
+    assert acme_applicant.stage == interview

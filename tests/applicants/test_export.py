@@ -108,3 +108,10 @@ def test_the_import_template_opens_in_excel(as_recruiter):
     text = response.content.decode("cp932")
     assert text.startswith("氏名,フリガナ,メールアドレス,電話番号,区分")
     assert "山田 太郎" in text
+
+
+@pytest.mark.parametrize("bad", ["9" * 30, "²"])
+def test_selection_export_refuses_ids_that_cannot_name_a_row(as_recruiter, acme_applicant, bad):
+    response = as_recruiter.post(EXPORT, {"ids": [acme_applicant.pk, bad]}, follow=True)
+    assert response.status_code == 200
+    assert "選択内容が正しくありません。" in response.content.decode()

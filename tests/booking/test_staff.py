@@ -288,3 +288,17 @@ def test_host_notices_are_erased_with_the_applicants_personal_data(as_recruiter,
     as_recruiter.post(reverse("applicants:anonymize", args=[applicant.pk]))
 
     assert "佐藤 花子" not in SentMail.objects.get(kind=MailKind.HOST_NOTICE).body
+
+
+@pytest.mark.parametrize("bad", ["9" * 30, "-" + "9" * 30, "²"])
+def test_an_invitation_refuses_event_ids_that_cannot_name_a_row(as_recruiter, applicant, event, bad):
+    """Django checks a multiple choice with one pk__in query, which SQLite cannot run with a number beyond
+    64 bits (OverflowError: a 500)."""
+    response = as_recruiter.post(
+        reverse("booking_staff:applicant_invite", args=[applicant.pk]),
+        {"events": [event.pk, bad], "days": "14"},
+    )
+
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert not BookingInvitation.objects.exists()

@@ -554,3 +554,43 @@ def test_start_link_errors_are_explained(as_recruiter, issued_slot, fake_zoom):
     response = as_recruiter.get(reverse("scheduling:slot_start", args=[issued_slot.pk]), follow=True)
 
     assert "Zoom上でミーティングが見つかりません" in response.content.decode()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_slot_list_takes_the_first_and_last_days_of_the_calendar(as_recruiter, world, day):
+    """The day after 9999-12-31 (and 0001-01-01 in UTC) does not exist: the filter answered 500."""
+    url = reverse("scheduling:slot_list")
+    for name in ("date_from", "date_to"):
+        assert as_recruiter.get(url, {name: day}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "next_url", ["abc", "a\x00b", "/x\r\nSet-Cookie: a=1", "/" + "x" * 20_000, "//evil.example/"]
+)
+def test_retry_goes_back_only_to_a_page_of_this_site(
+    as_recruiter, world, linked, zoom_event, fake_zoom, next_url
+):
+    """``redirect("abc")`` looked for a view named abc (NoReverseMatch: a 500); a URL over Django's redirect
+    limit was refused with a 400 after the slot had been re-queued."""
+    slot = make_slot(zoom_event)
+    Slot.all_objects.filter(pk=slot.pk).update(meeting_state=MeetingState.FAILED, meeting_error="boom")
+
+    response = as_recruiter.post(reverse("scheduling:slot_reissue", args=[slot.pk]), {"next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:slot_detail", args=[slot.pk])
+    slot.refresh_from_db()
+    assert slot.meeting_state == MeetingState.PENDING
+
+
+def test_a_retry_django_refuses_re_queues_nothing(as_recruiter, world, linked, zoom_event, fake_zoom):
+    """The form was read after the slot was re-queued: too many fields answered 400 after the change."""
+    slot = make_slot(zoom_event)
+    Slot.all_objects.filter(pk=slot.pk).update(meeting_state=MeetingState.FAILED, meeting_error="boom")
+    fields = {f"f{number}": "1" for number in range(1_001)}
+
+    response = as_recruiter.post(reverse("scheduling:slot_reissue", args=[slot.pk]), fields)
+
+    assert response.status_code == 400
+    slot.refresh_from_db()
+    assert slot.meeting_state == MeetingState.FAILED

@@ -1,0 +1,247 @@
+"""Reads of the evaluations area: the 評価シート, who may evaluate whom, and the evaluations due and
+overdue. Each read runs a fixed number of queries. The evaluations themselves reach pages only through
+``interviews.evaluation_boards``, which applies the blind rule.
+
+Who is expected to evaluate: the interviewers of the slot (``interviews.selectors.interviewers_of_slots``,
+the ones assigned to it or to its event). Anyone else who interviews the slot (its Zoom host) and the
+recruiters and admins may add an evaluation, but are not reminded and not listed as missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+
+from accounts.models import Company, User
+from applicants.models import Applicant
+from booking.models import Booking, BookingStatus
+from interviews.models import Evaluation, EvaluationItem, EventInterviewer, InterviewSettings, SlotInterviewer
+from interviews.selectors import assigned_slots_q, slots_interviewed_by
+from scheduling.models import SelectionMeeting, Slot
+
+SCALE_POINTS = (1, 2, 3, 4, 5)
+DASHBOARD_LIMIT = 10
+DEFAULT_DUE_HOURS: int = InterviewSettings._meta.get_field("evaluation_due_hours").default
+# Reminders go out for slots that ended within this long before their due time; an older miss is listed on
+# the dashboard but not mailed (a first run after a long outage must not mail about old interviews).
+REMINDER_WINDOW = timedelta(days=7)
+
+
+def evaluation_due_hours(company: Company) -> int:
+    """Hours after a slot's end by which its evaluations are due (the company's 面接設定; one query). A
+    company without the settings row has the default: pages read it without writing, and the reminder
+    service makes the row (``interview_settings``)."""
+    hours = InterviewSettings.objects.filter(company=company).values_list("evaluation_due_hours", flat=True)
+    return next(iter(hours), DEFAULT_DUE_HOURS)
+
+
+def interview_settings(company: Company) -> InterviewSettings:
+    """The company's 面接設定, made with the defaults on first use."""
+    row, _created = InterviewSettings.objects.get_or_create(company=company)
+    return row
+
+
+def sheet_items(meeting: SelectionMeeting, *, include_removed: bool = False) -> list[EvaluationItem]:
+    """The items of the 選考会's 評価シート in order (one query; none when it has no sheet)."""
+    items = EvaluationItem.objects.filter(sheet__selection_meeting=meeting)
+    if not include_removed:
+        items = items.filter(removed_at__isnull=True)
+    return list(items.order_by("position", "pk"))
+
+
+def item_is_answered(item: EvaluationItem) -> bool:
+    """Some evaluation (a draft too) holds an answer to ``item``."""
+    return Evaluation.objects.filter(
+        selection_meeting_id=item.sheet.selection_meeting_id, answers__has_key=str(item.pk)
+    ).exists()
+
+
+# --- who may evaluate ---------------------------------------------------------------------------------------
+
+
+def evaluation_slot(user: User, *, applicant: Applicant, meeting: SelectionMeeting) -> Slot | None:
+    """The slot in which ``user`` evaluates the applicant in the 選考会, or None when they may not: the
+    latest that has started, else the next one.
+
+    An interviewer: a slot they interview (``interviews.selectors.slots_interviewed_by``, as
+    ``interviews_applicant``) holding the applicant's active booking. A recruiter or an admin: any slot of
+    the 選考会 holding the applicant's active booking (they sit in)."""
+    if user.company_id != applicant.company_id or user.company_id != meeting.company_id:
+        return None
+    bookings = Booking.objects.filter(
+        company_id=user.company_id,
+        applicant=applicant,
+        status=BookingStatus.ACTIVE,
+        slot__event__selection_meeting=meeting,
+        slot__deleted_at__isnull=True,
+    ).select_related("slot")
+    if not user.is_recruiter_or_admin:
+        bookings = bookings.filter(slot__in=slots_interviewed_by(user))
+    slots = [booking.slot for booking in bookings.order_by("-slot__starts_at", "-pk")[:20]]
+    return next((slot for slot in slots if slot.starts_at <= timezone.now()), slots[-1] if slots else None)
+
+
+def own_evaluation(user: User, *, applicant: Applicant, meeting: SelectionMeeting) -> Evaluation | None:
+    return Evaluation.objects.filter(
+        company_id=applicant.company_id, applicant=applicant, selection_meeting=meeting, evaluator=user
+    ).first()
+
+
+# --- due and overdue ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueEvaluation:
+    """An evaluation ``evaluator`` owes: the applicant booked into ``slot``, which has started."""
+
+    booking: Booking
+    evaluator: User
+    due_at: datetime
+    has_draft: bool = False
+
+    @property
+    def slot(self) -> Slot:
+        return self.booking.slot
+
+    @property
+    def applicant(self) -> Applicant:
+        return self.booking.applicant
+
+    @property
+    def meeting(self) -> SelectionMeeting:
+        return self.booking.slot.event.selection_meeting
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at <= timezone.now()
+
+
+@dataclass(frozen=True)
+class DueList:
+    items: list[DueEvaluation]
+    count: int
+
+
+def _evaluated_bookings(company_id: int, *, now: datetime) -> QuerySet[Booking]:
+    """Active bookings of live slots that have started, of applicants who still have their data."""
+    return Booking.objects.filter(
+        company_id=company_id,
+        status=BookingStatus.ACTIVE,
+        slot__deleted_at__isnull=True,
+        slot__starts_at__lte=now,
+        applicant__anonymized_at__isnull=True,
+    )
+
+
+def _submitted_by(evaluator: Any) -> Exists:
+    return Exists(
+        Evaluation.objects.filter(
+            applicant_id=OuterRef("applicant_id"),
+            selection_meeting_id=OuterRef("slot__event__selection_meeting_id"),
+            evaluator_id=evaluator,
+            submitted_at__isnull=False,
+        )
+    )
+
+
+def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50) -> DueList:
+    """The evaluations ``user`` owes as an interviewer of the slot: applicants booked into slots assigned
+    to them that have started, without their submitted evaluation; the longest overdue first (three
+    queries)."""
+    company = user.company
+    if company is None or not user.is_active:
+        return DueList([], 0)
+    now = now or timezone.now()
+    hours = evaluation_due_hours(company)
+    assigned = Slot.all_objects.filter(assigned_slots_q(user)).values("pk")
+    pending = (
+        _evaluated_bookings(company.pk, now=now).filter(slot__in=assigned).filter(~_submitted_by(user.pk))
+    )
+    count = pending.count()
+    if not count:
+        return DueList([], 0)
+    drafts = Evaluation.objects.filter(
+        applicant_id=OuterRef("applicant_id"),
+        selection_meeting_id=OuterRef("slot__event__selection_meeting_id"),
+        evaluator_id=user.pk,
+    )
+    rows = (
+        pending.annotate(has_draft=Exists(drafts))
+        .select_related("applicant", "slot__event__selection_meeting", "slot__company")
+        .order_by("slot__ends_at", "pk")[:limit]
+    )
+    items = [
+        DueEvaluation(row, user, row.slot.ends_at + timedelta(hours=hours), row.has_draft) for row in rows
+    ]
+    return DueList(items, count)
+
+
+def _pending_pairs(bookings: QuerySet[Booking], path: str) -> QuerySet[Any]:
+    """(booking, evaluator) rows: each expected interviewer reached through ``path`` who has not submitted."""
+    pairs = bookings.annotate(
+        evaluator=F(f"{path}__user_id"),
+        evaluator_active=F(f"{path}__user__is_active"),
+        ends=F("slot__ends_at"),
+    ).filter(evaluator__isnull=False, evaluator_active=True)
+    pending = pairs.filter(~_submitted_by(OuterRef("evaluator"))).order_by()
+    return pending.values_list("pk", "evaluator", "ends")
+
+
+def _overdue_pairs(company_id: int, *, now: datetime, hours: int, since: datetime | None = None):
+    cutoff = now - timedelta(hours=hours)
+    bookings = _evaluated_bookings(company_id, now=now).filter(slot__ends_at__lte=cutoff)
+    if since is not None:
+        bookings = bookings.filter(slot__ends_at__gt=since)
+    own = _pending_pairs(bookings, "slot__interviewer_assignments")
+    by_event = _pending_pairs(
+        bookings.filter(~Exists(SlotInterviewer.objects.filter(slot_id=OuterRef("slot_id")))),
+        "slot__event__interviewer_assignments",
+    )
+    return own.union(by_event, all=True)
+
+
+def _load_pairs(rows: list[tuple[int, int, datetime]], hours: int) -> list[DueEvaluation]:
+    bookings = Booking.objects.select_related("applicant", "slot__event__selection_meeting", "slot__company")
+    booking_by_id = bookings.in_bulk([row[0] for row in rows])
+    users = User.objects.in_bulk([row[1] for row in rows])
+    return [
+        DueEvaluation(booking_by_id[pk], users[user_id], ends + timedelta(hours=hours))
+        for pk, user_id, ends in rows
+        if pk in booking_by_id and user_id in users
+    ]
+
+
+def overdue_evaluations(
+    company: Company, *, now: datetime | None = None, offset: int = 0, limit: int = DASHBOARD_LIMIT
+) -> DueList:
+    """The company's overdue evaluations (each interviewer × applicant), the longest overdue first, and
+    how many there are (five queries)."""
+    now = now or timezone.now()
+    hours = evaluation_due_hours(company)
+    pairs = _overdue_pairs(company.pk, now=now, hours=hours)
+    count = pairs.count()
+    if not count:
+        return DueList([], 0)
+    rows = list(pairs.order_by("ends", "pk", "evaluator")[offset : offset + limit])
+    return DueList(_load_pairs(rows, hours), count)
+
+
+def reminder_candidates(company: Company, *, now: datetime) -> list[DueEvaluation]:
+    """Overdue evaluations whose slot ended within REMINDER_WINDOW before the due time (to mail once)."""
+    hours = evaluation_due_hours(company)
+    since = now - timedelta(hours=hours) - REMINDER_WINDOW
+    rows = list(
+        _overdue_pairs(company.pk, now=now, hours=hours, since=since).order_by("ends", "pk", "evaluator")
+    )
+    return _load_pairs(rows, hours)
+
+
+def companies_with_interviewers() -> list[int]:
+    """Ids of the companies that assign interviewers (the only ones with evaluations to remind)."""
+    event_level = EventInterviewer.objects.values_list("company_id", flat=True)
+    slot_level = SlotInterviewer.objects.values_list("company_id", flat=True)
+    return sorted(set(event_level.distinct()) | set(slot_level.distinct()))

@@ -1,0 +1,327 @@
+"""Interviews: an interviewer's agenda (マイ面接) and their personal calendar subscription (.ics feed).
+
+The agenda is every slot the user interviews (assigned in interviews, or hosting its event in Zoom) from 30
+days back, with the slot's active bookings, its interviewers and whether the user hosts its Zoom meeting; a
+fixed number of queries whatever the number of rows.
+
+The feed's URL carries ``Signer(salt=FEED_SALT).sign(f"{user.pk}:{version}")``: it cannot be guessed or
+altered, and issuing a new URL raises the version, which revokes every earlier one. The feed shows the join
+URL, never the host's start URL; applicants' email and phone only when the company's admin allows it
+(InterviewSettings.feed_includes_applicant_contact).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+from django.conf import settings
+from django.core.signing import BadSignature, Signer
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.audit import record_audit
+from accounts.models import Company, User
+from booking.mail import join_details
+from booking.models import Booking, BookingStatus
+from booking.selectors import visible_bookings
+from interviews.models import CalendarFeed, InterviewSettings
+from interviews.selectors import interviewers_of_slots, slots_interviewed_by
+from notifications.ics import PRODID, invite_uid
+from notifications.text import replace_line_breaks
+from scheduling.models import Slot
+from zoom_integration.models import ZoomUser
+
+FEED_SALT = "interviews.calendar-feed"
+RECENT_DAYS = 30
+MAX_ROWS = 300
+
+
+# --- the agenda ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Interview:
+    """One slot the user interviews, as マイ面接 and the feed show it."""
+
+    slot: Slot
+    bookings: list[Booking] = field(default_factory=list)
+    interviewers: list[User] = field(default_factory=list)
+    is_host: bool = False  # the user hosts its Zoom meeting: ホストとして開始
+
+    @property
+    def join_url(self) -> str:
+        return join_details(self.slot)[0]
+
+    @property
+    def passcode(self) -> str:
+        return join_details(self.slot)[1]
+
+    @property
+    def place(self) -> str:
+        return self.slot.event.place
+
+
+@dataclass
+class Agenda:
+    upcoming: list[Interview]
+    recent: list[Interview]
+    truncated: bool = False
+
+    @property
+    def all(self) -> list[Interview]:
+        return [*self.recent, *self.upcoming]
+
+
+def _hosts(user: User, slot: Slot, zoom_ids: set[str]) -> bool:
+    """The rule of scheduling.views.hosts_slot, with the user's Zoom user ids read once for all slots."""
+    event = slot.event
+    if not event.is_zoom or not slot.zoom_meeting_id or not user.email:
+        return False
+    host_id = slot.meeting_host_zoom_id or event.zoom_host_user_id
+    if host_id == event.zoom_host_user_id:
+        return event.zoom_host_email.lower() == user.email.lower()
+    return host_id in zoom_ids
+
+
+def agenda(user: User, *, now: datetime | None = None, only_booked: bool = False) -> Agenda:
+    """The user's interviews from RECENT_DAYS back, soonest first (at most MAX_ROWS): six queries."""
+    now = now or timezone.now()
+    if user.company_id is None:
+        return Agenda(upcoming=[], recent=[])
+    slots = (
+        slots_interviewed_by(user)
+        .filter(ends_at__gte=now - timedelta(days=RECENT_DAYS))
+        .select_related("company", "event__selection_meeting")
+        .order_by("starts_at", "pk")
+    )
+    if only_booked:
+        slots = slots.filter(booked_count__gt=0)
+    rows = list(slots[: MAX_ROWS + 1])
+    truncated, rows = len(rows) > MAX_ROWS, rows[:MAX_ROWS]
+    bookings: dict[int, list[Booking]] = defaultdict(list)
+    for booking in (
+        visible_bookings(user)
+        .filter(slot__in=rows, status=BookingStatus.ACTIVE)
+        .select_related("applicant")
+        .order_by("created_at", "pk")
+    ):
+        bookings[booking.slot_id].append(booking)
+    interviewers = interviewers_of_slots(rows)
+    zoom_ids = set(
+        ZoomUser.objects.filter(company_id=user.company_id, email__iexact=user.email).values_list(
+            "zoom_user_id", flat=True
+        )
+    )
+    interviews = [
+        Interview(
+            slot, bookings.get(slot.pk, []), interviewers.get(slot.pk, []), _hosts(user, slot, zoom_ids)
+        )
+        for slot in rows
+    ]
+    return Agenda(
+        upcoming=[item for item in interviews if item.slot.ends_at >= now],
+        recent=[item for item in interviews if item.slot.ends_at < now][::-1],
+        truncated=truncated,
+    )
+
+
+# --- the feed's URL ------------------------------------------------------------------------------------
+
+
+def feed_token(feed: CalendarFeed) -> str:
+    return Signer(salt=FEED_SALT).sign(f"{feed.user_id}:{feed.version}")
+
+
+def feed_urls(feed: CalendarFeed) -> dict[str, str]:
+    """The subscription URL, as https:// (or the site's scheme) and as webcal:// for calendar apps."""
+    url = f"{settings.SITE_URL}{reverse('interviews:calendar_feed', args=[feed_token(feed)])}"
+    return {"https": url, "webcal": "webcal://" + url.split("://", 1)[-1]}
+
+
+def feed_for_token(token: str) -> CalendarFeed | None:
+    """The active feed the token names, at its current version, of an active company user; else None."""
+    try:
+        value = Signer(salt=FEED_SALT).unsign(token)
+    except BadSignature:
+        return None
+    user_id, _sep, version = value.partition(":")
+    if not all(part.isascii() and part.isdigit() and len(part) < 19 for part in (user_id, version)):
+        return None
+    feed = (
+        CalendarFeed.objects.select_related("user__company", "company")
+        .filter(user_id=int(user_id), version=int(version), active=True, user__is_active=True)
+        .first()
+    )
+    if feed is None or feed.user.company_id is None or feed.user.company_id != feed.company_id:
+        return None
+    return feed
+
+
+def _company_of(user: User) -> Company:
+    if user.company is None:
+        raise ValueError("a calendar feed belongs to a company user")
+    return user.company
+
+
+def active_feed(user: User) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user, active=True).first()
+
+
+def issue_calendar_feed(*, user: User, request: HttpRequest | None = None) -> CalendarFeed:
+    """URLを発行 / URLを再発行: delivery on, at a new version when the user had a URL (every earlier one stops
+    working)."""
+    with transaction.atomic():
+        company = _company_of(user)
+        feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+            user=user, defaults={"company": company}
+        )
+        if not created:
+            feed.version += 1
+            feed.active = True
+            feed.company = company
+            feed.save(update_fields=["version", "active", "company"])
+        record_audit(
+            action="interview.feed_issued",
+            actor=user,
+            company=company,
+            target=feed,
+            details={"version": feed.version},
+            request=request,
+        )
+    return feed
+
+
+def stop_calendar_feed(*, user: User, request: HttpRequest | None = None) -> bool:
+    """配信を停止: the URL stops working. Returns whether a delivery was stopped."""
+    with transaction.atomic():
+        feed = CalendarFeed.objects.select_for_update().filter(user=user, active=True).first()
+        if feed is None:
+            return False
+        feed.active = False
+        feed.save(update_fields=["active"])
+        record_audit(
+            action="interview.feed_stopped",
+            actor=user,
+            company=user.company,
+            target=feed,
+            details={"version": feed.version},
+            request=request,
+        )
+    return True
+
+
+def interview_settings(company: Company) -> InterviewSettings:
+    """The company's InterviewSettings (the defaults until an admin saves them; nothing is written)."""
+    return InterviewSettings.objects.filter(company=company).first() or InterviewSettings(company=company)
+
+
+def update_feed_settings(
+    *, company: Company, include_applicant_contact: bool, actor: User, request: HttpRequest | None = None
+) -> bool:
+    """カレンダー配信の設定: whether feeds show applicants' email and phone. Returns whether it changed."""
+    with transaction.atomic():
+        row, _created = InterviewSettings.objects.select_for_update().get_or_create(company=company)
+        if row.feed_includes_applicant_contact == include_applicant_contact:
+            return False
+        row.feed_includes_applicant_contact = include_applicant_contact
+        row.save(update_fields=["feed_includes_applicant_contact"])
+        record_audit(
+            action="interview.feed_settings_changed",
+            actor=actor,
+            company=company,
+            target=row,
+            details={"feed_includes_applicant_contact": include_applicant_contact},
+            request=request,
+        )
+    return True
+
+
+# --- the feed's content ----------------------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return replace_line_breaks(text, " ")
+
+
+def _applicant_line(booking: Booking, *, contact: bool) -> str:
+    applicant = booking.applicant
+    line = _("%(name)s 様") % {"name": applicant.name}
+    details = [value for value in (applicant.email, applicant.phone) if value] if contact else []
+    return f"{line}（{' / '.join(details)}）" if details else line
+
+
+def _description(interview: Interview, *, contact: bool, page_url: str) -> str:
+    lines = [
+        _("応募者: %(names)s")
+        % {"names": "、".join(_applicant_line(b, contact=contact) for b in interview.bookings)}
+        if interview.bookings
+        else _("応募者: まだ予約はありません")
+    ]
+    if interview.interviewers:
+        names = "、".join(user.display_name for user in interview.interviewers)
+        lines.append(_("面接官: %(names)s") % {"names": names})
+    if interview.join_url:
+        lines.append(_("ZoomミーティングURL: %(url)s") % {"url": interview.join_url})
+        if interview.passcode:
+            lines.append(_("パスコード: %(passcode)s") % {"passcode": interview.passcode})
+    if interview.place:
+        lines.append(_("会場: %(venue)s") % {"venue": interview.place})
+    lines.append(_("マイ面接: %(url)s") % {"url": page_url})
+    return replace_line_breaks("\n".join(lines), "\n")
+
+
+def _summary(interview: Interview) -> str:
+    event = interview.slot.event
+    title = f"{event.selection_meeting.name} {event.name}"
+    return title if interview.bookings else _("%(title)s（予約なし）") % {"title": title}
+
+
+def _vevent(interview: Interview, *, contact: bool, stamp: datetime) -> icalendar.Event:
+    slot = interview.slot
+    page_url = f"{settings.SITE_URL}{reverse('interviews:my_interviews')}#slot-{slot.pk}"
+    event = icalendar.Event()
+    event.add("uid", invite_uid(f"slot-{slot.pk}-interview"))
+    event.add("dtstamp", stamp)
+    event.add("last-modified", slot.updated_at.astimezone(UTC))
+    event.add("dtstart", slot.starts_at.astimezone(UTC))
+    event.add("dtend", slot.ends_at.astimezone(UTC))
+    event.add("summary", _one_line(_summary(interview)))
+    event.add("description", _description(interview, contact=contact, page_url=page_url))
+    location = interview.join_url or interview.place
+    if location:
+        event.add("location", _one_line(location))
+    event.add("url", page_url)
+    event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def feed_calendar(feed: CalendarFeed, *, now: datetime | None = None) -> bytes:
+    """The feed: one VEVENT per interview of the agenda (times in UTC), METHOD:PUBLISH."""
+    now = now or timezone.now()
+    user = feed.user
+    contact = interview_settings(feed.company).feed_includes_applicant_contact
+    with translation.override(settings.LANGUAGE_CODE):
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", PRODID)
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "PUBLISH")
+        calendar.add("x-wr-calname", _one_line(_("面接予定（%(name)s）") % {"name": user.display_name}))
+        calendar.add("x-wr-timezone", feed.company.time_zone)
+        calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
+        stamp = now.astimezone(UTC)
+        for interview in agenda(user, now=now).all:
+            calendar.add_component(_vevent(interview, contact=contact, stamp=stamp))
+    return calendar.to_ical()
+
+
+def mark_fetched(feed: CalendarFeed, *, now: datetime | None = None) -> None:
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now or timezone.now())
