@@ -344,6 +344,11 @@ def notice_recipients(slot: Slot) -> list[SlotNoticeRecipient]:
     return [SlotNoticeRecipient(user=user, page_url=interviewer_page_url(user, slot)) for user in users]
 
 
+def reads_slot(user: User, slot: Slot) -> bool:
+    """scheduling.registry.slot_readers: a 面接官 assigned to the slot may open its page."""
+    return any(person.pk == user.pk for person in interviewers_of_slots([slot]).get(slot.pk, []))
+
+
 def connect() -> None:
     """Assigned interviewers read the active bookings of their slots (booking's interviewer rule), get its
     面接官への通知, may host its Zoom meetings, and show on the slot page."""
@@ -352,9 +357,10 @@ def connect() -> None:
     from accounts import audit
     from booking.registry import interviewer_slots, slot_notice_recipients
     from interviews import assignment_views, selectors
-    from scheduling.registry import slot_panels, slot_zoom_hosts
+    from scheduling.registry import slot_panels, slot_readers, slot_zoom_hosts
 
     interviewer_slots.register(selectors.assigned_slots_q)
+    slot_readers.register(reads_slot)
     slot_notice_recipients.register(notice_recipients)
     slot_zoom_hosts.register(interviewer_zoom_host)
     slot_panels.register(assignment_views.slot_interviewers_panel)

@@ -23,7 +23,7 @@ from applicants.selectors import company_stages
 from scheduling import issuance, limits, pacing, selectors, services
 from scheduling.forms import BulkSlotForm, EventSettingsForm, SelectionMeetingForm, SlotFilterForm, SlotForm
 from scheduling.models import Event, SelectionMeeting, Slot
-from scheduling.registry import slot_panels
+from scheduling.registry import slot_panels, slot_readers
 from zoom_integration import client as zoom_client
 from zoom_integration.client import ZoomError, ZoomNotFound
 from zoom_integration.models import ZoomUser
@@ -278,9 +278,14 @@ def _slot_for(request: AuthenticatedHttpRequest, pk: int) -> Slot:
     slot = get_company_object_or_404(
         request, Slot.objects.select_related("company", "event__selection_meeting"), pk=pk
     )
-    if not request.user.is_recruiter_or_admin and not hosts_slot(request.user, slot):
+    if not (request.user.is_recruiter_or_admin or may_read_slot(request.user, slot)):
         raise PermissionDenied
     return slot
+
+
+def may_read_slot(user: User, slot: Slot) -> bool:
+    """A 面接官 reads the page of a slot they host in Zoom or that a higher app lets them read (assigned)."""
+    return hosts_slot(user, slot) or any(reads(user, slot) for reads in slot_readers.functions())
 
 
 @member_required
@@ -371,8 +376,11 @@ def _page_to_return_to(request: HttpRequest, next_url: str) -> str:
 @member_required
 @require_GET
 def slot_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """ホストとして開始: fetch a fresh start_url from Zoom and redirect straight to it (never stored)."""
+    """ホストとして開始: fetch a fresh start_url from Zoom and redirect straight to it (never stored).
+    A 面接官 may read a slot they are assigned to, but starts only a meeting they host."""
     slot = _slot_for(request, pk)
+    if not request.user.is_recruiter_or_admin and not hosts_slot(request.user, slot):
+        raise PermissionDenied
     if not slot.zoom_meeting_id:
         messages.error(request, _("この日程にはZoomミーティングがありません。"))
         return redirect("scheduling:slot_detail", pk=pk)

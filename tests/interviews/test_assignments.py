@@ -423,3 +423,23 @@ def test_a_cancelled_booking_does_not_make_the_interviewer_a_reader(world, event
     )
     assert detail.status_code == 404
     assert Slot.objects.filter(pk=slot.pk).exists()
+
+
+def test_an_assigned_interviewer_reads_the_slot_page_but_cannot_start_its_meeting(world):
+    from django.urls import reverse
+
+    from tests.interviews.helpers_evaluations import make_scene
+
+    scene = make_scene(world.acme)
+    client = client_for(scene.second)  # assigned to the event, not its Zoom host
+
+    page = client.get(reverse("scheduling:slot_detail", args=[scene.slot.pk]))
+
+    assert page.status_code == 200 and "佐藤 花子" in page.content.decode()
+    assert client.get(reverse("scheduling:slot_start", args=[scene.slot.pk])).status_code == 403
+    outsider = client_for(
+        world.acme.interviewer.__class__.objects.create_user(
+            email="outsider@acme.example.com", company=world.acme.company, role="interviewer"
+        )
+    )
+    assert outsider.get(reverse("scheduling:slot_detail", args=[scene.slot.pk])).status_code == 403
