@@ -205,7 +205,7 @@ def applicant_invite(request: AuthenticatedHttpRequest, applicant_id: int) -> Ht
     form = InvitationForm(request.POST or None, company=request_company(request))
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, mail = invitations.create_invitation(
+            _invitation, mail = invitations.create_invitation(
                 applicant=applicant,
                 events=list(form.cleaned_data["events"]),
                 actor=request.user,

@@ -301,7 +301,7 @@ class Slot(models.Model):
         )
 
 
-def no_meeting_fields() -> dict[str, None | str]:
+def no_meeting_fields() -> dict[str, str | None]:
     """The meeting fields of a slot whose Zoom meeting is gone (deleted by us or in Zoom)."""
     return {
         "zoom_meeting_id": None,

@@ -59,9 +59,9 @@ def _forms(entry) -> list[str]:
 def test_the_po_has_no_untranslated_or_fuzzy_entry(entries):
     missing = [entry.msgid for entry in entries if entry.missing]
     assert entries, "the catalogue is empty"
-    assert (
-        not missing
-    ), f"{len(missing)} entries are untranslated or fuzzy; fill them with scripts/po_fill.py: {missing[:20]}"
+    assert not missing, (
+        f"{len(missing)} entries are untranslated or fuzzy; fill them with scripts/po_fill.py: {missing[:20]}"
+    )
 
 
 def test_the_compiled_mo_translates_every_msgid_to_its_po_msgstr(entries, compiled):

@@ -86,7 +86,7 @@ def layout(emu: Emulator, title: str, body: str, *, user: dict[str, Any] | None 
     who = ""
     if user:
         who = (
-            f'<span>{escape(user["display_name"])} ({escape(user["email"])})</span>'
+            f"<span>{escape(user['display_name'])} ({escape(user['email'])})</span>"
             '<form method="post" action="/signout" class="inline">'
             '<button class="btn secondary small" type="submit">サインアウト</button></form>'
         )
@@ -238,7 +238,7 @@ class PagesMixin:
         account = self.state["account"]
         body = (
             '<div class="card"><h1>Zoom エミュレーター</h1>'
-            f"<p>{escape(account['name'])} <span class=\"muted\">account_id {escape(account['id'])} ・ "
+            f'<p>{escape(account["name"])} <span class="muted">account_id {escape(account["id"])} ・ '
             f"{escape(self.config.plan.capitalize())} プラン</span></p>"
             f"<p>管理者: <code>{escape(self.admin_email)}</code> / パスワード <code>zoom-pass</code></p>"
             '<div class="row"><a class="btn" href="/marketplace">App Marketplace</a>'
@@ -271,7 +271,7 @@ class PagesMixin:
         if installation["installed"] and user["role_id"] in ("0", "1"):
             installed_by = self.find_user(installation.get("installed_by") or "") or {}
             apps = (
-                '<table><tr><th>アプリ</th><th>追加した人</th><th>追加日時 (UTC)</th><th></th></tr><tr>'
+                "<table><tr><th>アプリ</th><th>追加した人</th><th>追加日時 (UTC)</th><th></th></tr><tr>"
                 '<td><div class="app"><div class="appicon">e2</div>'
                 f"<strong>{escape(self.config.app_name)}</strong></div></td>"
                 f"<td>{escape(installed_by.get('email', ''))}</td>"
@@ -329,7 +329,7 @@ class PagesMixin:
         for m in meetings:
             host = self.find_user(m["host_id"]) or {"email": m["host_id"]}
             zone_options = "".join(
-                f'<option{" selected" if z == m["timezone"] else ""}>{escape(z)}</option>'
+                f"<option{' selected' if z == m['timezone'] else ''}>{escape(z)}</option>"
                 for z in dict.fromkeys((m["timezone"], *COMMON_ZONES))
             )
             local_value = ""
@@ -340,14 +340,14 @@ class PagesMixin:
                 )
             rows.append(
                 "<tr>"
-                f"<td class=\"nowrap\"><code>{m['id']}</code></td><td>{escape(m['topic'])}"
+                f'<td class="nowrap"><code>{m["id"]}</code></td><td>{escape(m["topic"])}'
                 f'<div class="muted agenda">{escape(m["agenda"][:80])}</div></td>'
                 f"<td>{escape(host.get('display_name', ''))}"
                 f'<div class="muted">{escape(host["email"])}</div></td>'
-                f"<td class=\"nowrap\">{escape(fmt_local(m['start_time'], m['timezone']))} "
+                f'<td class="nowrap">{escape(fmt_local(m["start_time"], m["timezone"]))} '
                 f'<span class="muted">{escape(m["timezone"])}</span>'
                 f'<div class="muted">{escape(utc_label)}</div></td>'
-                f"<td class=\"nowrap\">{m['duration']}分</td><td>"
+                f'<td class="nowrap">{m["duration"]}分</td><td>'
                 f'<form method="post" action="/meeting/{m["id"]}/move" class="move">'
                 f'<input type="hidden" name="csrf" value="{csrf}">'
                 f'<input type="datetime-local" name="start_local" value="{local_value}" required>'

@@ -58,7 +58,7 @@ def test_setup_shows_a_local_qr_code_and_gives_ten_recovery_codes_once(world, as
     assert "<svg" in page and "http" not in page.split("<svg", 1)[1].split("</svg>", 1)[0].replace(
         "http://www.w3.org/2000/svg", ""
     )
-    secret, codes = enrol(as_recruiter)
+    _secret, codes = enrol(as_recruiter)
 
     assert len(codes) == 10 and len(set(codes)) == 10
     assert TOTPDevice.objects.get(user=world.acme.recruiter).confirmed

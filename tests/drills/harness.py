@@ -289,8 +289,7 @@ class Site:
         self.statuses.append((method, path, response.status_code))
         if response.status_code not in expect:
             raise PageError(
-                f"{method} {path} answered {response.status_code}, expected {expect}:\n"
-                f"{response.text[:2000]}"
+                f"{method} {path} answered {response.status_code}, expected {expect}:\n{response.text[:2000]}"
             )
         return response
 

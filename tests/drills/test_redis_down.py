@@ -62,8 +62,10 @@ def test_slots_survive_a_redis_outage_and_the_sweeper_issues_every_one_when_it_r
         lambda: db_.states(events)["issued"] == 30,
         timeout=90,
         message="every slot to be issued after Redis came back",
-        details=lambda: f"slots by state: {summary(db_.states(events))}\n"
-        f"pending: {[(s['id'], s['enqueued_at'], s['wait_reason']) for s in db_.slots(events)][:10]}",
+        details=lambda: (
+            f"slots by state: {summary(db_.states(events))}\n"
+            f"pending: {[(s['id'], s['enqueued_at'], s['wait_reason']) for s in db_.slots(events)][:10]}"
+        ),
     )
     recovered_in = time.monotonic() - back
     assert "sweeper: enqueueing" in stack.log("worker")[worker_log:], "who queued them, if not the sweeper?"

@@ -179,8 +179,10 @@ def test_a_zoom_side_change_delivered_after_our_own_update_does_not_overwrite_it
         expect=(302,),
     )
     wait_for(
-        lambda: db_.slot(target["id"])["meeting_start"] == new_start
-        and db_.slot(target["id"])["meeting_state"] == "issued",
+        lambda: (
+            db_.slot(target["id"])["meeting_start"] == new_start
+            and db_.slot(target["id"])["meeting_state"] == "issued"
+        ),
         timeout=30,
         message="the staff's move to reach the meeting in Zoom",
     )

@@ -85,7 +85,7 @@ def test_many_workers_stay_under_the_accounts_per_second_limit(
     started = timezone.now()
 
     # Every slot's task is delivered twice, to 16 workers.
-    results, errors = run_in_threads(
+    _results, errors = run_in_threads(
         16, lambda i: [issuance.sync_slot_meeting(slot_id=s.pk).status for s in slots[i % 8 :: 8]]
     )
 

@@ -13,7 +13,7 @@ from .helpers import INTERVIEW, refresh, send
 
 def signed_in(emu, email=None) -> Browser:
     browser = Browser(send(emu))
-    status, headers, _ = browser.request(
+    status, _headers, _ = browser.request(
         "POST", "/signin", {"email": email or emu.admin_email, "password": "zoom-pass", "next": "/meeting"}
     )
     assert status == 302
@@ -101,7 +101,7 @@ def test_meetings_page_moves_a_meeting_in_the_chosen_zone(emu, linked, receiver)
     browser = signed_in(emu)
     _, _, html = browser.request("GET", "/meeting")
     form = {"csrf": csrf_of(html), "start_local": "2026-12-01T15:00", "timezone": "Asia/Tokyo"}
-    status, headers, _ = browser.request("POST", f"/meeting/{meeting['id']}/move", form)
+    _status, headers, _ = browser.request("POST", f"/meeting/{meeting['id']}/move", form)
     assert headers["location"] == "/meeting?done=moved"
     assert linked.api("GET", f"/meetings/{meeting['id']}").json()["start_time"] == "2026-12-01T06:00:00Z"
     emu.deliver_webhooks()
