@@ -219,13 +219,13 @@ def evaluation_edit(request: AuthenticatedHttpRequest, applicant_pk: int, meetin
     detail_url = reverse("interviews:evaluation_detail", args=[applicant.pk, meeting.pk])
     blocker, action = _blocker(slot, applicant), request.POST.get("action", "")
     submitting = (own is not None and own.is_submitted) or action == "submit"
-    form = EvaluationForm(
-        request.POST or None, items=selectors.sheet_items(meeting), evaluation=own, submitting=submitting
-    )
+    data = request.POST if request.method == "POST" else None  # an empty POST is still a submission
+    form = EvaluationForm(data, items=selectors.sheet_items(meeting), evaluation=own, submitting=submitting)
     if request.method == "POST" and blocker:
         messages.error(request, blocker)
         return redirect(detail_url)
     if request.method == "POST" and action not in ("draft", "submit"):
+        form.is_valid()  # the field errors too, and cleaned_data for add_error
         form.add_error(None, _("「下書き保存」または「提出する」を押してください。"))
     elif request.method == "POST" and slot is not None:
         submit = action == "submit"

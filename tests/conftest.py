@@ -17,6 +17,24 @@ from tests.helpers import OutboundNetworkBlocked, World, client_for, is_loopback
 
 pytest_plugins = ["tests.plugins.zoom_emulator", "tests.plugins.scheduling"]
 
+SUMMARY_LINES = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config):
+    config.stash[SUMMARY_LINES] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Figures a test wants in the run's summary (e.g. how many inputs the hostile-input sweep tried)."""
+    for line in config.stash.get(SUMMARY_LINES, []):
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def summary_line(request):
+    """``summary_line(text)``: print ``text`` in the summary at the end of the run, passed or not."""
+    return request.config.stash[SUMMARY_LINES].append
+
 
 @pytest.fixture(autouse=True)
 def block_outbound_network(monkeypatch):

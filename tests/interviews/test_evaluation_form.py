@@ -243,3 +243,15 @@ def test_the_zoom_host_of_the_event_may_evaluate_and_is_not_reminded(world):
     tasks.remind_company_overdue_evaluations(world.acme.company.pk)
     reminded = SentMail.objects.filter(kind=MailKind.EVALUATION_REMINDER).values_list("to_email", flat=True)
     assert "host@acme.example.com" not in reminded
+
+
+def test_a_post_without_any_field_gets_a_message_and_writes_nothing(world):
+    """Found by the hostile-input sweep: an empty POST answered 500."""
+    scene = make_scene(world.acme)
+    url = reverse("interviews:evaluation_edit", args=[scene.applicant.pk, scene.meeting.pk])
+
+    response = client_for(scene.first).post(url, {})
+
+    assert response.status_code == 200
+    assert "「下書き保存」または「提出する」を押してください。" in response.content.decode()
+    assert not Evaluation.objects.exists()
