@@ -68,7 +68,6 @@ INSTALLED_APPS = [
     "scheduling",
     "booking",
     "interviews",
-    "reports",
 ]
 
 MIDDLEWARE = [
