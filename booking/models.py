@@ -69,6 +69,15 @@ class BookingSource(models.TextChoices):
     WAITLIST = "waitlist", _("キャンセル待ちから繰り上げ")
 
 
+class Attendance(models.TextChoices):
+    """出欠 of a booking, recorded after the slot starts (empty: not recorded yet)."""
+
+    ATTENDED = "attended", _("出席")
+    ABSENT = "absent", _("欠席")
+    NO_SHOW = "no_show", _("無断欠席")
+    LATE = "late", _("遅刻")
+
+
 class Booking(models.Model):
     """予約: one applicant in one slot. One active booking per applicant and event; moving it to another
     slot of the event keeps the row, so its calendar invite keeps one UID (``ics_sequence`` counts the
@@ -97,6 +106,13 @@ class Booking(models.Model):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
     cancelled_at = models.DateTimeField(_("キャンセル日時"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attendance = models.CharField(
+        _("出欠"), max_length=16, choices=Attendance.choices, blank=True, default="", db_default=""
+    )
+    attendance_recorded_at = models.DateTimeField(_("出欠の記録日時"), null=True, blank=True)
+    attendance_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
