@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
 
         audit.register_category("user", pgettext_lazy("audit category", "ユーザー"))
         audit.register_category("security", pgettext_lazy("audit category", "セキュリティ"))
+        audit.register_category("closed_day", pgettext_lazy("audit category", "休業日"))
         audit.register_actions(
             {
                 "user.created": _("ユーザーを作成"),
@@ -35,5 +36,7 @@ class AccountsConfig(AppConfig):
                 "user.recovery_code_used": _("リカバリーコードでログイン"),
                 "security.2fa_required": _("2段階認証を必須に設定"),
                 "security.2fa_optional": _("2段階認証を任意に設定"),
+                "closed_day.added": _("休業日を追加"),
+                "closed_day.deleted": _("休業日を削除"),
             }
         )

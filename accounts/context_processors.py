@@ -27,9 +27,11 @@ class NavItem:
 NAVIGATION = [
     NavItem(_("ダッシュボード"), "dashboard", MEMBER_ROLES, "dashboard"),
     NavItem(_("マイ面接"), "interviews:my_interviews", MEMBER_ROLES, "interviews"),
+    NavItem(_("カレンダー"), "interviews:calendar", MEMBER_ROLES, "calendar"),
     NavItem(_("応募者"), "applicants:list", MEMBER_ROLES, "applicants"),
     NavItem(_("選考会設定"), "scheduling:meeting_list", RECRUITER_ROLES, "scheduling"),
     NavItem(_("合否連絡"), "interviews:result_notice_list", RECRUITER_ROLES, "results"),
+    NavItem(_("レポート"), "reports:index", RECRUITER_ROLES, "reports"),
     NavItem(_("Web面接連携サービス"), "zoom_integration:services", RECRUITER_ROLES, "zoom"),
     NavItem(_("メール設定"), "notifications:template_list", RECRUITER_ROLES, "notifications"),
     NavItem(_("ユーザー管理"), "accounts:user_list", ADMIN_ROLES, "users"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import LoginRefused, refusal_of
 from accounts.models import Role, User
+from accounts.services import validate_closed_range
 
 
 class LoginForm(AuthenticationForm):
@@ -126,3 +127,29 @@ class SecuritySettingsForm(forms.Form):
             "確認コードを求められます。未設定のユーザーは次の操作時に設定を求められます。"
         ),
     )
+
+
+class ClosedDayForm(forms.Form):
+    """休業日の追加: one day (終了日 empty) or a range such as 年末年始."""
+
+    label = forms.CharField(label=_("名称"), max_length=100, help_text=_("例: 年末年始休業、夏季休業"))
+    start_date = forms.DateField(label=_("開始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(
+        label=_("終了日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("1日だけの場合は空欄にします。"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start = cleaned.get("start_date")
+        if start is None:
+            return cleaned
+        end = cleaned.get("end_date") or start
+        try:
+            validate_closed_range(start, end)
+        except forms.ValidationError as exc:
+            self.add_error("end_date", exc)
+        cleaned["end_date"] = end
+        return cleaned

@@ -178,3 +178,44 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+MAX_CLOSED_DAYS = 366  # the longest 休業日 range, in days (both ends counted)
+
+
+class ClosedDay(models.Model):
+    """休業日: days the company is closed (年末年始, 夏季休業 …), one day or a range, both ends included.
+
+    Read through ``accounts.business_days`` together with the national holidays (祝日)."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("企業"), on_delete=models.CASCADE, related_name="closed_days"
+    )
+    start_date = models.DateField(_("開始日"))
+    end_date = models.DateField(_("終了日"))
+    label = models.CharField(_("名称"), max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("休業日")
+        verbose_name_plural = _("休業日")
+        ordering = ["start_date", "end_date", "id"]
+        indexes = [models.Index(fields=["company", "end_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="closed_day_end_not_before_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.start_date == self.end_date:
+            return f"{self.label} ({self.start_date:%Y/%m/%d})"
+        return f"{self.label} ({self.start_date:%Y/%m/%d}–{self.end_date:%Y/%m/%d})"
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -15,7 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
-from accounts.models import Company, Role, User
+from accounts.models import MAX_CLOSED_DAYS, ClosedDay, Company, Role, User
 from accounts.throttling import clear_account_failures
 
 
@@ -121,3 +123,58 @@ def unlock_user(*, user: User, actor: User, request: HttpRequest | None = None) 
             )
     clear_account_failures(user.email)
     return was_locked
+
+
+def validate_closed_range(start_date: date, end_date: date) -> None:
+    """A 休業日 ends on or after its first day and spans at most ``MAX_CLOSED_DAYS`` days."""
+    if end_date < start_date:
+        raise ValidationError(_("終了日は開始日以降にしてください。"), code="end_before_start")
+    if (end_date - start_date).days + 1 > MAX_CLOSED_DAYS:
+        raise ValidationError(
+            _("休業日の期間は%(days)s日以内にしてください。") % {"days": MAX_CLOSED_DAYS}, code="too_long"
+        )
+
+
+def create_closed_day(
+    *,
+    company: Company,
+    start_date: date,
+    end_date: date,
+    label: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> ClosedDay:
+    """Add a 休業日 (one day or a range) to the company's calendar."""
+    validate_closed_range(start_date, end_date)
+    with transaction.atomic():
+        closed = ClosedDay.objects.create(
+            company=company, start_date=start_date, end_date=end_date, label=label, created_by=actor
+        )
+        record_audit(
+            action="closed_day.added",
+            actor=actor,
+            company=company,
+            target=closed,
+            details={"start_date": start_date.isoformat(), "end_date": end_date.isoformat(), "label": label},
+            request=request,
+        )
+    return closed
+
+
+def delete_closed_day(*, closed_day: ClosedDay, actor: User, request: HttpRequest | None = None) -> None:
+    """Remove a 休業日 from the company's calendar."""
+    with transaction.atomic():
+        details = {
+            "start_date": closed_day.start_date.isoformat(),
+            "end_date": closed_day.end_date.isoformat(),
+            "label": closed_day.label,
+        }
+        record_audit(
+            action="closed_day.deleted",
+            actor=actor,
+            company=closed_day.company,
+            target=closed_day,
+            details=details,
+            request=request,
+        )
+        closed_day.delete()

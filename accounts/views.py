@@ -15,8 +15,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import audit, selectors, services, two_factor
-from accounts.forms import AuditFilterForm, LoginForm, SecuritySettingsForm, UserCreateForm, UserEditForm
-from accounts.models import AuditEntry, User
+from accounts.forms import (
+    AuditFilterForm,
+    ClosedDayForm,
+    LoginForm,
+    SecuritySettingsForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from accounts.models import AuditEntry, ClosedDay, User
 from accounts.permissions import AuthenticatedHttpRequest, admin_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
 
@@ -108,6 +115,41 @@ def security_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("accounts:security_settings")
     counts = selectors.two_factor_counts(company)
     return render(request, "accounts/security_settings.html", {"form": form, **counts})
+
+
+@admin_required
+def closed_days(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """休業日: the company's closed days (年末年始 …); bulk slot creation and 翌営業日 skip them with 祝日."""
+    company = request_company(request)
+    form = ClosedDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        closed = services.create_closed_day(
+            company=company,
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            label=data["label"],
+            actor=request.user,
+            request=request,
+        )
+        messages.success(request, _("休業日「%(label)s」を追加しました。") % {"label": closed.label})
+        return redirect("accounts:closed_days")
+    today = timezone.localdate(timezone=company.tzinfo)
+    show_past = request.GET.get("past") == "1"
+    rows = company_queryset(request, ClosedDay)
+    if not show_past:
+        rows = rows.filter(end_date__gte=today)
+    context = {"form": form, "closed_days": rows, "show_past": show_past}
+    return render(request, "accounts/closed_days.html", context)
+
+
+@admin_required
+@require_POST
+def closed_day_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    closed = get_company_object_or_404(request, ClosedDay.objects.select_related("company"), pk=pk)
+    services.delete_closed_day(closed_day=closed, actor=request.user, request=request)
+    messages.success(request, _("休業日「%(label)s」を削除しました。") % {"label": closed.label})
+    return redirect("accounts:closed_days")
 
 
 @admin_required

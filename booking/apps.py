@@ -29,6 +29,7 @@ class BookingConfig(AppConfig):
                 "booking.wait_withdrawn": _("キャンセル待ちを取り消し"),
                 "booking.invited": _("日程選択案内を作成"),
                 "booking.invitation_revoked": _("日程選択案内のリンクを無効化"),
+                "booking.attendance_recorded": _("出欠を記録"),
             }
         )
         scheduling_signals.slot_changed.connect(receivers.on_slot_changed, dispatch_uid="booking")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,6 +30,7 @@ from notifications.ics import InviteMethod, invite_uid
 from notifications.models import MailKind, SentMail
 from notifications.rendering import MailContext
 from notifications.services import StartUrlLeakError, build_company_invite, queue_mail
+from notifications.text import replace_line_breaks
 from scheduling.models import Slot
 
 logger = logging.getLogger(__name__)
@@ -73,13 +75,10 @@ def applicant_context(
     )
 
 
-@translation.override(settings.LANGUAGE_CODE)  # the invite is Japanese whatever the staff member's language
-def invite_for(booking: Booking, *, method: str = InviteMethod.REQUEST) -> bytes:
-    """The booking's calendar invite: one UID for the booking's life, its current SEQUENCE."""
-    slot = booking.slot
-    event = slot.event
-    company = booking.company
-    join_url, passcode = join_details(slot)
+def _invite_lines(booking: Booking) -> list[str]:
+    """How to join and where to manage the booking, one line each (the join URL, never a start URL)."""
+    event = booking.slot.event
+    join_url, passcode = join_details(booking.slot)
     page = booking_url(booking)
     lines = []
     if join_url:
@@ -92,20 +91,57 @@ def invite_for(booking: Booking, *, method: str = InviteMethod.REQUEST) -> bytes
         lines.append(_("会場: %(venue)s") % {"venue": event.place})
     if page:
         lines.append(_("予約の確認・変更・キャンセル: %(url)s") % {"url": page})
+    return lines
+
+
+def _invite_summary(booking: Booking) -> str:
+    event = booking.slot.event
+    return f"{event.selection_meeting.name} {event.name}（{booking.company.name}）"
+
+
+@translation.override(settings.LANGUAGE_CODE)  # the invite is Japanese whatever the staff member's language
+def invite_for(booking: Booking, *, method: str = InviteMethod.REQUEST) -> bytes:
+    """The booking's calendar invite: one UID for the booking's life, its current SEQUENCE."""
+    slot = booking.slot
+    join_url, _passcode = join_details(slot)
+    page = booking_url(booking)
     return build_company_invite(
-        company=company,
+        company=booking.company,
         uid=invite_uid(f"booking-{booking.pk}"),
         sequence=booking.ics_sequence,
         method=method,
         start=slot.starts_at,
         end=slot.ends_at,
-        summary=f"{event.selection_meeting.name} {event.name}（{company.name}）",
+        summary=_invite_summary(booking),
         attendee_email=booking.applicant.email,
         attendee_name=booking.applicant.name,
-        description="\n".join(lines),
-        location=join_url or event.place,
+        description="\n".join(_invite_lines(booking)),
+        location=join_url or slot.event.place,
         url=page or None,
     )
+
+
+GOOGLE_CALENDAR_URL = "https://calendar.google.com/calendar/render"
+
+
+def _utc_stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@translation.override(settings.LANGUAGE_CODE)
+def google_calendar_url(booking: Booking) -> str:
+    """Googleカレンダーに追加: the booking as a new event in the applicant's Google Calendar (times in UTC,
+    every value URL-encoded; the same text as the invite, so the join URL but never a start URL)."""
+    slot = booking.slot
+    join_url, _passcode = join_details(slot)
+    params = {
+        "action": "TEMPLATE",
+        "text": replace_line_breaks(_invite_summary(booking), " "),
+        "dates": f"{_utc_stamp(slot.starts_at)}/{_utc_stamp(slot.ends_at)}",
+        "details": replace_line_breaks("\n".join(_invite_lines(booking)), "\n"),
+        "location": replace_line_breaks(join_url or slot.event.place, " "),
+    }
+    return f"{GOOGLE_CALENDAR_URL}?{urlencode(params, quote_via=quote)}"
 
 
 def _queue(**kwargs) -> SentMail | None:

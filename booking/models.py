@@ -197,6 +197,7 @@ class BookingLogKind(models.TextChoices):
     SLOT_MOVED = "slot_moved", _("日程の日時変更")
     URL_ISSUED = "url_issued", _("ZoomミーティングURL発行")
     URL_CHANGED = "url_changed", _("ZoomミーティングURL変更")
+    ATTENDANCE = "attendance", _("出欠")
 
 
 class BookingLog(models.Model):

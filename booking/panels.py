@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.permissions import AuthenticatedHttpRequest
 from applicants.models import Applicant
 from applicants.timeline import TimelineItem
 from booking import links, selectors
+from booking.models import Attendance
 from scheduling.models import Slot
 
 
@@ -36,12 +39,19 @@ def applicant_bookings_panel(
 
 
 def slot_bookings_panel(request: AuthenticatedHttpRequest, slot: Slot) -> str:
-    """The slot page's 予約者 section: the bookings the user may read (a 面接官: the active ones), and for
-    staff the waitlist and the 代行予約 button."""
+    """The slot page's 予約者 section: the bookings the user may read (a 面接官: the active ones) with their
+    出欠, for staff the waitlist and the 代行予約 button. Once the slot has started, whoever reads active
+    bookings here (staff; a 面接官 of the slot) records their 出欠 in one form (shown disabled before)."""
+    bookings = selectors.slot_bookings(slot, request.user)
+    started = slot.starts_at <= timezone.now()
     context = {
         "slot": slot,
-        "bookings": selectors.slot_bookings(slot, request.user),
+        "bookings": bookings,
         "waitlist": selectors.slot_waitlist(slot, request.user),
         "can_manage": request.user.is_recruiter_or_admin,
+        "started": started,
+        # Before the start the form shows disabled, saying when it opens.
+        "can_record": any(booking.is_active for booking in bookings),
+        "attendance_choices": [("", _("未記録")), *Attendance.choices],
     }
     return render_to_string("booking/staff/_slot_bookings.html", context, request=request)

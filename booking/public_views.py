@@ -92,7 +92,15 @@ def _not_found(request: HttpRequest, invitation: BookingInvitation) -> HttpRespo
 
 def booking_page(view: Callable[..., HttpResponse]) -> PublicView:
     """Resolve the link, then run ``view(request, invitation, ...)`` in the company's zone and in Japanese."""
+    return _behind_link(view)
 
+
+def booking_file(view: Callable[..., HttpResponse]) -> PublicView:
+    """Like ``booking_page``, for a file behind the link (the .ics): any link problem answers 404."""
+    return _behind_link(view, problem_status=404)
+
+
+def _behind_link(view: Callable[..., HttpResponse], *, problem_status: int | None = None) -> PublicView:
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args, **kwargs) -> HttpResponse:
         with translation.override(settings.LANGUAGE_CODE):
@@ -100,6 +108,7 @@ def booking_page(view: Callable[..., HttpResponse]) -> PublicView:
                 invitation = links.resolve(token)
             except links.LinkProblem as problem:
                 status, title, message = LINK_PROBLEMS[problem.reason]
+                status = problem_status or status
                 response = _page(
                     request, "booking/link_problem.html", {"title": title, "message": message}, status=status
                 )
@@ -245,8 +254,22 @@ def booking(request: BookingRequest, invitation: BookingInvitation, booking_id: 
         join_url=join_url,
         passcode=passcode,
         can_change=found.is_active and timezone.now() < found.slot.cancel_deadline,
+        google_calendar_url=mail.google_calendar_url(found) if found.is_active else "",
     )
     return _page(request, "booking/booking.html", context)
+
+
+@booking_file
+@require_http_methods(["GET", "HEAD"])
+def booking_ics(request: BookingRequest, invitation: BookingInvitation, booking_id: int) -> HttpResponse:
+    """カレンダーに追加 (.ics): the invite the booking mails carry (same UID and SEQUENCE, so importing it
+    again updates the same calendar event), for an active booking of the link's applicant only."""
+    found = selectors.applicant_booking(invitation, booking_id)
+    if found is None or not found.is_active:
+        return _not_found(request, invitation)
+    response = HttpResponse(mail.invite_for(found), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="booking-{found.pk}.ics"'
+    return response
 
 
 @booking_page
@@ -260,7 +283,8 @@ def change(request: BookingRequest, invitation: BookingInvitation, booking_id: i
     options = selectors.applicant_slot_options(
         [found.slot.event], applicant=invitation.applicant, now=now, exclude_slot_id=found.slot_id
     )[found.slot.event_id]
-    context = _context(request, invitation, booking=found, options=options, deadline=deadline)
+    days = selectors.slot_days(options, invitation.company.tzinfo)
+    context = _context(request, invitation, booking=found, days=days, deadline=deadline)
     return _page(request, "booking/change.html", context)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from accounts.models import Company, User
 from applicants.models import Applicant
@@ -37,6 +39,53 @@ class SlotOption:
         return self.opens_at is None and not self.full
 
 
+WEEKDAYS = (
+    pgettext_lazy("weekday", "月"),
+    pgettext_lazy("weekday", "火"),
+    pgettext_lazy("weekday", "水"),
+    pgettext_lazy("weekday", "木"),
+    pgettext_lazy("weekday", "金"),
+    pgettext_lazy("weekday", "土"),
+    pgettext_lazy("weekday", "日"),
+)
+
+
+@dataclass
+class SlotDay:
+    """One date on the applicant's page (in the company's zone): the slots still to choose, and the full
+    ones, which the page folds away."""
+
+    day: date
+    options: list[SlotOption] = field(default_factory=list)
+    full: list[SlotOption] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """12月1日（火）, or Tue, 12/1 in English."""
+        return gettext("%(month)s月%(day)s日（%(weekday)s）") % {
+            "month": self.day.month,
+            "day": self.day.day,
+            "weekday": WEEKDAYS[self.day.weekday()],
+        }
+
+    @property
+    def waiting(self) -> bool:
+        """The applicant waits for one of the full slots (the fold opens, so they see it)."""
+        return any(option.waiting for option in self.full)
+
+
+def slot_days(options: list[SlotOption], tz: ZoneInfo) -> list[SlotDay]:
+    """``options`` (ordered by start) grouped by their start date in ``tz``: a slot at 00:30 JST belongs to
+    that Japanese date, whatever its UTC date."""
+    days: list[SlotDay] = []
+    for option in options:
+        day = timezone.localtime(option.slot.starts_at, tz).date()
+        if not days or days[-1].day != day:
+            days.append(SlotDay(day=day))
+        (days[-1].full if option.full else days[-1].options).append(option)
+    return days
+
+
 @dataclass
 class EventSection:
     """One invited event on the applicant's page: their booking, or the slots to choose from."""
@@ -46,6 +95,11 @@ class EventSection:
     options: list[SlotOption] = field(default_factory=list)
     waits: list[WaitlistEntry] = field(default_factory=list)
     now: datetime | None = None
+    tz: ZoneInfo | None = None  # the company's
+
+    @property
+    def days(self) -> list[SlotDay]:
+        return slot_days(self.options, self.tz or timezone.get_current_timezone())
 
     @property
     def can_change(self) -> bool:
@@ -115,6 +169,7 @@ def invitation_sections(invitation: BookingInvitation, *, now: datetime | None =
             options=options.get(event.pk, []),
             waits=waits.get(event.pk, []),
             now=now,
+            tz=invitation.company.tzinfo,
         )
         for event in events
     ]
@@ -187,6 +242,24 @@ def slot_bookings(slot: Slot, user: User) -> list[Booking]:
         .filter(slot=slot)
         .select_related("applicant")
         .order_by("status", "created_at", "pk")
+    )
+
+
+def slot_attendance_bookings(slot: Slot, user: User) -> list[Booking]:
+    """The slot's active bookings whose 出欠 the user may record (a 面接官: those of slots they interview)."""
+    return list(
+        visible_bookings(user)
+        .filter(slot=slot, status=BookingStatus.ACTIVE)
+        .select_related("applicant")
+        .order_by("created_at", "pk")
+    )
+
+
+def interviews_slot(user: User, slot: Slot) -> bool:
+    """Whether a 面接官 interviews ``slot`` (hosts its event in Zoom, or the apps above assign them)."""
+    return (
+        user.company_id == slot.company_id
+        and Slot.all_objects.filter(interviewer_slot_q(user), pk=slot.pk).exists()
     )
 
 

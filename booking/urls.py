@@ -8,6 +8,7 @@ app_name = "booking_staff"
 
 urlpatterns = [
     path("slots/<int:pk>/book/", views.slot_book, name="slot_book"),
+    path("slots/<int:pk>/attendance/", views.slot_attendance, name="slot_attendance"),
     path("bookings/<int:pk>/", views.booking_detail, name="booking_detail"),
     path("bookings/<int:pk>/move/", views.booking_move, name="booking_move"),
     path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),

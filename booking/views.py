@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,9 +15,16 @@ from accounts.permissions import AuthenticatedHttpRequest, member_required, recr
 from accounts.tenancy import get_company_object_or_404, request_company
 from applicants.models import Applicant
 from applicants.selectors import search_condition, visible_applicants
-from booking import invitations, links, rules, selectors, services
+from booking import attendance, invitations, links, rules, selectors, services
 from booking.forms import ApplicantSearchForm, InvitationForm, SlotChoiceForm
-from booking.models import Booking, BookingInvitation, BookingSource, BookingStatus, WaitlistEntry
+from booking.models import (
+    Attendance,
+    Booking,
+    BookingInvitation,
+    BookingSource,
+    BookingStatus,
+    WaitlistEntry,
+)
 from booking.rules import BookingError
 from notifications.selectors import mails_for_booking
 from scheduling.models import Slot
@@ -30,7 +38,12 @@ def _applicant(request: AuthenticatedHttpRequest, pk: int) -> Applicant:
 
 def _booking(request: AuthenticatedHttpRequest, pk: int) -> Booking:
     queryset = selectors.visible_bookings(request.user).select_related(
-        "applicant", "company", "invitation", "slot__company", "slot__event__selection_meeting"
+        "applicant",
+        "company",
+        "invitation",
+        "slot__company",
+        "slot__event__selection_meeting",
+        "attendance_recorded_by",
     )
     return get_company_object_or_404(request, queryset, pk=pk)
 
@@ -193,6 +206,51 @@ def wait_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.withdraw_wait(entry=entry, actor=request.user, request=request)
     messages.success(request, _("キャンセル待ちを取り消しました。"))
     return redirect("scheduling:slot_detail", pk=entry.slot_id)
+
+
+# --- 出欠 ------------------------------------------------------------------------------------------------
+
+
+@member_required
+@require_POST
+def slot_attendance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """出欠を記録 from the slot page: for each active booking a hidden ``booking`` (its id) and an
+    ``attendance`` select, in the same order, and 一括で出席 (``mark_all``), which marks 出席 every posted
+    booking still 未記録. Staff record any booking of the company; a 面接官 only those of the slots they
+    interview (another slot, or a booking not of this slot: 404, nothing written)."""
+    slot = get_company_object_or_404(
+        request, Slot.objects.select_related("company", "event__selection_meeting"), pk=pk
+    )
+    user = request.user
+    if not user.is_recruiter_or_admin and not selectors.interviews_slot(user, slot):
+        raise Http404
+    page = reverse("scheduling:slot_detail", args=[slot.pk]) + "#attendance"
+    if slot.starts_at > timezone.now():
+        messages.error(request, _("出欠は日程の開始後に記録できます。"))
+        return redirect(page)
+    ids, values = request.POST.getlist("booking"), request.POST.getlist("attendance")
+    if len(ids) != len(values) or len(set(ids)) != len(ids):
+        messages.error(request, _("出欠の送信内容が正しくありません。ページを読み込み直してください。"))
+        return redirect(page)
+    bookings = {booking.pk: booking for booking in selectors.slot_attendance_bookings(slot, user)}
+    marks: dict[int, str] = {}
+    for raw_id, posted in zip(ids, values, strict=True):
+        booking_id = _int(raw_id)
+        if booking_id not in bookings:
+            raise Http404  # another slot's, a cancelled or an unreadable booking: nothing is written
+        value = Attendance.ATTENDED if not posted and "mark_all" in request.POST else posted
+        if value != bookings[booking_id].attendance:
+            marks[booking_id] = value
+    try:
+        changed = attendance.record_attendances(marks=marks, actor=user, request=request)
+    except BookingError as exc:
+        _refused(request, exc)
+    else:
+        if changed:
+            messages.success(request, _("%(count)s件の出欠を記録しました。") % {"count": changed})
+        else:
+            messages.info(request, _("出欠に変更はありませんでした。"))
+    return redirect(page)
 
 
 # --- 日程選択案内 -----------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "scheduling",
     "booking",
     "interviews",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -28,5 +28,6 @@ urlpatterns = [
     path("zoom/", include("zoom_integration.webhook_urls")),
     path("notifications/", include("notifications.urls")),
     path("interviews/", include("interviews.urls")),
+    path("reports/", include("reports.urls")),
     path("b/", include("booking.public_urls")),  # applicants' personal booking pages (signed link)
 ]

@@ -35,6 +35,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             todays_slots=scheduling_selectors.todays_slots(company),
             issuance_problems=problems,
             issuance_problem_count=problem_count,
+            issuance_progress=scheduling_selectors.issuance_progress(company),
             overdue_evaluations=evaluation_selectors.overdue_evaluations(company),
         )
     else:

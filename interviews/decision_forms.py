@@ -56,7 +56,7 @@ class NoticeTimingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tz = company.tzinfo
         self.now = now or timezone.now()
-        self.next_business_day = next_business_day(self.now, self.tz)
+        self.next_business_day = next_business_day(self.now, self.tz, company=company)
         day = formats.date_format(timezone.localtime(self.next_business_day, self.tz), "n/j(D)")
         choices = [
             (NOW, _("今すぐ送信")),

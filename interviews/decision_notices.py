@@ -32,8 +32,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
+from accounts import business_days
 from accounts.audit import record_audit
-from accounts.models import User
+from accounts.models import Company, User
 from applicants import services as applicant_services
 from applicants.models import Applicant, StageKind
 from interviews import decision_selectors as selectors
@@ -55,13 +56,14 @@ BULK_LIMIT = 500
 DUE_BATCH = 1000
 
 
-def next_business_day(now: datetime, tz: ZoneInfo, *, hour: int = NOTICE_HOUR) -> datetime:
-    """翌営業日 ``hour``:00 in ``tz``: the next Monday to Friday after today. Public holidays are not known
-    to the product yet, so a holiday counts as a business day."""
-    day = timezone.localtime(now, tz).date() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(hour), tzinfo=tz)
+def next_business_day(
+    now: datetime, tz: ZoneInfo, *, company: Company | None = None, hour: int = NOTICE_HOUR
+) -> datetime:
+    """翌営業日 ``hour``:00 in ``tz``: the first day after today (in ``tz``) that is a Monday to Friday,
+    not a 祝日 (振替休日 and 国民の休日 included) and not one of ``company``'s 休業日
+    (``accounts.business_days``)."""
+    today = timezone.localtime(now, tz).date()
+    return datetime.combine(business_days.next_business_day(company, today), time(hour), tzinfo=tz)
 
 
 @dataclass(frozen=True)

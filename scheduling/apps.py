@@ -26,6 +26,8 @@ class SchedulingConfig(AppConfig):
                 "slot.created": _("日程を作成"),
                 "slot.changed": _("日程を変更"),
                 "slot.deleted": _("日程を削除"),
+                "slot.batch_started": _("日程の一括操作を開始"),
+                "slot.batch_finished": _("日程の一括操作が完了"),
                 "slot.meeting_changed": _("日程の日時・URLの変更（予約者への通知対象）"),
                 "meeting.issued": _("Zoomミーティングを発行"),
                 "meeting.updated": _("Zoomミーティングを更新"),

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import business_days
 from accounts.models import Company
 from applicants.models import SelectionStage
 from scheduling.models import Event, MeetingState, SelectionMeeting, WebMeeting
@@ -214,6 +215,9 @@ class EventSettingsForm(forms.Form):
         return data
 
 
+Day = date  # SlotForm's field ``date`` hides the type inside the class
+
+
 def _aware(day: date, at: time, tz) -> datetime:
     return timezone.make_aware(datetime.combine(day, at), tz)
 
@@ -237,7 +241,15 @@ class SlotForm(forms.Form):
     )
     note = forms.CharField(label=_("メモ"), max_length=255, required=False)
 
-    def __init__(self, *args: Any, event: Event, slot=None, booked: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        event: Event,
+        slot=None,
+        booked: int = 0,
+        closed_day_confirmed: bool = False,
+        **kwargs: Any,
+    ) -> None:
         tz = event.company.tzinfo
         if slot is not None and "initial" not in kwargs:
             start, end = timezone.localtime(slot.starts_at, tz), timezone.localtime(slot.ends_at, tz)
@@ -253,6 +265,8 @@ class SlotForm(forms.Form):
         if slot is None:
             self.fields["capacity"].initial = event.default_capacity
         self.event, self.slot, self.booked, self.tz = event, slot, booked, tz
+        self.closed_day_confirmed = closed_day_confirmed
+        self.closed_reason: str | None = None  # set when the chosen day is a 祝日 or 休業日 to confirm
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -281,7 +295,25 @@ class SlotForm(forms.Form):
                 _("Zoomユーザー（ホスト）が未設定です。予約動作設定で選んでください。")
             )
         cleaned["starts_at"], cleaned["ends_at"] = starts_at, ends_at
+        if not self.errors:
+            self._check_closed_day(day)
         return cleaned
+
+    def _check_closed_day(self, day: Day) -> None:
+        """A new slot, or one moved to another day, on a 祝日 or 休業日 needs a second, confirmed submit."""
+        if self.slot is not None and timezone.localtime(self.slot.starts_at, self.tz).date() == day:
+            return
+        reason = business_days.closed_reason(self.event.company, day)
+        if reason is None or self.closed_day_confirmed:
+            return
+        self.closed_reason = reason
+        if self.slot is None:
+            message = _("%(day)s は%(reason)s です。この日に作成する場合は「このまま作成」を押してください。")
+        else:
+            message = _("%(day)s は%(reason)s です。この日に変更する場合は「このまま保存」を押してください。")
+        raise forms.ValidationError(
+            message % {"day": day.strftime("%Y/%m/%d"), "reason": reason}, code="closed_day"
+        )
 
     def spec(self) -> SlotSpec:
         data = self.cleaned_data
@@ -315,6 +347,12 @@ class BulkSlotForm(forms.Form):
     visibility = forms.ChoiceField(
         label=_("ステータス"), choices=VISIBILITY_CHOICES, widget=forms.RadioSelect, initial="show"
     )
+    skip_closed_days = forms.BooleanField(
+        label=_("祝日・休業日を除く"),
+        required=False,
+        initial=True,
+        help_text=_("祝日（振替休日・国民の休日を含む）と、管理者が登録した休業日には作成しません。"),
+    )
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -322,6 +360,7 @@ class BulkSlotForm(forms.Form):
         self.fields["duration_minutes"].initial = event.duration_minutes
         self.fields["capacity"].initial = event.default_capacity
         self.skipped: list[datetime] = []
+        self.closed_skipped: list[tuple[date, str]] = []  # days left out: 祝日 or 休業日, with the reason
 
     def clean_start_times(self) -> list[time]:
         raw = [
@@ -371,9 +410,16 @@ class BulkSlotForm(forms.Form):
         tz, now = self.event.company.tzinfo, timezone.now()
         weekdays = {int(day) for day in cleaned["weekdays"]}
         length = timedelta(minutes=cleaned["duration_minutes"])
+        closed = (
+            business_days.closed_reasons(self.event.company, cleaned["date_from"], cleaned["date_to"])
+            if cleaned.get("skip_closed_days")
+            else {}
+        )
         specs, day = [], cleaned["date_from"]
         while day <= cleaned["date_to"]:
-            if day.weekday() in weekdays:
+            if day.weekday() in weekdays and day in closed:
+                self.closed_skipped.append((day, closed[day]))
+            elif day.weekday() in weekdays:
                 for at in cleaned["start_times"]:
                     starts_at = _aware(day, at, tz)
                     if starts_at <= now:

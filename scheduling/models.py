@@ -349,3 +349,48 @@ class PacingState(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class BatchAction(models.TextChoices):
+    SHOW = "show", _("日程を表示する")
+    HIDE = "hide", _("日程を表示しない")
+    DELETE = "delete", _("削除")
+
+
+class SlotBatch(models.Model):
+    """A change to many slots of a 選考会 (show, hide or delete), run by a Celery task one slot at a time
+    through the slot services. ``slot_ids`` is fixed when the batch is made; ``processed`` holds the ids
+    already handled, so a second run (or a run after a lost worker) does only what is left."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    selection_meeting = models.ForeignKey(
+        SelectionMeeting, on_delete=models.CASCADE, related_name="slot_batches", verbose_name=_("選考会")
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("イベント")
+    )
+    action = models.CharField(_("操作"), max_length=10, choices=BatchAction.choices)
+    slot_ids = models.JSONField(default=list)
+    processed = models.JSONField(default=list)
+    # [{"slot_id": int, "label": str, "reason": str}]
+    failures = models.JSONField(default=list)
+    total = models.PositiveIntegerField(_("件数"), default=0)
+    done = models.PositiveIntegerField(_("処理済み"), default=0)
+    failed = models.PositiveIntegerField(_("失敗"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("日程の一括操作")
+        verbose_name_plural = _("日程の一括操作")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.done}/{self.total}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WaitReason
+from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, SlotBatch, WaitReason
 from zoom_integration.models import ZoomUser
 from zoom_integration.selectors import zoom_is_linked
 
@@ -22,18 +22,6 @@ def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
             filter=Q(events__slots__deleted_at__isnull=True, events__slots__starts_at__gte=timezone.now()),
             distinct=True,
         ),
-    )
-
-
-def schedule_events(meeting: SelectionMeeting, *, include_past: bool = False) -> list[Event]:
-    """The events of a 選考会 with their (upcoming) slots, for 日程設定."""
-    slots = Slot.objects.select_related("company").order_by("starts_at", "pk")
-    if not include_past:
-        slots = slots.filter(ends_at__gte=timezone.now())
-    return list(
-        Event.objects.filter(selection_meeting=meeting)
-        .select_related("selection_meeting", "company")
-        .prefetch_related(Prefetch("slots", queryset=slots, to_attr="listed_slots"))
     )
 
 
@@ -200,3 +188,57 @@ def host_overlaps_for_specs(event: Event, specs: list) -> set[datetime]:
 def hosted_events_q(user: User, prefix: str = "") -> Q:
     """Events whose Zoom host is the user (the 面接官 is matched by the host email stored on the event)."""
     return Q(**{f"{prefix}web_meeting": "zoom", f"{prefix}zoom_host_email__iexact": user.email})
+
+
+SCHEDULE_SLOTS_PER_PAGE = 100
+
+
+def schedule_slots(
+    meeting: SelectionMeeting, *, include_past: bool = False, event: Event | None = None
+) -> QuerySet[Slot]:
+    """The slots of a 選考会 for 日程設定, in time order (paged by the view: one query for the count, one
+    for the page, whatever the number of slots)."""
+    slots = Slot.objects.filter(company_id=meeting.company_id, event__selection_meeting=meeting)
+    if event is not None:
+        slots = slots.filter(event=event)
+    if not include_past:
+        slots = slots.filter(ends_at__gte=timezone.now())
+    return slots.select_related("company", "event").order_by("starts_at", "pk")
+
+
+def schedule_event_list(meeting: SelectionMeeting) -> list[Event]:
+    """The events of a 選考会 (without their slots: those are paged)."""
+    return list(
+        Event.objects.filter(selection_meeting=meeting).select_related("selection_meeting", "company")
+    )
+
+
+def group_by_day(slots, tz) -> list[tuple[date, list[Slot]]]:
+    """(local day, slots) in order, for a page of slots."""
+    groups: list[tuple[date, list[Slot]]] = []
+    for slot in slots:
+        day = timezone.localtime(slot.starts_at, tz).date()
+        if not groups or groups[-1][0] != day:
+            groups.append((day, []))
+        groups[-1][1].append(slot)
+    return groups
+
+
+def issuance_progress(company: Company, *, meeting: SelectionMeeting | None = None) -> dict[str, int]:
+    """Zoom issuance of the upcoming slots that want a meeting: ``issued`` of ``total`` (発行済み), with
+    ``pending`` and ``failed`` (failed or deleted in Zoom). One aggregate query."""
+    slots = Slot.objects.filter(company=company, meeting_wanted=True, ends_at__gte=timezone.now())
+    if meeting is not None:
+        slots = slots.filter(event__selection_meeting=meeting)
+    counts = slots.aggregate(
+        total=Count("pk"),
+        issued=Count("pk", filter=Q(meeting_state=MeetingState.ISSUED)),
+        pending=Count("pk", filter=Q(meeting_state=MeetingState.PENDING)),
+        failed=Count("pk", filter=Q(meeting_state__in=[MeetingState.FAILED, MeetingState.DELETED])),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def slot_batches(meeting: SelectionMeeting, *, limit: int = 5) -> list[SlotBatch]:
+    """The latest 一括操作 of a 選考会."""
+    return list(SlotBatch.objects.filter(selection_meeting=meeting).order_by("-created_at", "-pk")[:limit])

@@ -36,7 +36,30 @@ def sync_slot_meeting(slot_id: int) -> str:
 @shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
 def sweep_pending_meetings() -> int:
     """Every minute (beat): re-enqueue pending slots whose task was lost or whose wait is over."""
+    resume_slot_batches()
     return sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=3600, soft_time_limit=3500)
+def run_slot_batch(batch_id: int) -> int:
+    """日程の一括操作: process the batch's slots not yet done (scheduling.batches)."""
+    from scheduling import batches  # batches enqueues this task
+
+    return batches.run_slot_batch(batch_id=batch_id)
+
+
+def resume_slot_batches() -> int:
+    """Re-enqueue batches whose task was lost (the sweeper calls this every minute)."""
+    from scheduling import batches
+
+    ids = batches.unfinished_batch_ids()
+    for batch_id in ids:
+        try:
+            run_slot_batch.delay(batch_id)
+        except Exception:  # noqa: BLE001 - broker down: next minute
+            logger.warning("could not enqueue slot batch %s", batch_id)
+            break
+    return len(ids)
 
 
 def enqueue(slot_ids: list[int], *, countdown: float | None = None) -> int:

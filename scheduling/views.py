@@ -8,8 +8,9 @@ import time
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import MAX_URL_REDIRECT_LENGTH, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,9 +21,9 @@ from accounts.models import User
 from accounts.permissions import AuthenticatedHttpRequest, member_required, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
 from applicants.selectors import company_stages
-from scheduling import issuance, limits, pacing, selectors, services
+from scheduling import batches, issuance, limits, pacing, selectors, services
 from scheduling.forms import BulkSlotForm, EventSettingsForm, SelectionMeetingForm, SlotFilterForm, SlotForm
-from scheduling.models import Event, SelectionMeeting, Slot
+from scheduling.models import BatchAction, Event, SelectionMeeting, Slot, SlotBatch
 from scheduling.registry import slot_panels, slot_readers
 from zoom_integration import client as zoom_client
 from zoom_integration.client import ZoomError, ZoomNotFound
@@ -87,22 +88,122 @@ def meeting_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- 日程設定 and 予約動作設定 ---------------------------------------------------------------------------
 
 
+def _schedule_filters(request: HttpRequest, data, events: list[Event]) -> tuple[bool, Event | None]:
+    """過去の日程も表示 and the event filter of 日程設定 (an id of another meeting's event is ignored)."""
+    include_past = data.get("past") == "1"
+    event_id = data.get("event") or ""
+    event = next((event for event in events if str(event.pk) == event_id), None)
+    return include_past, event
+
+
 @recruiter_required
 def schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """日程設定: the events of a 選考会 (each with 変更) and their slots."""
+    """日程設定: the events of a 選考会 (each with 変更) and their slots, grouped by day and paged
+    (SCHEDULE_SLOTS_PER_PAGE a page, a fixed number of queries whatever the number of slots), with
+    checkboxes for 一括操作."""
+    company = request_company(request)
     meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
-    include_past = request.GET.get("past") == "1"
-    events = selectors.schedule_events(meeting, include_past=include_past)
-    users = {user.zoom_user_id: user for user in selectors.zoom_users(meeting.company)}
+    events = selectors.schedule_event_list(meeting)
+    include_past, event_filter = _schedule_filters(request, request.GET, events)
+    users = {user.zoom_user_id: user for user in selectors.zoom_users(company)}
     for event in events:
         event.host_problem = selectors.host_problem(event, users)
+    slots = selectors.schedule_slots(meeting, include_past=include_past, event=event_filter)
+    page = Paginator(slots, selectors.SCHEDULE_SLOTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    any_zoom = any(event.is_zoom for event in events)
     context = {
         "meeting": meeting,
         "events": events,
+        "event_filter": event_filter,
         "include_past": include_past,
-        "zoom_available": selectors.zoom_available(meeting.company),
+        "zoom_available": selectors.zoom_available(company),
+        "any_zoom": any_zoom,
+        "page": page,
+        "days": selectors.group_by_day(page.object_list, company.tzinfo),
+        "query": query.urlencode(),
+        "batch_actions": BatchAction.choices,
+        "progress": selectors.issuance_progress(company, meeting=meeting) if any_zoom else None,
+        "progress_url": f"{reverse('scheduling:issuance_progress')}?meeting={meeting.pk}",
+        "batches": selectors.slot_batches(meeting),
     }
     return render(request, "scheduling/schedule.html", context)
+
+
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) < 12
+
+
+@recruiter_required
+@require_POST
+def slot_batch_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """一括操作 of 日程設定: the checked slots (or every slot matching the page's filters, ``scope=all``)
+    are shown, hidden or deleted by a background job."""
+    meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
+    events = selectors.schedule_event_list(meeting)
+    include_past, event_filter = _schedule_filters(request, request.POST, events)
+    if request.POST.get("scope") == "all":
+        slots = selectors.schedule_slots(meeting, include_past=include_past, event=event_filter)
+        slot_ids = list(slots.values_list("pk", flat=True)[: batches.MAX_BATCH_SLOTS + 1])
+    else:
+        slot_ids = [int(value) for value in request.POST.getlist("slot") if _is_id(value)]
+    try:
+        batch = batches.start_slot_batch(
+            meeting=meeting,
+            actor=request.user,
+            action=request.POST.get("action", ""),
+            slot_ids=slot_ids,
+            event=event_filter,
+            request=request,
+        )
+    except services.SchedulingError as exc:
+        _refused(request, exc)
+        return redirect("scheduling:schedule", pk=meeting.pk)
+    messages.success(
+        request,
+        _("%(count)s件の日程の一括操作を開始しました。") % {"count": batch.total},
+    )
+    return redirect("scheduling:slot_batch_detail", pk=batch.pk)
+
+
+@recruiter_required
+def slot_batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    batch = get_company_object_or_404(
+        request, SlotBatch.objects.select_related("selection_meeting", "event", "created_by"), pk=pk
+    )
+    return render(request, "scheduling/slot_batch_detail.html", {"batch": batch})
+
+
+def _batch_json(batch: SlotBatch) -> dict:
+    return {
+        "total": batch.total,
+        "done": batch.done,
+        "failed": batch.failed,
+        "finished": batch.is_finished,
+    }
+
+
+@recruiter_required
+@never_cache
+@require_GET
+def slot_batch_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
+    """The batch's progress, polled by its page."""
+    batch = get_company_object_or_404(request, SlotBatch, pk=pk)
+    return JsonResponse(_batch_json(batch))
+
+
+@recruiter_required
+@never_cache
+@require_GET
+def issuance_progress(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """N/M 発行済み (and failures) of the company's upcoming Zoom slots, or of one 選考会 (``meeting``),
+    polled by 日程設定 and the dashboard. One aggregate query (two with ``meeting``)."""
+    company = request_company(request)
+    meeting = None
+    if request.GET.get("meeting"):
+        meeting = get_company_object_or_404(request, SelectionMeeting, pk=request.GET["meeting"])
+    return JsonResponse(selectors.issuance_progress(company, meeting=meeting))
 
 
 def _event_form(request: HttpRequest, event: Event | None) -> EventSettingsForm:
@@ -198,7 +299,9 @@ def slot_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = get_company_object_or_404(
         request, Event.objects.select_related("selection_meeting", "company"), pk=pk
     )
-    form = SlotForm(request.POST or None, event=event)
+    form = SlotForm(
+        request.POST or None, event=event, closed_day_confirmed=request.POST.get("confirm_closed_day") == "1"
+    )
     if request.method == "POST" and form.is_valid():
         slot = services.create_slot(event=event, actor=request.user, spec=form.spec(), request=request)
         messages.success(request, _("日程を作成しました。"))
@@ -228,6 +331,7 @@ def slot_bulk_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             preview=[{"spec": spec, "overlap": spec.starts_at in clashes} for spec in specs],
             overlap_count=len(clashes),
             skipped=form.skipped,
+            closed_skipped=form.closed_skipped,
             daily_limit_note=event.is_zoom
             and form.cleaned_data["visibility"] == "show"
             and len(specs) > limits.daily_limit(),
@@ -306,7 +410,13 @@ def slot_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def slot_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = _slot_for(request, pk)
     event = slot.event
-    form = SlotForm(request.POST or None, event=event, slot=slot, booked=slot.booked_count)
+    form = SlotForm(
+        request.POST or None,
+        event=event,
+        slot=slot,
+        booked=slot.booked_count,
+        closed_day_confirmed=request.POST.get("confirm_closed_day") == "1",
+    )
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         try:

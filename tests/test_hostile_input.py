@@ -245,6 +245,9 @@ def admin_forms(found: Discovery) -> list[Form]:
     return kept
 
 
+ROLE_RANK = {Role.INTERVIEWER: 0, Role.RECRUITER: 1, Role.ADMIN: 2}
+
+
 def staff_attempts(sweep: Sweep, world, context: Context, previews: dict[str, str]) -> Iterator[tuple]:
     """(actor, client, attempts) of each role: its forms (fully by the first role offered a form, then with
     another company's ids), its pages' path ids, and the forms of the other roles (which must be refused)."""
@@ -262,7 +265,10 @@ def staff_attempts(sweep: Sweep, world, context: Context, previews: dict[str, st
         for form in page_forms(found):
             yield role, client, hostile_attempts(form, context, TENANT)
         own = {form.key for form in swept_forms(found)}
-        for _other_client, other_found in walks.values():
+        # A role may do what any role below it may (管理者 ⊇ 採用担当 ⊇ 面接官): only a higher role's forms
+        # must be refused, whichever pages this role's walk happened to reach.
+        higher = [walk for other, walk in walks.items() if ROLE_RANK[other] > ROLE_RANK[role]]
+        for _other_client, other_found in higher:
             for form in swept_forms(other_found):
                 if form.key not in own and form.method == "POST":
                     own.add(form.key)

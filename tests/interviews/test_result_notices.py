@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, ClosedDay
 from applicants import services as applicant_services
 from applicants.models import Applicant
 from interviews import decision_notices, decision_tasks
+from interviews.decision_forms import NoticeTimingForm
 from interviews.models import CancelReason, Decision, DecisionResult, NoticeStatus, ResultNotice
 from notifications.models import MailKind, SentMail
 from tests.applicants.factories import stage_named
@@ -88,6 +89,23 @@ def test_a_company_in_another_zone_gets_ten_oclock_there():
 
     assert at == datetime(2026, 12, 7, 10, 0, tzinfo=new_york)
     assert at.astimezone(TOKYO).hour == 0  # midnight in Tokyo, 10:00 for the company
+
+
+def test_the_next_business_day_skips_holidays_and_the_companys_closed_days(world):
+    friday = datetime(2026, 5, 1, 15, 0, tzinfo=TOKYO)  # then Sat, Sun, 5/4–5/6 (5/6 is a 振替休日)
+
+    assert decision_notices.next_business_day(friday, TOKYO) == datetime(2026, 5, 7, 10, 0, tzinfo=TOKYO)
+
+    ClosedDay.objects.create(
+        company=world.acme.company, start_date=date(2026, 5, 7), end_date=date(2026, 5, 7), label="創立記念日"
+    )
+    at = decision_notices.next_business_day(friday, TOKYO, company=world.acme.company)
+    assert at == datetime(2026, 5, 8, 10, 0, tzinfo=TOKYO)
+    other = decision_notices.next_business_day(friday, TOKYO, company=world.other.company)
+    assert other == datetime(2026, 5, 7, 10, 0, tzinfo=TOKYO)
+
+    form = NoticeTimingForm(company=world.acme.company, now=friday)
+    assert "5/8" in str(dict(form.fields["timing"].choices)["next_business_day"])
 
 
 def test_the_quick_choice_schedules_the_next_business_day_at_ten(world, passed):

@@ -402,7 +402,7 @@ def test_the_schedule_and_dashboard_run_a_fixed_number_of_queries(as_recruiter, 
         return len(ctx.captured_queries)
 
     schedule = reverse("scheduling:schedule", args=[meeting.pk])
-    ZoomEventFactory(selection_meeting=meeting)
+    make_slot(ZoomEventFactory(selection_meeting=meeting))  # an empty page of slots skips its query
     first = (queries(schedule), queries(reverse("dashboard")))
     for index in range(3):
         event = ZoomEventFactory(selection_meeting=meeting, name=f"e{index}")

@@ -1,0 +1,226 @@
+"""The reports' numbers, each a fixed number of aggregate queries whatever the number of applicants.
+
+**Funnel (選考ファネル).** The funnel's steps are the company's 選考ステータス in their order (表示順), except
+the 不合格・辞退 kind, which ends a selection rather than being a step of it. An applicant *reached* a step
+when their furthest step is at or beyond it; the furthest step is the later of their current stage and
+every stage a 選考ステータス履歴 moved them into (``StatusChange.to_stage``). So an applicant who skipped a
+step (書類選考 → 二次面接) counts as having passed the skipped one, an applicant now 不合格 keeps the
+steps they reached before, and a stage moved back from still counts as reached. Anonymised applicants keep
+their row and their history, so they are counted like any other; the report shows no personal data.
+The applicants are those whose 応募日 lies in the period (both days included), optionally of one 応募経路 and
+one 募集職種. One query: each applicant's furthest step (a CASE over the stage, and the MAX of a CASE over
+the history joined by the ``statuschange_applicant`` index), counted per step; the running sum from the
+last step gives the counts. The period filter reads the ``applicant_applied`` index.
+
+**Attendance (出欠).** Active bookings of slots (not deleted) that started within the period's days in the
+company's zone and before now, grouped by 選考会 with one count per 出欠 kind and 未記録. The rates are of the
+recorded bookings: 出席率 = (出席 + 遅刻) / recorded, 無断欠席率 = 無断欠席 / recorded.
+
+**Zoom issuance health.** Upcoming (not yet ended) live slots of Zoom events, counted by 発行状況, with 失敗
+and 要対応 (failed, deleted or moved in Zoom) counts. Not limited by the period: it is about what comes next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import connections
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from accounts.models import Company
+from applicants.models import Applicant, Position, SelectionStage, Source, StageKind
+from booking.models import Attendance, Booking, BookingStatus
+from scheduling.models import MeetingState, Slot, WebMeeting
+from scheduling.selectors import day_bounds, problem_q
+
+DEFAULT_PERIOD_DAYS = 90
+
+
+def default_period(company: Company, now: datetime | None = None) -> tuple[date, date]:
+    """The last 90 days (today included) in the company's zone."""
+    today = timezone.localtime(now or timezone.now(), company.tzinfo).date()
+    return today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date
+    date_to: date
+    source: Source | None = None
+    position: Position | None = None
+
+
+@dataclass
+class FunnelStep:
+    stage: SelectionStage
+    reached: int
+    # reached / reached at the step before, in percent (None for the first step or after an empty one).
+    conversion: float | None
+    # reached / reached at the first step, in percent.
+    of_first: float | None
+
+
+@dataclass
+class Funnel:
+    steps: list[FunnelStep]
+    total: int
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(part * 100 / whole, 1) if whole else None
+
+
+def funnel_stages(company: Company) -> list[SelectionStage]:
+    """The steps: every stage except the 不合格・辞退 kind, in order (one query)."""
+    return list(SelectionStage.objects.filter(company=company).exclude(kind=StageKind.CLOSED))
+
+
+def _rank_case(field_name: str, ranks: dict[int, int]) -> Case:
+    whens = [When(**{field_name: stage_id}, then=Value(rank)) for stage_id, rank in ranks.items()]
+    return Case(*whens, default=Value(-1), output_field=IntegerField())
+
+
+def funnel(company: Company, filters: Filters, stages: list[SelectionStage]) -> Funnel:
+    """Applicants reaching each step (see the module's docstring): one query."""
+    if not stages:
+        return Funnel(steps=[], total=0)
+    ranks = {stage.pk: rank for rank, stage in enumerate(stages)}
+    applicants = Applicant.objects.filter(
+        company=company, applied_on__gte=filters.date_from, applied_on__lte=filters.date_to
+    )
+    if filters.source is not None:
+        applicants = applicants.filter(source=filters.source)
+    if filters.position is not None:
+        applicants = applicants.filter(position=filters.position)
+    # Per applicant (LEFT JOIN of the history, grouped by applicant): the furthest step; then counted per
+    # step around it. A join and two hash aggregates instead of a correlated subquery per applicant: about
+    # twice as fast on PostgreSQL with 1,000,000 applicants in the period.
+    per_applicant = (
+        applicants.annotate(
+            furthest=Greatest(
+                _rank_case("stage_id", ranks),
+                Coalesce(Max(_rank_case("status_changes__to_stage_id", ranks)), Value(-1)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by()
+        .values("furthest")
+    )
+    sql, params = per_applicant.query.sql_with_params()
+    with connections[per_applicant.db].cursor() as cursor:
+        cursor.execute(f"SELECT furthest, COUNT(*) FROM ({sql}) AS per_applicant GROUP BY furthest", params)  # noqa: S608
+        rows = cursor.fetchall()
+    by_rank = dict(rows)
+    total = sum(by_rank.values())
+    reached = [0] * len(stages)
+    running = 0
+    for rank in range(len(stages) - 1, -1, -1):
+        running += by_rank.get(rank, 0)
+        reached[rank] = running
+    steps = []
+    for rank, stage in enumerate(stages):
+        conversion = _percent(reached[rank], reached[rank - 1]) if rank else None
+        steps.append(FunnelStep(stage, reached[rank], conversion, _percent(reached[rank], reached[0])))
+    return Funnel(steps=steps, total=total)
+
+
+@dataclass
+class AttendanceRow:
+    meeting_id: int
+    meeting_name: str
+    slots: int
+    bookings: int
+    counts: dict[str, int]
+    unrecorded: int
+
+    @property
+    def recorded(self) -> int:
+        return self.bookings - self.unrecorded
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return _percent(self.counts[Attendance.ATTENDED] + self.counts[Attendance.LATE], self.recorded)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return _percent(self.counts[Attendance.NO_SHOW], self.recorded)
+
+
+@dataclass
+class AttendanceReport:
+    rows: list[AttendanceRow]
+    total: AttendanceRow | None = field(default=None)
+
+
+def attendance(company: Company, filters: Filters, now: datetime | None = None) -> AttendanceReport:
+    """Interviews held and 出欠 per 選考会 (see the module's docstring): one query."""
+    tz = company.tzinfo
+    start = day_bounds(filters.date_from, tz)[0]
+    end = min(day_bounds(filters.date_to, tz)[1], now or timezone.now())
+    aggregates = {f"n_{kind}": Count("pk", filter=Q(attendance=kind)) for kind in [*Attendance.values, ""]}
+    rows = (
+        Booking.objects.filter(
+            company=company,
+            status=BookingStatus.ACTIVE,
+            slot__deleted_at__isnull=True,
+            slot__starts_at__gte=start,
+            slot__starts_at__lt=end,
+        )
+        .order_by()
+        .values(
+            "slot__event__selection_meeting_id",
+            "slot__event__selection_meeting__name",
+            "slot__event__selection_meeting__sort_order",
+        )
+        .annotate(slots=Count("slot", distinct=True), bookings=Count("pk"), **aggregates)
+        .order_by("slot__event__selection_meeting__sort_order", "slot__event__selection_meeting_id")
+    )
+    result = []
+    for row in rows:
+        result.append(
+            AttendanceRow(
+                meeting_id=row["slot__event__selection_meeting_id"],
+                meeting_name=row["slot__event__selection_meeting__name"],
+                slots=row["slots"],
+                bookings=row["bookings"],
+                counts={kind: row[f"n_{kind}"] for kind in Attendance.values},
+                unrecorded=row["n_"],
+            )
+        )
+    total = None
+    if result:
+        total = AttendanceRow(
+            meeting_id=0,
+            meeting_name="",
+            slots=sum(r.slots for r in result),
+            bookings=sum(r.bookings for r in result),
+            counts={kind: sum(r.counts[kind] for r in result) for kind in Attendance.values},
+            unrecorded=sum(r.unrecorded for r in result),
+        )
+    return AttendanceReport(rows=result, total=total)
+
+
+@dataclass
+class IssuanceHealth:
+    counts: dict[str, int]
+    total: int
+    failed: int
+    attention: int
+
+
+def issuance_health(company: Company, now: datetime | None = None) -> IssuanceHealth:
+    """Upcoming Zoom slots by 発行状況, with the failures and those needing attention: one query."""
+    aggregates = {f"n_{state}": Count("pk", filter=Q(meeting_state=state)) for state in MeetingState.values}
+    numbers = Slot.objects.filter(
+        company=company, event__web_meeting=WebMeeting.ZOOM, ends_at__gte=now or timezone.now()
+    ).aggregate(total=Count("pk"), attention=Count("pk", filter=problem_q()), **aggregates)
+    counts = {state: numbers[f"n_{state}"] for state in MeetingState.values}
+    return IssuanceHealth(
+        counts=counts,
+        total=numbers["total"],
+        failed=counts[MeetingState.FAILED],
+        attention=numbers["attention"],
+    )
