@@ -81,8 +81,8 @@ def _enqueue(batch_id: int) -> None:
 
     try:
         tasks.run_slot_batch.delay(batch_id)
-    except Exception:  # noqa: BLE001 - broker down: the sweeper resumes unfinished batches
-        logger.warning("could not enqueue slot batch %s; the sweeper will", batch_id)
+    except Exception:  # broker down (or, eagerly, the task failed): the sweeper resumes it
+        logger.warning("could not enqueue slot batch %s; the sweeper will", batch_id, exc_info=True)
 
 
 def _apply(batch: SlotBatch, slot: Slot | None, actor: User) -> str:
@@ -118,7 +118,9 @@ def run_slot_batch(*, batch_id: int) -> int:
     ran = 0
     for slot_id in list(batch.slot_ids):
         with transaction.atomic():
-            batch = SlotBatch.objects.select_for_update().select_related("created_by").get(pk=batch_id)
+            # of=self: the nullable created_by join cannot be locked (PostgreSQL refuses FOR UPDATE on it).
+            locked = SlotBatch.objects.select_for_update(of=("self",))
+            batch = locked.select_related("created_by").get(pk=batch_id)
             if slot_id in batch.processed:
                 continue
             actor = batch.created_by

@@ -9,7 +9,7 @@ truth, so nothing is lost when a task or the broker is.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
 
 from django.conf import settings
@@ -98,6 +98,9 @@ class Event(models.Model):
 
     # Not a column: why the Zoom host cannot host ("" when it can), set by scheduling.views.schedule.
     host_problem: str
+    # Not columns: the event's slots shown on 日程設定 (grouped by local day) and how many it has there.
+    slot_days: list[tuple[date, list[Slot]]]
+    slot_count: int
 
     class Meta:
         verbose_name = _("イベント")

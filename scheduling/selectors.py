@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -191,6 +192,9 @@ def hosted_events_q(user: User, prefix: str = "") -> Q:
 
 
 SCHEDULE_SLOTS_PER_PAGE = 100
+# 日程設定 without an event filter shows each event's first slots in its section; the rest are one click
+# away (the event's own paged list).
+SCHEDULE_PREVIEW_SLOTS = 20
 
 
 def schedule_slots(
@@ -204,6 +208,26 @@ def schedule_slots(
     if not include_past:
         slots = slots.filter(ends_at__gte=timezone.now())
     return slots.select_related("company", "event").order_by("starts_at", "pk")
+
+
+def schedule_previews(meeting: SelectionMeeting, *, include_past: bool = False) -> dict[int, list[Slot]]:
+    """Each event's first SCHEDULE_PREVIEW_SLOTS slots, by event id: one query (a row number per event)."""
+    numbered = schedule_slots(meeting, include_past=include_past).annotate(
+        position=Window(
+            RowNumber(), partition_by=[F("event_id")], order_by=[F("starts_at").asc(), F("pk").asc()]
+        )
+    )
+    previews: dict[int, list[Slot]] = {}
+    for slot in numbered.filter(position__lte=SCHEDULE_PREVIEW_SLOTS):
+        previews.setdefault(slot.event_id, []).append(slot)
+    return previews
+
+
+def schedule_slot_counts(meeting: SelectionMeeting, *, include_past: bool = False) -> dict[int, int]:
+    """How many slots each event of the 選考会 has on 日程設定, by event id: one query."""
+    slots = schedule_slots(meeting, include_past=include_past).order_by()
+    rows = slots.values("event_id").annotate(n=Count("pk"))
+    return {row["event_id"]: row["n"] for row in rows}
 
 
 def schedule_event_list(meeting: SelectionMeeting) -> list[Event]:

@@ -7,7 +7,7 @@ import time
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import record_audit
-from accounts.models import User
+from accounts.models import Company, User
 from accounts.permissions import AuthenticatedHttpRequest, member_required, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
 from applicants.selectors import company_stages
@@ -108,27 +108,59 @@ def schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     users = {user.zoom_user_id: user for user in selectors.zoom_users(company)}
     for event in events:
         event.host_problem = selectors.host_problem(event, users)
-    slots = selectors.schedule_slots(meeting, include_past=include_past, event=event_filter)
-    page = Paginator(slots, selectors.SCHEDULE_SLOTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = _attach_slots(
+        events,
+        meeting,
+        company,
+        include_past=include_past,
+        event_filter=event_filter,
+        page_number=request.GET.get("page"),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     any_zoom = any(event.is_zoom for event in events)
     context = {
         "meeting": meeting,
         "events": events,
+        "shown_events": [event_filter] if event_filter else events,
         "event_filter": event_filter,
         "include_past": include_past,
         "zoom_available": selectors.zoom_available(company),
         "any_zoom": any_zoom,
         "page": page,
-        "days": selectors.group_by_day(page.object_list, company.tzinfo),
         "query": query.urlencode(),
         "batch_actions": BatchAction.choices,
+        "preview_size": selectors.SCHEDULE_PREVIEW_SLOTS,
         "progress": selectors.issuance_progress(company, meeting=meeting) if any_zoom else None,
         "progress_url": f"{reverse('scheduling:issuance_progress')}?meeting={meeting.pk}",
         "batches": selectors.slot_batches(meeting),
     }
     return render(request, "scheduling/schedule.html", context)
+
+
+def _attach_slots(
+    events: list[Event],
+    meeting: SelectionMeeting,
+    company: Company,
+    *,
+    include_past: bool,
+    event_filter: Event | None,
+    page_number: str | None,
+) -> Page | None:
+    """Give each shown event ``slot_days`` (its slots grouped by local day) and ``slot_count``: the first
+    slots of every event, or with the event filter one page of that event's slots (returned)."""
+    if event_filter is not None:
+        slots = selectors.schedule_slots(meeting, include_past=include_past, event=event_filter)
+        page = Paginator(slots, selectors.SCHEDULE_SLOTS_PER_PAGE).get_page(page_number)
+        event_filter.slot_days = selectors.group_by_day(page.object_list, company.tzinfo)
+        event_filter.slot_count = page.paginator.count
+        return page
+    previews = selectors.schedule_previews(meeting, include_past=include_past)
+    counts = selectors.schedule_slot_counts(meeting, include_past=include_past)
+    for event in events:
+        event.slot_days = selectors.group_by_day(previews.get(event.pk, []), company.tzinfo)
+        event.slot_count = counts.get(event.pk, 0)
+    return None
 
 
 def _is_id(value: str) -> bool:

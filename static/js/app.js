@@ -50,13 +50,14 @@
     }, true);
   }
 
-  // <input type="checkbox" data-select-all="name"> toggles every checkbox with that name.
+  // <input type="checkbox" data-select-all="name"> toggles every checkbox with that name in its form (or
+  // on the page when it is outside a form).
   function setupSelectAll() {
     document.addEventListener("change", function (event) {
       var box = event.target.closest("[data-select-all]");
       if (!box) return;
       var name = box.getAttribute("data-select-all");
-      document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (other) {
+      (box.form || document).querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (other) {
         other.checked = box.checked;
       });
     });

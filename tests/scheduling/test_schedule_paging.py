@@ -29,23 +29,33 @@ def many_slots(event, count: int, *, per_day: int = 10) -> list[Slot]:
     return Slot.objects.bulk_create(slots)
 
 
-def test_a_thousand_slots_are_paged_and_grouped_by_day(as_recruiter, world):
-    event = EventFactory(company=world.acme.company, selection_meeting__company=world.acme.company)
-    many_slots(event, 1000)
-    url = reverse("scheduling:schedule", args=[event.selection_meeting_id])
+def test_each_event_shows_its_first_slots_by_day_and_pages_the_rest(as_recruiter, world):
+    meeting = SelectionMeetingFactory(company=world.acme.company)
+    big, small = EventFactory(selection_meeting=meeting, name="大量"), EventFactory(selection_meeting=meeting)
+    many_slots(big, 1000)
+    many_slots(small, 3)
+    url = reverse("scheduling:schedule", args=[meeting.pk])
 
     response = as_recruiter.get(url)
 
     assert response.status_code == 200
-    assert response.context["page"].paginator.count == 1000
-    assert len(response.context["page"].object_list) == selectors.SCHEDULE_SLOTS_PER_PAGE
-    days = response.context["days"]
-    assert len(days) == 10 and all(len(slots) == 10 for _, slots in days)
-    assert response.content.decode().count('name="slot"') == selectors.SCHEDULE_SLOTS_PER_PAGE
+    shown = {event.pk: event for event in response.context["shown_events"]}
+    assert (shown[big.pk].slot_count, shown[small.pk].slot_count) == (1000, 3)
+    assert [len(slots) for _, slots in shown[big.pk].slot_days] == [10, 10]  # 20 first slots, 2 days
+    assert sum(len(slots) for _, slots in shown[small.pk].slot_days) == 3
+    html = response.content.decode()
+    assert html.count('name="slot"') == selectors.SCHEDULE_PREVIEW_SLOTS + 3
+    assert f"?event={big.pk}" in html and "すべての日程を見る（1000件）" in html
+    assert f'?event={small.pk}"' not in html  # everything of the small event is already shown
 
-    last = as_recruiter.get(url, {"page": 10})
+    paged = as_recruiter.get(url, {"event": big.pk})
+    assert [event.pk for event in paged.context["shown_events"]] == [big.pk]
+    assert paged.context["page"].paginator.count == 1000
+    assert len(paged.context["page"].object_list) == selectors.SCHEDULE_SLOTS_PER_PAGE
+    assert len(paged.context["shown_events"][0].slot_days) == 10
+    last = as_recruiter.get(url, {"event": big.pk, "page": 10})
     assert len(last.context["page"].object_list) == 100
-    assert as_recruiter.get(url, {"page": 11}).context["page"].number == 10
+    assert as_recruiter.get(url, {"event": big.pk, "page": 11}).context["page"].number == 10
 
 
 def test_the_query_count_does_not_grow_with_the_slots(as_recruiter, world, django_assert_max_num_queries):
@@ -59,8 +69,12 @@ def test_the_query_count_does_not_grow_with_the_slots(as_recruiter, world, djang
     for index in range(3):
         many_slots(EventFactory(selection_meeting=meeting, name=f"e{index}"), 300)
     with django_assert_max_num_queries(12):
-        response = as_recruiter.get(url, {"page": 3})
-    assert response.status_code == 200
+        response = as_recruiter.get(url)
+    assert response.content.decode().count('name="slot"') == 5 + 3 * selectors.SCHEDULE_PREVIEW_SLOTS
+    paged_event = response.context["shown_events"][1]
+    with django_assert_max_num_queries(12):
+        response = as_recruiter.get(url, {"event": paged_event.pk, "page": 3})
+    assert len(response.context["page"].object_list) == 100
 
 
 def test_the_event_filter_and_past_slots(as_recruiter, world):
@@ -75,7 +89,9 @@ def test_the_event_filter_and_past_slots(as_recruiter, world):
     )
     url = reverse("scheduling:schedule", args=[meeting.pk])
 
-    assert as_recruiter.get(url).context["page"].paginator.count == 2
+    counts = {event.pk: event.slot_count for event in as_recruiter.get(url).context["shown_events"]}
+    assert counts == {first.pk: 1, second.pk: 1}
+    assert as_recruiter.get(url, {"past": "1"}).context["shown_events"][0].slot_count == 2
     assert as_recruiter.get(url, {"event": first.pk}).context["page"].paginator.count == 1
     assert as_recruiter.get(url, {"event": first.pk, "past": "1"}).context["page"].paginator.count == 2
     other_event = EventFactory(company=world.other.company, selection_meeting__company=world.other.company)
