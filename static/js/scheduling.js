@@ -15,7 +15,25 @@
     });
   }
 
-  // <p data-progress-poll="/scheduling/progress/?meeting=1"> with <span data-progress="issued|total|pending|failed">
+  // Cells marked data-live-cell="<key>" (a slot's issuance state and URL) are taken from a fresh copy of
+  // this page; the rest of the page (ticked checkboxes, scroll) stays as it is.
+  function refreshLiveCells() {
+    if (!document.querySelector("[data-live-cell]")) return;
+    fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live-cell]").forEach(function (cell) {
+          var key = cell.getAttribute("data-live-cell");
+          var match = fresh.querySelector('[data-live-cell="' + key + '"]');
+          if (match && match.innerHTML !== cell.innerHTML) cell.innerHTML = match.innerHTML;
+        });
+      }).catch(function () { /* offline for a moment: next change */ });
+  }
+
+  // <p data-progress-poll="/scheduling/progress/?meeting=1"> with <span data-progress="issued|total|pending|failed">;
+  // when the numbers change, the slots' own cells on the page follow.
   function setupProgress() {
     document.querySelectorAll("[data-progress-poll]").forEach(function (holder) {
       var url = holder.getAttribute("data-progress-poll");
@@ -23,6 +41,11 @@
         if (document.hidden) return;
         getJSON(url).then(function (data) {
           if (!data) return;
+          var changed = ["issued", "pending", "failed"].some(function (key) {
+            var node = holder.querySelector('[data-progress="' + key + '"]');
+            return node && typeof data[key] === "number" && node.textContent !== String(data[key]);
+          });
+          if (changed) refreshLiveCells();
           ["issued", "total", "pending", "failed"].forEach(function (key) {
             if (typeof data[key] === "number") setText(holder, "data-progress", key, data[key]);
           });
