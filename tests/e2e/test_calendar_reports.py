@@ -135,8 +135,7 @@ def test_a_month_of_zoom_slots_skips_holidays_is_issued_live_and_attendance_reac
     assert progress(recruiter)[0] == total
     web = section_of(recruiter, "Web面接")
     recruiter.wait_for_function(  # and each slot's own state and URL follow, still on the same page
-        "() => window.__samePage === true && "
-        "!document.querySelector('[data-meeting-state=pending]')",
+        "() => window.__samePage === true && !document.querySelector('[data-meeting-state=pending]')",
         timeout=30_000,
     )
     assert web.locator("[data-meeting-state=issued]").count() == min(total, 20)
@@ -170,11 +169,10 @@ def test_a_month_of_zoom_slots_skips_holidays_is_issued_live_and_attendance_reac
     assert funnel.locator("svg").count() >= 1
     reached = [int(cell) for cell in funnel.locator("tbody tr td:nth-child(2)").all_inner_texts()]
     assert reached and reached[0] > 0 and reached == sorted(reached, reverse=True)
-    attendance = recruiter.locator(
-        "section", has=recruiter.get_by_role("heading", name="面接の実施と出欠")
-    )
+    attendance = recruiter.locator("section", has=recruiter.get_by_role("heading", name="面接の実施と出欠"))
     headers = attendance.locator("thead th").all_inner_texts()
     row = attendance.locator("tbody tr", has_text="一次面接")
-    cells = dict(zip(headers, [row.locator("th").inner_text(), *row.locator("td").all_inner_texts()]))
+    values = [row.locator("th").inner_text(), *row.locator("td").all_inner_texts()]
+    cells = dict(zip(headers, values, strict=True))
     assert (cells["出席"], cells["無断欠席"]) == ("1", "1")
     screenshot(recruiter, "calendar-3-reports")
