@@ -96,12 +96,13 @@ class Demo:
     site_port: int
     emulator_port: int
     log: Path
+    microsoft_port: int = 0
     children: dict[int, int] = field(default_factory=dict)  # pid → start time
 
 
 @pytest.fixture
 def demo(tmp_path, demo_env) -> Iterator[Demo]:
-    site_port, emulator_port = free_port(), free_port()
+    site_port, emulator_port, microsoft_port = free_port(), free_port(), free_port()
     log = tmp_path / "rundemo.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -115,6 +116,8 @@ def demo(tmp_path, demo_env) -> Iterator[Demo]:
                 str(emulator_port),
                 "--emulator-state-file",
                 str(tmp_path / "zoom_emulator.json"),
+                "--microsoft-emulator-port",
+                str(microsoft_port),
                 "--stop-timeout",
                 "5",
             ],
@@ -123,7 +126,13 @@ def demo(tmp_path, demo_env) -> Iterator[Demo]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    running_demo = Demo(process=process, site_port=site_port, emulator_port=emulator_port, log=log)
+    running_demo = Demo(
+        process=process,
+        site_port=site_port,
+        emulator_port=emulator_port,
+        log=log,
+        microsoft_port=microsoft_port,
+    )
     try:
         yield running_demo
     finally:  # never leave a stray demo behind, whatever the test's outcome
@@ -142,8 +151,13 @@ def test_rundemo_stops_the_site_and_the_emulator_when_signalled(demo, signum):
     wait_until(lambda: answers(demo.site_port), timeout=12, what="the demo site", log=demo.log)
     if has_emulator:
         wait_until(lambda: answers(demo.emulator_port), timeout=5, what="the Zoom emulator", log=demo.log)
+    has_microsoft = (BASE_DIR / "microsoft_emulator" / "__main__.py").exists()
+    if has_microsoft:
+        wait_until(
+            lambda: answers(demo.microsoft_port), timeout=5, what="the Microsoft emulator", log=demo.log
+        )
     demo.children.update(children_of(demo.process.pid))
-    assert len(demo.children) == (2 if has_emulator else 1), demo.children
+    assert len(demo.children) == 1 + has_emulator + has_microsoft, demo.children
 
     demo.process.send_signal(signum)
 
@@ -158,6 +172,7 @@ def test_rundemo_stops_the_site_and_the_emulator_when_signalled(demo, signum):
         log=demo.log,
     )
     assert not answers(demo.site_port) and not answers(demo.emulator_port)
+    assert not answers(demo.microsoft_port)
     output = demo.log.read_text(errors="replace")
     assert returncode == 0, output
     assert "Demo stopped." in output

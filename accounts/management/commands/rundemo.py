@@ -1,9 +1,9 @@
-"""Run the demo: the site (and, when present, the Zoom emulator beside it) until Ctrl-C or SIGTERM.
+"""Run the demo: the site (and, when present, the Zoom and Microsoft emulators) until Ctrl-C or SIGTERM.
 
 Each child runs in a session (process group) of its own, so a Ctrl-C in the terminal reaches only rundemo,
 and rundemo stops them: SIGINT, SIGTERM or SIGHUP → SIGTERM to every child's group, a wait of
 ``--stop-timeout`` seconds, then SIGKILL to whatever is left; another signal meanwhile skips the wait. The
-site stopping on its own stops the emulator too. Nothing is left running after rundemo exits, whichever way
+site stopping on its own stops the emulators too. Nothing is left running after rundemo exits, whichever way
 it was stopped (short of SIGKILL to rundemo itself).
 """
 
@@ -37,8 +37,8 @@ class _Stop(Exception):
 
 class Command(BaseCommand):
     help = (
-        "Start the demo site on 127.0.0.1:8000 (and the Zoom emulator on :8765 when it exists); "
-        "Ctrl-C or SIGTERM stops both."
+        "Start the demo site on 127.0.0.1:8000 (and the Zoom emulator on :8765 and the Microsoft emulator on "
+        ":8766 when they exist); Ctrl-C or SIGTERM stops them all."
     )
 
     def add_arguments(self, parser) -> None:
@@ -55,6 +55,12 @@ class Command(BaseCommand):
             help="the emulator's state file (default var/zoom_emulator.json: links survive a restart)",
         )
         parser.add_argument(
+            "--microsoft-emulator-port",
+            type=int,
+            default=int(os.environ.get("DEMO_MICROSOFT_EMULATOR_PORT", 8766)),
+            help="port of the Microsoft (Entra ID + Graph) emulator (default 8766; 0: do not start it)",
+        )
+        parser.add_argument(
             "--stop-timeout",
             type=float,
             default=10.0,
@@ -67,6 +73,7 @@ class Command(BaseCommand):
         port: int,
         emulator_port: int,
         emulator_state_file: str,
+        microsoft_emulator_port: int,
         stop_timeout: float,
         **options: Any,
     ) -> None:
@@ -78,7 +85,7 @@ class Command(BaseCommand):
         previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
         site: subprocess.Popen[bytes] | None = None
         try:
-            site = self._run(port, emulator_port, emulator_state_file)
+            site = self._run(port, emulator_port, emulator_state_file, microsoft_emulator_port)
         except _Stop as stop:
             self.stdout.write(f"Stopping the demo ({signal.Signals(stop.signum).name}) ...")
         finally:
@@ -93,7 +100,9 @@ class Command(BaseCommand):
 
     # --- children ------------------------------------------------------------------------------------
 
-    def _run(self, port: int, emulator_port: int, state_file: str) -> subprocess.Popen[bytes]:
+    def _run(
+        self, port: int, emulator_port: int, state_file: str, microsoft_port: int = 0
+    ) -> subprocess.Popen[bytes]:
         base_dir = Path(settings.BASE_DIR)
         site_env = dict(os.environ)
         emulator = base_dir / "zoom_emulator" / "__main__.py"
@@ -125,6 +134,12 @@ class Command(BaseCommand):
                 "ZOOM_API_BASE_URL": f"http://127.0.0.1:{emulator_port}/v2",
             }.items():
                 site_env.setdefault(key, value)
+        if microsoft_port and (base_dir / "microsoft_emulator" / "__main__.py").exists():
+            # Its state file sits beside the Zoom emulator's (var/ by default).
+            zoom_state = Path(state_file) if state_file else base_dir / "var" / "zoom_emulator.json"
+            self._spawn_microsoft_emulator(
+                base_dir, port, microsoft_port, site_env, zoom_state.with_name("microsoft_emulator.json")
+            )
         self._print_banner(port)
         site = self._spawn(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -133,6 +148,36 @@ class Command(BaseCommand):
         )
         site.wait()  # a signal interrupts it with _Stop
         return site
+
+    def _spawn_microsoft_emulator(
+        self, base_dir: Path, port: int, microsoft_port: int, site_env: dict[str, str], state_file: Path
+    ) -> None:
+        """The local Entra ID + Graph (docs/microsoft-emulator.md); consent survives a restart."""
+        callbacks = [
+            f"http://{host}:{port}/web-interview/teams/{path}/"
+            for host in ("127.0.0.1", "localhost")
+            for path in ("callback", "admin-consent")
+        ]
+        self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "microsoft_emulator",
+                "--port",
+                str(microsoft_port),
+                "--state-file",
+                str(state_file),
+                *[arg for uri in callbacks for arg in ("--redirect-uri", uri)],
+            ],
+            cwd=base_dir,
+        )
+        for key, value in {
+            "MICROSOFT_CLIENT_ID": "0e2f7a9c-3b1d-4c5e-8f60-e2a0de000001",
+            "MICROSOFT_CLIENT_SECRET": "e2rpro-demo-ms-secret",
+            "MICROSOFT_LOGIN_BASE_URL": f"http://127.0.0.1:{microsoft_port}",
+            "MICROSOFT_GRAPH_BASE_URL": f"http://127.0.0.1:{microsoft_port}/v1.0",
+        }.items():
+            site_env.setdefault(key, value)
 
     def _spawn(self, command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         """Start a child in a session of its own; a stop signal that arrives meanwhile is acted on after."""
