@@ -26,6 +26,7 @@ import argparse
 import http.client
 import json
 import os
+import pstats
 import re
 import signal
 import socket
@@ -65,6 +66,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--deadline", type=float, default=600, help="seconds before the run is abandoned")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the bookings in the gunicorn workers (cProfile) and print the top functions",
+    )
     return parser.parse_args()
 
 
@@ -243,12 +249,15 @@ def count_bookings(slot_id: int) -> dict[str, int]:
 # --- the server ------------------------------------------------------------------------------------------
 
 
-def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, workers: int, env: dict[str, str], *, profile: bool = False
+) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "e2rpro.wsgi:application",
         "--config",
-        "/dev/null",  # not the repository's gunicorn.conf.py (it binds every interface)
+        # Not the repository's gunicorn.conf.py (it binds every interface).
+        str(ROOT / "benchmarks" / "booking_rush_profile.py") if profile else "/dev/null",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -409,7 +418,10 @@ def run(args: argparse.Namespace) -> dict:
         f"Seeded {args.applicants} applicants with links; slot capacity {world.capacity}, "
         f"{args.booked} booked, {args.seats} free ({time.perf_counter() - started:.1f}s)"
     )
-    server = start_gunicorn(port, args.workers, env)
+    profile_dir = tempfile.mkdtemp(prefix="booking-rush-profile-") if args.profile else ""
+    if profile_dir:
+        env["BOOKING_RUSH_PROFILE_DIR"] = profile_dir
+    server = start_gunicorn(port, args.workers, env, profile=args.profile)
     try:
         print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port} (log: {LOG_PATH})")
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -433,6 +445,8 @@ def run(args: argparse.Namespace) -> dict:
         rush_stats = summarize(rush, rush_wall)
     finally:
         stop(server)
+    if profile_dir:
+        print_profile(profile_dir)
     counts = count_bookings(world.slot_id)
     made = counts["active"] - args.booked
     succeeded = sum(1 for r in rush if r.status == 302 and "/bookings/" in r.location)
@@ -476,6 +490,19 @@ def run(args: argparse.Namespace) -> dict:
         drop_database(database_url)
     drop_queue(env["CELERY_BROKER_URL"])
     return report
+
+
+def print_profile(profile_dir: str, lines: int = 25) -> None:
+    """The workers' profiles of the POSTs, merged: the top functions by own time and by cumulative time."""
+    files = sorted(str(path) for path in Path(profile_dir).glob("worker-*.prof"))
+    if not files:
+        print("No profile was written.")
+        return
+    stats = pstats.Stats(*files)
+    stats.strip_dirs()
+    for order in ("tottime", "cumulative"):
+        print(f"\n--- profile of the booking POSTs, top {lines} by {order} ---")
+        stats.sort_stats(order).print_stats(lines)
 
 
 def print_report(report: dict) -> None:

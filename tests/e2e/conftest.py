@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.helpers import CHROMIUM_ARGS
-from tests.e2e.stack import CHROMIUM, Stack, missing_requirements
+from tests.e2e.stack import CHROMIUM, Stack, demo_stack, missing_requirements
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,13 +25,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = Stack(tmp=tmp_path_factory.mktemp("stack"))
-    try:
-        stack.start()
-        stack.manage("seed_demo", "--allow-production-demo-data")
+    with demo_stack(tmp_path_factory.mktemp("stack")) as stack:
         yield stack
-    finally:
-        stack.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -72,3 +72,12 @@ def sign_in_with_password(page, email: str, password: str = "demo-pass-2026", *,
     page.get_by_label("メールアドレス").fill(email)
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
+
+
+def signed_in_page(browser, base_url: str, email: str, password: str = "demo-pass-2026"):
+    """A new Japanese browser page signed in as ``email`` (a user without 2段階認証) on the home page."""
+    page = browser.new_context(base_url=base_url, locale="ja-JP").new_page()
+    page.set_default_timeout(20_000)
+    sign_in_with_password(page, email, password)
+    page.wait_for_url("**/")
+    return page

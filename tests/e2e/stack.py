@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -290,3 +292,18 @@ class Stack:
         if self.mail:
             self.mail.stop()
         self.drop_database()
+
+
+@contextmanager
+def demo_stack(tmp: Path, *, redis_db: int = 13, setup: tuple[str, ...] = ()) -> Iterator[Stack]:
+    """A started stack holding `seed_demo`'s data (then ``setup``, a `manage.py shell -c` command, if
+    given), shut down and its database dropped on exit."""
+    stack = Stack(tmp=tmp, redis_db=redis_db)
+    try:
+        stack.start()
+        stack.manage("seed_demo", "--allow-production-demo-data")
+        if setup:
+            stack.manage("shell", "-c", "; ".join(setup))
+        yield stack
+    finally:
+        stack.shutdown()

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import icalendar
 import pytest
 
-from tests.e2e.helpers import screenshot
-from tests.e2e.stack import Stack, missing_requirements
+from tests.e2e.helpers import screenshot, signed_in_page
+from tests.e2e.stack import Stack, demo_stack, missing_requirements
 from tests.e2e.zoom_pages import allow_on_zoom
 
 _missing = missing_requirements()
@@ -29,13 +29,8 @@ START_URL = re.compile(r"zak=|/s/\d")
 
 @pytest.fixture(scope="module")
 def booking_stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = Stack(tmp=tmp_path_factory.mktemp("booking-stack"), redis_db=5)
-    try:
-        stack.start()
-        stack.manage("seed_demo", "--allow-production-demo-data")
+    with demo_stack(tmp_path_factory.mktemp("booking-stack"), redis_db=5) as stack:
         yield stack
-    finally:
-        stack.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +38,8 @@ def chromium(browser):
     return browser
 
 
-def signed_in(chromium, stack: Stack, email: str):
-    page = chromium.new_context(base_url=stack.site_url, locale="ja-JP").new_page()
-    page.set_default_timeout(20_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill("demo-pass-2026")
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url("**/")
-    return page
+def signed_in(browser, stack: Stack, email: str):
+    return signed_in_page(browser, stack.site_url, email)
 
 
 def calendar_of(message) -> icalendar.Calendar:

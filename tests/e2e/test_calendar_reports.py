@@ -15,8 +15,8 @@ import jpholiday
 import pytest
 import requests
 
-from tests.e2e.helpers import screenshot
-from tests.e2e.stack import Stack, missing_requirements
+from tests.e2e.helpers import screenshot, signed_in_page
+from tests.e2e.stack import Stack, demo_stack, missing_requirements
 from tests.e2e.zoom_pages import allow_on_zoom
 
 _missing = missing_requirements()
@@ -31,24 +31,12 @@ ISSUE_LATENCY = 0.4  # seconds the local Zoom takes per answer, so issuance is s
 
 @pytest.fixture(scope="module")
 def calendar_stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = Stack(tmp=tmp_path_factory.mktemp("calendar-stack"), redis_db=3)
-    try:
-        stack.start()
-        stack.manage("seed_demo", "--allow-production-demo-data")
+    with demo_stack(tmp_path_factory.mktemp("calendar-stack"), redis_db=3) as stack:
         yield stack
-    finally:
-        stack.shutdown()
 
 
 def signed_in(browser, stack: Stack, email: str):
-    page = browser.new_context(base_url=stack.site_url, locale="ja-JP").new_page()
-    page.set_default_timeout(20_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill("demo-pass-2026")
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url("**/")
-    return page
+    return signed_in_page(browser, stack.site_url, email)
 
 
 def four_weeks_around_a_holiday(today: date) -> tuple[date, date, list[tuple[date, str]]]:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.helpers import login, screenshot, set_up_authenticator
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, demo_stack
 from tests.e2e.zoom_pages import allow_on_zoom, remove_app_in_marketplace
 
 pytestmark = pytest.mark.e2e
@@ -30,17 +30,10 @@ ADMIN = "admin@demo.example.com"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = Stack(tmp=tmp_path_factory.mktemp("guide-stack"), redis_db=9)
-    try:
-        stack.start()
-        stack.manage("seed_demo", "--allow-production-demo-data")
-        # The guide starts before the operator has enabled Zoom for the company.
-        stack.manage(
-            "shell", "-c", "from accounts.models import Company; Company.objects.update(zoom_enabled=False)"
-        )
+    # The guide starts before the operator has enabled Zoom for the company.
+    disable_zoom = "from accounts.models import Company; Company.objects.update(zoom_enabled=False)"
+    with demo_stack(tmp_path_factory.mktemp("guide-stack"), redis_db=9, setup=(disable_zoom,)) as stack:
         yield stack
-    finally:
-        stack.shutdown()
 
 
 def next_weekday(days_ahead: int) -> date:

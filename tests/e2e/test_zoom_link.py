@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.helpers import login, screenshot
-from tests.e2e.stack import Stack, missing_requirements
+from tests.e2e.stack import Stack, demo_stack, missing_requirements
 from tests.e2e.zoom_pages import ZOOM_ADMIN, allow_on_zoom, sign_in_at_zoom_if_asked
 
 _missing = missing_requirements()
@@ -23,13 +23,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    stack = Stack(tmp=tmp_path_factory.mktemp("zoom-stack"), redis_db=7)
-    try:
-        stack.start()
-        stack.manage("seed_demo", "--allow-production-demo-data")
+    with demo_stack(tmp_path_factory.mktemp("zoom-stack"), redis_db=7) as stack:
         yield stack
-    finally:
-        stack.shutdown()
 
 
 def authorize(page) -> None:
