@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "applicants",
     "notifications",
+    "web_meetings",
     "zoom_integration",
     "scheduling",
     "booking",

@@ -1,4 +1,5 @@
-"""Issuing, updating and deleting a slot's Zoom meeting.
+"""Issuing, updating and deleting a slot's web meeting, through the event's provider
+(``web_meetings.providers``; Zoom today).
 
 One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for a pending slot:
 
@@ -22,32 +23,29 @@ import contextlib
 import logging
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from scheduling import limits, pacing, signals
-from scheduling.models import MeetingState, Slot, WaitReason, no_meeting_fields
+from scheduling.models import MeetingState, Slot, WaitReason, WebMeeting, no_meeting_fields
 from scheduling.registry import slot_zoom_hosts
 from scheduling.signals import SlotChange
-from zoom_integration import client as zoom_client
-from zoom_integration.client import (
-    ZoomDailyLimitExceeded,
-    ZoomNotFound,
-    ZoomNotLinked,
-    ZoomPermanentError,
-    ZoomReauthorizationRequired,
-    ZoomTemporaryError,
+from web_meetings.errors import (
+    DailyLimitExceeded,
+    NotFound,
+    NotLinked,
+    PermanentError,
+    ReauthorizationRequired,
+    TemporaryError,
 )
-from zoom_integration.models import ZoomConnection, ZoomUser
-from zoom_integration.services import usable_connection
+from web_meetings.providers import Meeting, MeetingOptions, MeetingProvider, MeetingSpec, provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +74,13 @@ class Step:
     kind: str  # lookup | delete | update | create
     host_id: str = ""
     meeting_id: int | None = None
-    body: dict = field(default_factory=dict)
+    spec: MeetingSpec | None = None
+
+    def wanted(self) -> MeetingSpec:
+        """The meeting a create or update step asks for: plan() gives those steps the slot's spec."""
+        if self.spec is None:
+            raise ValueError(f"a {self.kind} step without a meeting spec")
+        return self.spec
 
     def existing_meeting_id(self) -> int:
         """The meeting an update or delete step acts on: plan() gives those steps the slot's meeting."""
@@ -112,42 +116,31 @@ def meeting_agenda(slot: Slot) -> str:
     return f"{notes[:room]}\n\n{marker}" if notes else marker
 
 
-def zoom_start_time(moment: datetime) -> str:
-    """UTC with Z: Zoom reads a start_time without Z as local time (the classic wrong-hour bug)."""
+def utc_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def create_body(slot: Slot) -> dict:
+def meeting_spec(slot: Slot) -> MeetingSpec:
     event = slot.event
-    return {
-        "topic": meeting_topic(slot),
-        "type": 2,
-        "start_time": zoom_start_time(slot.starts_at),
-        "duration": slot.duration_minutes,
-        "timezone": slot.company.time_zone,
-        "agenda": meeting_agenda(slot),
-        "default_password": event.use_passcode,
-        "settings": {
-            "join_before_host": event.join_before_host,
-            "waiting_room": event.waiting_room,
-            "host_video": True,
-            "participant_video": True,
-            "mute_upon_entry": False,
-            "approval_type": 2,
-            "audio": "both",
-            "auto_recording": "none",
-            "use_pmi": event.use_pmi,
-        },
-    }
+    return MeetingSpec(
+        topic=meeting_topic(slot),
+        start=slot.starts_at,
+        duration_minutes=slot.duration_minutes,
+        time_zone=slot.company.time_zone,
+        agenda=meeting_agenda(slot),
+        options=MeetingOptions(
+            waiting_room=event.waiting_room,
+            join_before_host=event.join_before_host,
+            use_passcode=event.use_passcode,
+            use_pmi=event.use_pmi,
+        ),
+    )
 
 
-def update_body(slot: Slot) -> dict:
-    return {
-        "topic": meeting_topic(slot),
-        "start_time": zoom_start_time(slot.starts_at),
-        "duration": slot.duration_minutes,
-        "timezone": slot.company.time_zone,
-    }
+def meeting_provider(slot: Slot) -> MeetingProvider:
+    """The provider of the slot's meeting. Slots store Zoom meetings only (``zoom_meeting_id``) until the
+    provider-neutral columns of docs/web-meeting-providers.md arrive, so it is Zoom's."""
+    return provider_for(WebMeeting.ZOOM)
 
 
 def desired_host(slot: Slot, now: datetime) -> str | None:
@@ -179,11 +172,11 @@ def plan(slot: Slot, now: datetime | None = None) -> Step | None:
             return Step("lookup", host_id=slot.meeting_host_zoom_id)
         if host is None:
             return None
-        return Step("create", host_id=host, body=create_body(slot))
+        return Step("create", host_id=host, spec=meeting_spec(slot))
     if host is None or host != slot.meeting_host_zoom_id:
         return Step("delete", host_id=slot.meeting_host_zoom_id, meeting_id=slot.zoom_meeting_id)
     if slot.meeting_start != slot.starts_at or slot.meeting_duration != slot.duration_minutes:
-        return Step("update", host_id=host, meeting_id=slot.zoom_meeting_id, body=update_body(slot))
+        return Step("update", host_id=host, meeting_id=slot.zoom_meeting_id, spec=meeting_spec(slot))
     return None
 
 
@@ -250,13 +243,13 @@ def _fail(slot: Slot, token: uuid.UUID, reason: str) -> Outcome:
     return Outcome("failed")
 
 
-def _store_meeting(slot: Slot, token: uuid.UUID, meeting: dict, host_id: str) -> None:
-    start = parse_datetime(meeting.get("start_time") or "") or slot.starts_at
-    duration = meeting.get("duration") or slot.duration_minutes
+def _store_meeting(slot: Slot, token: uuid.UUID, meeting: Meeting, host_id: str) -> None:
+    start = meeting.start or slot.starts_at
+    duration = meeting.duration_minutes or slot.duration_minutes
     _mine(slot.pk, token).update(
-        zoom_meeting_id=int(meeting["id"]),
-        join_url=meeting.get("join_url", ""),
-        meeting_passcode=meeting.get("password", "") or "",
+        zoom_meeting_id=int(meeting.id),
+        join_url=meeting.join_url,
+        meeting_passcode=meeting.passcode,
         meeting_host_zoom_id=host_id,
         meeting_start=start,
         meeting_duration=duration,
@@ -271,62 +264,57 @@ def _clear_meeting(slot_id: int, token: uuid.UUID, **extra: Any) -> None:
     _mine(slot_id, token).update(**no_meeting_fields(), meeting_synced_at=timezone.now(), **extra)
 
 
-# --- one Zoom call ---------------------------------------------------------------------------------------
+# --- one call to the service ------------------------------------------------------------------------------
 
 
-def account_key(connection: ZoomConnection, slot: Slot) -> str:
-    return connection.zoom_account_id or f"company-{slot.company_id}"
+def account_key(connection: Any, slot: Slot) -> str:
+    return meeting_provider(slot).account_key(connection, slot.company_id)
 
 
 def _check_host(slot: Slot, host_id: str) -> None:
-    user = ZoomUser.objects.filter(company_id=slot.company_id, zoom_user_id=host_id).first()
-    if user is not None and not user.can_host:
-        raise IssueRefused(
-            _(
-                "ホストのZoomユーザー（%(email)s）がZoomアカウントに存在しないか無効です。"
-                "予約動作設定でZoomユーザーを選び直してください。"
-            )
-            % {"email": user.email}
-        )
+    problem = meeting_provider(slot).host_problem(slot.company_id, host_id)
+    if problem:
+        raise IssueRefused(problem)
 
 
-def _do_lookup(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
+def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
+    provider = meeting_provider(slot)
     account = account_key(connection, slot)
     pacing.pace(account=account, operation="list_user_meetings")
     try:
-        meetings = zoom_client.list_user_meetings(connection, host_id=step.host_id, meeting_type="scheduled")
-    except ZoomNotFound:
+        meetings = provider.list_host_meetings(connection, host_id=step.host_id)
+    except NotFound:
         meetings = []  # the host is gone, and with it any meeting we might have made on it
-    found = [m for m in meetings if slot.marker in (m.get("agenda") or "")]
+    found = [m for m in meetings if slot.marker in (m.agenda or "")]
     if not found:
         # Agenda missing from the list items: check the meetings that could be ours one by one.
         for item in meetings:
-            if "agenda" not in item and item.get("topic") == meeting_topic(slot):
+            if item.agenda is None and item.topic == meeting_topic(slot):
                 pacing.pace(account=account, operation="get_meeting")
-                full = zoom_client.get_meeting(connection, meeting_id=int(item["id"]))
-                if slot.marker in (full.get("agenda") or ""):
+                full = provider.get_meeting(connection, meeting_id=item.id)
+                if slot.marker in (full.agenda or ""):
                     found.append(full)
     if not found:
         _mine(slot.pk, token).update(create_in_doubt=False)
         return
     pacing.pace(account=account, operation="get_meeting")
-    meeting = zoom_client.get_meeting(connection, meeting_id=int(found[0]["id"]))
+    meeting = provider.get_meeting(connection, meeting_id=found[0].id)
     _store_meeting(slot, token, meeting, step.host_id)
     record_audit(
         action="meeting.issued",
         company=slot.company,
         target=slot,
-        details={"meeting_id": int(meeting["id"]), "adopted": True},
+        details={"meeting_id": meeting.id, "adopted": True},
     )
     for duplicate in found[1:]:  # never two meetings for one slot
         pacing.pace(account=account, operation="delete_meeting")
-        with contextlib.suppress(ZoomNotFound):
-            zoom_client.delete_meeting(connection, meeting_id=int(duplicate["id"]))
+        with contextlib.suppress(NotFound):
+            provider.delete_meeting(connection, meeting_id=duplicate.id)
         record_audit(
             action="meeting.deleted",
             company=slot.company,
             target=slot,
-            details={"meeting_id": int(duplicate["id"]), "duplicate": True},
+            details={"meeting_id": duplicate.id, "duplicate": True},
         )
 
 
@@ -335,7 +323,7 @@ def _take_budget(slot: Slot, host_id: str) -> None:
         raise DailyLimitReached(host_id)
 
 
-def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
+def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
     if slot.ends_at <= timezone.now():
         raise IssueRefused(_("日程の終了時刻を過ぎたため、Zoomミーティングを発行しませんでした。"))
     _check_host(slot, step.host_id)
@@ -343,30 +331,30 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: S
     _take_budget(slot, step.host_id)
     _mine(slot.pk, token).update(create_in_doubt=True, meeting_host_zoom_id=step.host_id)
     try:
-        meeting = zoom_client.create_meeting(connection, host_id=step.host_id, body=step.body)
-    except ZoomDailyLimitExceeded:
+        meeting = meeting_provider(slot).create_meeting(connection, host_id=step.host_id, spec=step.wanted())
+    except DailyLimitExceeded:
         _mine(slot.pk, token).update(create_in_doubt=False)
         limits.exhaust_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise DailyLimitReached(step.host_id) from None
-    except ZoomTemporaryError as exc:
+    except TemporaryError as exc:
         if exc.status == 429:  # refused before anything was made
             _mine(slot.pk, token).update(create_in_doubt=False)
             limits.refund_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise  # 5xx, timeout: the meeting may exist; the next attempt looks first
-    except ZoomNotFound as exc:
+    except NotFound as exc:
         _mine(slot.pk, token).update(create_in_doubt=False)
         raise IssueRefused(
             _("ホストのZoomユーザーがZoomアカウントに見つかりません（%(reason)s）。")
             % {"reason": exc.message}
         ) from exc
-    except (ZoomPermanentError, ZoomReauthorizationRequired):
+    except (PermanentError, ReauthorizationRequired):
         # Refused (4xx): nothing was made, so the next attempt need not look for it first.
         _mine(slot.pk, token).update(create_in_doubt=False)
         raise
     reissued = slot.meeting_synced_at is not None
     _store_meeting(slot, token, meeting, step.host_id)
     record_audit(
-        action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": int(meeting["id"])}
+        action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": meeting.id}
     )
     fresh = Slot.all_objects.select_related("company").get(pk=slot.pk)
     signals.announce_slot_change(
@@ -376,17 +364,19 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: S
     )
 
 
-def _do_update(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> Outcome | None:
+def _do_update(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
     pacing.pace(account=account_key(connection, slot), operation="update_meeting")
     _take_budget(slot, step.host_id)
     try:
-        zoom_client.update_meeting(connection, meeting_id=step.existing_meeting_id(), body=step.body)
-    except ZoomNotFound:
+        meeting_provider(slot).update_meeting(
+            connection, meeting_id=step.existing_meeting_id(), spec=step.wanted()
+        )
+    except NotFound:
         return _meeting_gone(slot, token)
-    except ZoomDailyLimitExceeded:
+    except DailyLimitExceeded:
         limits.exhaust_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise DailyLimitReached(step.host_id) from None
-    except ZoomTemporaryError as exc:
+    except TemporaryError as exc:
         if exc.status == 429:
             limits.refund_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
         raise
@@ -400,7 +390,7 @@ def _do_update(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: S
         action="meeting.updated",
         company=slot.company,
         target=slot,
-        details={"meeting_id": step.meeting_id, "start_time": step.body["start_time"]},
+        details={"meeting_id": step.meeting_id, "start_time": utc_z(step.wanted().start)},
     )
     return None
 
@@ -429,17 +419,17 @@ def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
     return Outcome("failed")
 
 
-def _do_delete(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> None:
+def _do_delete(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
     pacing.pace(account=account_key(connection, slot), operation="delete_meeting")
-    with contextlib.suppress(ZoomNotFound):  # already gone: that is what we wanted
-        zoom_client.delete_meeting(connection, meeting_id=step.existing_meeting_id())
+    with contextlib.suppress(NotFound):  # already gone: that is what we wanted
+        meeting_provider(slot).delete_meeting(connection, meeting_id=step.existing_meeting_id())
     _clear_meeting(slot.pk, token, meeting_host_zoom_id="")
     record_audit(
         action="meeting.deleted", company=slot.company, target=slot, details={"meeting_id": step.meeting_id}
     )
 
 
-def _perform(slot: Slot, token: uuid.UUID, connection: ZoomConnection, step: Step) -> Outcome | None:
+def _perform(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
     if step.kind == "lookup":
         _do_lookup(slot, token, connection, step)
     elif step.kind == "create":
@@ -494,9 +484,9 @@ class _Again(Exception):
 
 def _handle_errors(slot: Slot, token: uuid.UUID, step: Step) -> Outcome | None:
     try:
-        connection = usable_connection(slot.company)
+        connection = meeting_provider(slot).connection(slot.company)
         result = _perform(slot, token, connection, step)
-    except (ZoomNotLinked, ZoomReauthorizationRequired) as exc:
+    except (NotLinked, ReauthorizationRequired) as exc:
         # Resumed by resume_zoom_issuance after relinking; the sweeper looks again now and then.
         recheck = timezone.now() + timedelta(
             seconds=getattr(settings, "SCHEDULING_LINK_RECHECK_SECONDS", 600)
@@ -518,9 +508,9 @@ def _handle_errors(slot: Slot, token: uuid.UUID, step: Step) -> Outcome | None:
         return Outcome("retry", retry_in=exc.retry_in)
     except IssueRefused as exc:
         return _fail(slot, token, str(exc))
-    except ZoomTemporaryError as exc:
+    except TemporaryError as exc:
         return _temporary(slot, token, exc)
-    except ZoomPermanentError as exc:
+    except PermanentError as exc:
         return _fail(
             slot, token, _("Zoomがリクエストを受け付けませんでした: %(reason)s") % {"reason": exc.message}
         )

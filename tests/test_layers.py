@@ -24,8 +24,8 @@ from zoom_integration import signals as zoom_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
-    "e2rpro", "accounts", "applicants", "notifications", "zoom_integration", "scheduling", "booking",
-    "interviews", "reports", "zoom_emulator", "microsoft_emulator", "benchmarks",
+    "e2rpro", "accounts", "applicants", "notifications", "web_meetings", "zoom_integration", "scheduling",
+    "booking", "interviews", "reports", "zoom_emulator", "microsoft_emulator", "benchmarks",
 ]  # fmt: skip
 
 

@@ -8,6 +8,10 @@ class ZoomIntegrationConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import audit
+        from web_meetings import providers
+        from zoom_integration.provider import ZoomProvider
+
+        providers.register(ZoomProvider())
 
         audit.register_category("zoom", _("Zoom連携"))
         audit.register_actions(

@@ -62,6 +62,16 @@ from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from web_meetings.errors import (
+    DailyLimitExceeded,
+    MeetingServiceError,
+    NotFound,
+    NotLinked,
+    PermanentError,
+    ReauthorizationRequired,
+    TemporaryError,
+)
+
 if TYPE_CHECKING:
     from zoom_integration.models import ZoomConnection
 
@@ -74,44 +84,31 @@ GET_RETRY_DELAY_SECONDS = 0.5
 ERROR_TEXT_LIMIT = 300
 
 
-class ZoomError(Exception):
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+class ZoomError(MeetingServiceError):
+    """Zoom's answer as one of the web-meeting errors (web_meetings.errors) that issuance acts on."""
 
 
-class ZoomReauthorizationRequired(ZoomError):
+class ZoomReauthorizationRequired(ZoomError, ReauthorizationRequired):
     pass
 
 
-class ZoomTemporaryError(ZoomError):
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: int | None = None,
-        retry_after: datetime | None = None,
-    ) -> None:
-        super().__init__(message, status=status, code=code)
-        self.retry_after = retry_after
-
-
-class ZoomDailyLimitExceeded(ZoomTemporaryError):
+class ZoomTemporaryError(ZoomError, TemporaryError):
     pass
 
 
-class ZoomPermanentError(ZoomError):
+class ZoomDailyLimitExceeded(ZoomTemporaryError, DailyLimitExceeded):
     pass
 
 
-class ZoomNotFound(ZoomPermanentError):
+class ZoomPermanentError(ZoomError, PermanentError):
     pass
 
 
-class ZoomNotLinked(ZoomPermanentError):
+class ZoomNotFound(ZoomPermanentError, NotFound):
+    pass
+
+
+class ZoomNotLinked(ZoomPermanentError, NotLinked):
     pass
 
 
