@@ -19,6 +19,8 @@ class ApplicantsConfig(AppConfig):
                 "applicant.bulk_status_changed": _("選考ステータスを一括変更"),
                 "applicant.memo_added": _("応募者にメモを追加"),
                 "applicant.imported": _("応募者をCSVで取り込み"),
+                "applicant.import_preset_saved": _("取り込み設定を保存"),
+                "applicant.import_preset_deleted": _("取り込み設定を削除"),
                 "applicant.exported": _("応募者をCSVで出力"),
                 "applicant.anonymized": _("応募者の個人情報を削除"),
                 "applicant.setting_added": _("応募者設定を追加"),

@@ -1,4 +1,4 @@
-"""Writing applicants as CSV that Japanese Excel opens correctly, streamed in chunks.
+"""Writing applicants as CSV that Japanese Excel opens correctly, streamed in chunks (and as .xlsx).
 
 UTF-8 with a BOM by default (Excel needs the BOM to read UTF-8), or Shift_JIS (cp932) on request.
 Cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection).
@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from applicants import xlsx
 from applicants.csv_import import COLUMN_BY_KEY, TEMPLATE_KEYS
 from applicants.models import Applicant, Track
 
@@ -50,37 +54,65 @@ def headers() -> list[str]:
     return ["応募者ID", *(COLUMN_BY_KEY[key].header for key in TEMPLATE_KEYS), "登録日時", "更新日時"]
 
 
-def _local(value, tz: zoneinfo.ZoneInfo) -> str:
-    return timezone.localtime(value, tz).strftime("%Y/%m/%d %H:%M")
-
-
-def applicant_row(applicant: Applicant, tz: zoneinfo.ZoneInfo) -> list[str]:
+def applicant_values(applicant: Applicant, tz: zoneinfo.ZoneInfo) -> list[Any]:
+    """The export's cells as values: numbers, dates and local (naive) date-times where they are such."""
     tags = sorted(tag.name for tag in applicant.tags.all())
-    values = {
+    values: dict[str, Any] = {
         "name": applicant.name,
         "name_kana": applicant.name_kana,
         "email": applicant.email,
         "phone": applicant.phone,
-        "track": Track(applicant.track).label,
+        "track": str(Track(applicant.track).label),
         "school": applicant.school,
         "faculty": applicant.faculty,
-        "graduation_year": applicant.graduation_year or "",
+        "graduation_year": applicant.graduation_year,
         "current_employer": applicant.current_employer,
         "source": applicant.source.name if applicant.source else "",
         "position": applicant.position.name if applicant.position else "",
         "stage": applicant.stage.name,
-        "applied_on": applicant.applied_on.strftime("%Y/%m/%d"),
+        "applied_on": applicant.applied_on,
         "tags": ", ".join(tags),
         "memo": applicant.memo,
     }
     cells = [applicant.pk, *(values[key] for key in TEMPLATE_KEYS)]
-    cells += [_local(applicant.created_at, tz), _local(applicant.updated_at, tz)]
-    return [guard_cell(cell) for cell in cells]
+    return [*cells, _naive_local(applicant.created_at, tz), _naive_local(applicant.updated_at, tz)]
+
+
+def _naive_local(value: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
+    return timezone.localtime(value, tz).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y/%m/%d %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%Y/%m/%d")
+    return value
+
+
+def applicant_row(applicant: Applicant, tz: zoneinfo.ZoneInfo) -> list[str]:
+    return [guard_cell(_csv_cell(cell)) for cell in applicant_values(applicant, tz)]
+
+
+def _applicants(queryset: QuerySet[Applicant]) -> Iterator[Applicant]:
+    rows = queryset.select_related("stage", "position", "source").prefetch_related("tags")
+    return rows.iterator(chunk_size=2000)
+
+
+# Written as text in .xlsx so leading zeros survive: 応募者ID and 電話番号.
+XLSX_TEXT_COLUMNS = (0, 1 + TEMPLATE_KEYS.index("phone"))
+
+
+def export_xlsx(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> IO[bytes]:
+    """The applicants as an .xlsx in a temporary file (memory stays flat with the rows); caller closes it."""
+    rows = (applicant_values(applicant, tz) for applicant in _applicants(queryset))
+    return xlsx.write_file(itertools.chain([headers()], rows), title="応募者", text_columns=XLSX_TEXT_COLUMNS)
 
 
 def export_rows(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> Iterator[list[str]]:
-    rows = queryset.select_related("stage", "position", "source").prefetch_related("tags")
-    for applicant in rows.iterator(chunk_size=2000):
+    for applicant in _applicants(queryset):
         yield applicant_row(applicant, tz)
 
 
@@ -182,3 +214,10 @@ def template_csv(*, encoding: str) -> bytes:
     text = writer.writerow(labels) + writer.writerow([example[key] for key in TEMPLATE_KEYS])
     prefix = codecs.BOM_UTF8 if encoding == UTF8 else b""
     return prefix + _encode(text, ENCODINGS[encoding])
+
+
+def rows_csv(rows: Iterable[list[Any]]) -> bytes:
+    """Small files (the rejected rows of an import): UTF-8 with BOM, CRLF, formula-like cells quoted."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    text = "".join(writer.writerow([guard_cell(cell) for cell in row]) for row in rows)
+    return codecs.BOM_UTF8 + text.encode("utf-8")

@@ -1,12 +1,13 @@
-"""Reading an applicant CSV: encoding, headers, and every row's problems, before anything is written.
+"""Reading an applicant file (CSV, or the first sheet of an .xlsx): encoding, headers, every row's problems.
 
-``build_plan`` is pure reading (plus the duplicate lookup); ``services.import_applicants`` writes a plan
-that has no errors. The plan is built once at upload, and its ``PlanSummary`` (what the preview page shows,
-bounded in size) is kept on the draft, so showing the preview again reads no file. The import builds the
-plan again inside its transaction, so what gets imported is checked against the data as it is then.
+``build_plan`` is pure reading (plus the duplicate lookup); ``import_jobs`` writes the rows of a plan. The
+plan is built once by the check job, and its ``PlanSummary`` (what the preview page shows, bounded in size)
+is kept on the draft, so showing the preview again reads no file. The import job builds the plan again
+inside its transaction, so what gets imported is checked against the data as it is then. Columns are found
+by their headers, or by a column mapping (``column_map``: one field key per column) the user chose.
 
 A file beyond the limits (MAX_COLUMNS columns in a row, MAX_HEADER_CHARS characters of header,
-MAX_CELL_CHARS characters in a cell) raises ``ImportLimitError``: it is refused at upload and never kept.
+MAX_CELL_CHARS characters in a cell) raises ``ImportLimitError``: the check drops it and says why.
 The header is measured before the CSV reader sees the file, so a very wide header costs no parsing.
 """
 
@@ -17,7 +18,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Company
-from applicants import normalize
+from applicants import normalize, xlsx
 from applicants.models import PROFILE_FIELDS, Applicant, Position, SelectionStage, Source, Tag, Track
 
 MAX_ROWS = 50_000
@@ -185,6 +186,9 @@ class ImportPlan:
     new_sources: list[str] = field(default_factory=list)
     new_tags: list[str] = field(default_factory=list)
     file_error: str = ""
+    headers: list[str] = field(default_factory=list)  # the file's header cells, as read
+    mapped: bool = False  # read with a column mapping chosen by the user (or a preset)
+    unknown_columns: bool = False  # a header that is none of ours: the preview offers a mapping
 
     @property
     def duplicate_lines(self) -> set[int]:
@@ -315,14 +319,75 @@ def _read_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         ) from None
 
 
-def _map_header(cells: list[str], plan: ImportPlan) -> dict[str, int]:
+IGNORE = ""  # a column mapped to nothing (取り込まない)
+MAPPABLE_KEYS = tuple(column.key for column in COLUMNS)
+
+
+MAX_HEADER_SHOWN = 40  # characters of a header kept for the column mapping and its presets
+
+
+def header_keys(cells: list[str]) -> list[str]:
+    """The header cells as a preset remembers them: matched whatever their width, case and punctuation.
+
+    Only the first MAX_HEADER_SHOWN characters count, so the preview's shortened headers give the same keys.
+    """
+    return [header_key(_shorten(normalize.normalize_text(cell), MAX_HEADER_SHOWN)) for cell in cells]
+
+
+# For the mapping form's first guess only (never applied without the user): words a header of another
+# system's export contains, most specific first ("よみがな" before "名", "メール" before "アドレス").
+_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("name_kana", ("ふりがな", "フリガナ", "よみ", "ヨミ", "カナ", "kana")),
+    ("email", ("メール", "mail")),
+    ("phone", ("電話", "携帯", "tel", "phone")),
+    ("graduation_year", ("卒業",)),
+    ("applied_on", ("応募日", "エントリー日", "登録日", "受付日")),
+    ("school", ("学校", "大学")),
+    ("faculty", ("学部", "学科")),
+    ("source", ("経路", "媒体")),
+    ("position", ("職種",)),
+    ("memo", ("備考", "メモ", "コメント")),
+    ("name", ("氏名", "名前", "name")),
+)
+
+
+def _hint(key: str) -> str:
+    return next((field for field, words in _HINTS if any(word.lower() in key for word in words)), IGNORE)
+
+
+def guess_column_map(cells: list[str]) -> list[str]:
+    """The field each column would be read as from its header ("" when none), for the mapping form."""
+    guessed: list[str] = []
+    for key in header_keys(cells):
+        field_key = _ALIASES.get(key) or _hint(key)
+        guessed.append(IGNORE if field_key in guessed else field_key)
+    return guessed
+
+
+def headers_are_ours(cells: list[str]) -> bool:
+    """Whether the header names the applicant and every other column as our own files do."""
+    keys = header_keys(cells)
+    fields = [_ALIASES.get(key) for key in keys]
+    known = all(
+        field or not key or key in EXPORT_ONLY_HEADERS for key, field in zip(keys, fields, strict=True)
+    )
+    return known and bool({"name", "family_name"} & set(fields))
+
+
+def _map_header(cells: list[str], plan: ImportPlan, column_map: list[str] | None = None) -> dict[str, int]:
     mapping: dict[str, int] = {}
+    if column_map is not None and len(column_map) != len(cells):
+        raise ImportFileError(_("列の対応がこのファイルの列と合いません。列の対応を選び直してください。"))
     for index, raw in enumerate(cells):
         label = normalize.normalize_text(raw)
-        key = _ALIASES.get(header_key(label))
+        if column_map is not None:
+            key = column_map[index] if column_map[index] in MAPPABLE_KEYS else None
+        else:
+            key = _ALIASES.get(header_key(label))
         if key is None:
-            if label and header_key(label) not in EXPORT_ONLY_HEADERS:
+            if label and header_key(label) not in EXPORT_ONLY_HEADERS and column_map is None:
                 plan.ignored_columns.append(_shorten(label))
+                plan.unknown_columns = True
             continue
         if key in mapping:
             raise ImportFileError(
@@ -334,6 +399,7 @@ def _map_header(cells: list[str], plan: ImportPlan) -> dict[str, int]:
             )
         mapping[key] = index
     if "name" not in mapping and "family_name" not in mapping:
+        plan.unknown_columns = True
         raise ImportFileError(
             _(
                 "「氏名」の列が見つかりません。1行目に見出し（氏名、フリガナ、メールアドレスなど）を入れてください。"
@@ -351,6 +417,7 @@ class _Context:
     positions: dict[str, Position]
     sources: dict[str, Source]
     today: date
+    default_source: str = ""
 
 
 def _load_context(company: Company, today: date) -> _Context:
@@ -398,13 +465,13 @@ class _RowReader:
 def _read_record(reader: _RowReader, context: _Context) -> ParsedRow:
     raw = reader.raw
     name_source = "name" if "name" in reader.mapping else "family_name"
-    full_name = raw("name") or " ".join(p for p in (raw("family_name"), raw("given_name")) if p)
-    full_kana = raw("name_kana") or " ".join(p for p in (raw("family_kana"), raw("given_kana")) if p)
+    full_name = raw("name") or normalize.join_name(raw("family_name"), raw("given_name"))
+    full_kana = raw("name_kana") or normalize.join_name(raw("family_kana"), raw("given_kana"))
     fields: dict[str, Any] = {
         "name": reader.clean(name_source, normalize.clean_name, full_name),
         "name_kana": reader.clean("name_kana", normalize.clean_kana, full_kana),
         "email": reader.clean("email", normalize.clean_email, raw("email")),
-        "phone": reader.clean("phone", normalize.clean_phone, raw("phone")),
+        "phone": reader.clean("phone", normalize.clean_phone, raw("phone"), restore_zero=True),
         "graduation_year": reader.clean(
             "graduation_year", normalize.clean_graduation_year, raw("graduation_year")
         ),
@@ -424,6 +491,7 @@ def _read_record(reader: _RowReader, context: _Context) -> ParsedRow:
             key, normalize.clean_short_text, raw(key), label=COLUMN_BY_KEY[key].label, max_length=50
         )
         setattr(row, f"{key}_name", value or "")
+    row.source_name = row.source_name or context.default_source
     if any(cell.strip() for cell in reader.cells[reader.header_width :]):
         reader.ok = False
         reader.plan.errors.append(RowIssue(reader.line, "—", _("見出しより列が多くなっています。")))
@@ -507,21 +575,59 @@ def _existing_keys(company: Company, wanted: dict[str, set[str]]) -> dict[tuple[
     return found
 
 
-def build_plan(content: bytes, *, company: Company, today: date) -> ImportPlan:
+ProgressCallback = Callable[[int], None]
+PROGRESS_EVERY = 1000
+
+
+def read_records(content: bytes, *, file_kind: str = "csv") -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    """The encoding label and the records of a file: (line or row number, cells as text), header first."""
+    if file_kind == "xlsx":
+        return "Excel (.xlsx)", _spreadsheet_rows(content)
+    text, encoding = decode(content)
+    return encoding, _read_rows(text)
+
+
+def _spreadsheet_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from xlsx.read_rows(content, max_columns=MAX_COLUMNS, max_cell_chars=MAX_CELL_CHARS)
+    except xlsx.SpreadsheetLimitError as exc:
+        raise ImportLimitError(str(exc)) from None
+    except xlsx.SpreadsheetError as exc:
+        raise ImportFileError(str(exc)) from None
+
+
+def build_plan(
+    content: bytes,
+    *,
+    company: Company,
+    today: date,
+    file_kind: str = "csv",
+    column_map: list[str] | None = None,
+    choose_map: Callable[[list[str]], tuple[list[str] | None, str]] | None = None,
+    default_source: str = "",
+    progress: ProgressCallback | None = None,
+) -> ImportPlan:
     """Read the whole file and name every problem; write nothing.
 
+    ``column_map`` (one field key per column) replaces the header matching; ``default_source`` is the
+    応募経路 of rows that name none; ``choose_map``, given the header cells, returns both instead.
+    ``progress`` is told the number of rows read every PROGRESS_EVERY rows.
     A problem of the file as a whole is the plan's ``file_error``; a file beyond the limits raises
-    ``ImportLimitError`` instead (the upload refuses it).
+    ``ImportLimitError`` instead.
     """
-    plan = ImportPlan()
+    plan = ImportPlan(mapped=column_map is not None)
     try:
-        text, plan.encoding = decode(content)
-        records = _read_rows(text)
+        plan.encoding, records = read_records(content, file_kind=file_kind)
         header = next(records, None)
         if header is None:
             raise ImportFileError(_("ファイルが空です。"))
-        mapping = _map_header(header[1], plan)
+        plan.headers = [normalize.normalize_text(cell) for cell in header[1]]
+        if choose_map is not None:
+            column_map, default_source = choose_map(header[1])
+            plan.mapped = column_map is not None
+        mapping = _map_header(header[1], plan, column_map)
         context = _load_context(company, today)
+        context.default_source = default_source
         for line, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue
@@ -531,6 +637,8 @@ def build_plan(content: bytes, *, company: Company, today: date) -> ImportPlan:
                     _("一度に取り込めるのは%(max)s行までです。ファイルを分けてください。")
                     % {"max": f"{MAX_ROWS:,}"}
                 )
+            if progress is not None and plan.total_rows % PROGRESS_EVERY == 0:
+                progress(plan.total_rows)
             reader = _RowReader(line, cells, mapping, plan, header_width=len(header[1]))
             row = _read_record(reader, context)
             if reader.ok:
@@ -538,7 +646,13 @@ def build_plan(content: bytes, *, company: Company, today: date) -> ImportPlan:
     except ImportLimitError:
         raise
     except ImportFileError as exc:
-        return ImportPlan(encoding=plan.encoding, file_error=str(exc))
+        return ImportPlan(
+            encoding=plan.encoding,
+            file_error=str(exc),
+            headers=plan.headers,
+            mapped=plan.mapped,
+            unknown_columns=plan.unknown_columns,
+        )
     if plan.total_rows == 0:
         plan.file_error = _("取り込む行がありません（見出しの行だけです）。")
         return plan
@@ -546,6 +660,30 @@ def build_plan(content: bytes, *, company: Company, today: date) -> ImportPlan:
     _flag_duplicates(plan, company)
     _collect_new_names(plan, context)
     return plan
+
+
+REASON_HEADER = "理由"
+
+
+def rejection_reasons(plan: ImportPlan) -> dict[int, str]:
+    """Line → why the row is not imported (its errors, or the duplicate), for the rejected-rows file."""
+    reasons: dict[int, list[str]] = {}
+    for issue in [*plan.errors, *plan.duplicates]:
+        reasons.setdefault(issue.line, []).append(f"{issue.column}: {issue.message}")
+    return {line: " / ".join(messages) for line, messages in reasons.items()}
+
+
+def rejected_records(content: bytes, *, file_kind: str, reasons: dict[int, str]) -> Iterator[list[str]]:
+    """The file's header and its rejected rows as they were, each with its reason in a last 理由 column."""
+    _encoding, records = read_records(content, file_kind=file_kind)
+    header = next(records, None)
+    if header is None:
+        return
+    width = len(header[1])
+    yield [*header[1], REASON_HEADER]
+    for line, cells in records:
+        if line in reasons:
+            yield [*cells, *([""] * (width - len(cells))), reasons[line]]
 
 
 def _collect_new_names(plan: ImportPlan, context: _Context) -> None:
@@ -610,7 +748,7 @@ class PlanSummary:
     the new names the first MAX_NAMES_SHOWN, ``sample`` the first SAMPLE_ROWS rows to import.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     checked_at: datetime
     encoding: str = ""
@@ -630,6 +768,9 @@ class PlanSummary:
     new_tags: list[str] = field(default_factory=list)
     new_tag_count: int = 0
     sample: list[SampleRow] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    mapped: bool = False
+    unknown_columns: bool = False
 
     @classmethod
     def of(cls, plan: ImportPlan, *, checked_at: datetime) -> PlanSummary:
@@ -666,11 +807,24 @@ class PlanSummary:
                 )
                 for row in importable[:SAMPLE_ROWS]
             ],
+            headers=[_shorten(label, MAX_HEADER_SHOWN) for label in plan.headers[:MAX_COLUMNS]],
+            mapped=plan.mapped,
+            unknown_columns=plan.unknown_columns,
         )
 
     @property
     def can_import(self) -> bool:
         return not self.file_error and not self.error_count and self.importable_count > 0
+
+    @property
+    def can_import_valid_rows(self) -> bool:
+        """Whether "import the valid rows" has anything to import."""
+        return not self.file_error and self.importable_count > 0
+
+    @property
+    def rejected_count(self) -> int:
+        """Rows not imported: the lines with errors and the duplicates."""
+        return self.error_lines + self.duplicate_count
 
     @property
     def hidden_errors(self) -> int:
@@ -705,6 +859,9 @@ class PlanSummary:
                  r.source_name, r.applied_on.isoformat()]
                 for r in self.sample
             ],
+            "headers": self.headers,
+            "mapped": self.mapped,
+            "unknown_columns": self.unknown_columns,
         }  # fmt: skip
 
     @classmethod
@@ -731,4 +888,7 @@ class PlanSummary:
             new_tags=data["new_tags"],
             new_tag_count=data["new_tag_count"],
             sample=[_sample_row(row) for row in data["sample"]],
+            headers=data["headers"],
+            mapped=data["mapped"],
+            unknown_columns=data["unknown_columns"],
         )

@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
 from applicants import normalize
-from applicants.models import Applicant, CompanyChoice, Position, SelectionStage, Source, StageKind, Track
+from applicants.models import (
+    Applicant,
+    CompanyChoice,
+    ImportMode,
+    ImportPreset,
+    Position,
+    SelectionStage,
+    Source,
+    StageKind,
+    Track,
+)
 from applicants.selectors import (
     ACTIVE_STAGES,
     DEFAULT_SORT,
@@ -33,6 +43,18 @@ C = TypeVar("C", bound=CompanyChoice)
 def _usable(queryset: QuerySet[C], current_id: int | None) -> QuerySet[C]:
     """Active entries, plus the one already chosen even if it was deactivated since."""
     return queryset.filter(Q(is_active=True) | Q(pk=current_id or 0))
+
+
+class JapaneseDateField(forms.DateField):
+    """A date as ISO (the date picker) or as Japanese write it: 2026/4/1, 令和8年4月1日, R8.4.1."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            try:
+                return super().to_python(value)
+            except ValidationError:
+                return normalize.parse_date(value)
+        return super().to_python(value)
 
 
 class ApplicantForm(forms.Form):
@@ -64,7 +86,7 @@ class ApplicantForm(forms.Form):
     position = forms.ModelChoiceField(label=_("募集職種"), queryset=Position.objects.none(), required=False)
     source = forms.ModelChoiceField(label=_("応募経路"), queryset=Source.objects.none(), required=False)
     stage = forms.ModelChoiceField(label=_("選考ステータス"), queryset=SelectionStage.objects.none())
-    applied_on = forms.DateField(label=_("応募日"), widget=forms.DateInput(attrs={"type": "date"}))
+    applied_on = JapaneseDateField(label=_("応募日"), widget=forms.DateInput(attrs={"type": "date"}))
     tags = forms.CharField(
         label=_("タグ"), required=False, help_text=_("複数のときはカンマ（,）で区切ります"), max_length=500
     )
@@ -300,10 +322,41 @@ class ApplicantFilterForm(forms.Form):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("CSVファイル"),
-        help_text=_("UTF-8（BOMあり・なし）とShift_JIS（Excelの「CSV（コンマ区切り）」）に対応しています。"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv"}),
+        label=_("ファイル（CSV・Excel）"),
+        help_text=_(
+            "CSVはUTF-8（BOMあり・なし）とShift_JIS（Excelの「CSV（コンマ区切り）」）に、"
+            "Excelは .xlsx（先頭のシート）に対応しています。"
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.txt,.tsv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
     )
+    preset = forms.ModelChoiceField(
+        label=_("取り込み設定"),
+        queryset=ImportPreset.objects.none(),
+        required=False,
+        empty_label=_("見出しから判別する"),
+        help_text=_("保存した列の対応を使います。見出しが同じファイルには自動で使います。"),
+    )
+    source = forms.ModelChoiceField(
+        label=_("応募経路"),
+        queryset=Source.objects.none(),
+        required=False,
+        empty_label=_("ファイルのとおり"),
+        help_text=_("応募経路の列がない行、空の行に入れる応募経路です。"),
+    )
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        preset_field = cast("forms.ModelChoiceField[ImportPreset]", self.fields["preset"])
+        preset_field.queryset = ImportPreset.objects.filter(company=company)
+        if not preset_field.queryset.exists():
+            del self.fields["preset"]
+        source_field = cast("forms.ModelChoiceField[Source]", self.fields["source"])
+        source_field.queryset = Source.objects.filter(company=company, is_active=True)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -312,6 +365,84 @@ class ImportUploadForm(forms.Form):
         if upload.size == 0:
             raise ValidationError(_("ファイルが空です。"))
         return upload
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        preset = cleaned.get("preset")
+        if preset is not None and cleaned.get("source") is None:
+            cleaned["source"] = preset.source
+        return cleaned
+
+
+class ImportModeForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("取り込み方"),
+        choices=ImportMode.choices,
+        initial=ImportMode.ALL_OR_NOTHING,
+        required=False,  # none chosen: the default, all or nothing
+        widget=forms.RadioSelect,
+    )
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data["mode"] or ImportMode.ALL_OR_NOTHING
+
+
+class ColumnMappingForm(forms.Form):
+    """One select per column of the file (a field, or 取り込まない), and an optional preset to save."""
+
+    preset_name = forms.CharField(
+        label=_("取り込み設定として保存する名前"),
+        required=False,
+        max_length=50,
+        help_text=_("名前を入れると、この列の対応を保存して次から使えます。"),
+    )
+    source = forms.ModelChoiceField(
+        label=_("応募経路"),
+        queryset=Source.objects.none(),
+        required=False,
+        empty_label=_("ファイルのとおり"),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        company: Company,
+        headers: list[str],
+        choices: list[tuple[str, str]],
+        initial_map: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        source_field = cast("forms.ModelChoiceField[Source]", self.fields["source"])
+        source_field.queryset = Source.objects.filter(company=company, is_active=True)
+        for index, header in enumerate(headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header or _("（見出しなし）%(number)d列目") % {"number": index + 1},
+                choices=choices,
+                required=False,
+                initial=initial_map[index] if index < len(initial_map) else "",
+            )
+
+    @property
+    def column_fields(self) -> list[forms.BoundField]:
+        return [self[f"col_{index}"] for index in range(len(self.headers))]
+
+    def clean_preset_name(self) -> str:
+        return normalize.collapse_spaces(self.cleaned_data["preset_name"])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        column_map = [cleaned.get(f"col_{index}") or "" for index in range(len(self.headers))]
+        chosen = [key for key in column_map if key]
+        if len(chosen) != len(set(chosen)):
+            raise ValidationError(_("同じ項目を2つの列に割り当てることはできません。"))
+        if "name" not in chosen and "family_name" not in chosen:
+            raise ValidationError(_("「氏名」（または「姓」）にする列を選んでください。"))
+        cleaned["column_map"] = column_map
+        return cleaned
 
 
 class ChoiceForm(forms.Form):

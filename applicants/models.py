@@ -275,13 +275,69 @@ class ImportStatus(models.TextChoices):
     DISCARDED = "discarded", _("破棄")
 
 
+class ImportPhase(models.TextChoices):
+    """Where an upload's background work stands (``status`` says whether it was imported)."""
+
+    CHECK_QUEUED = "check_queued", _("チェック待ち")
+    CHECKING = "checking", _("チェック中")
+    READY = "ready", _("確認待ち")
+    IMPORT_QUEUED = "import_queued", _("取り込み待ち")
+    IMPORTING = "importing", _("取り込み中")
+    DONE = "done", _("完了")
+    FAILED = "failed", _("失敗")
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all", _("すべての行が正しいときだけ取り込む")
+    VALID_ROWS = "valid", _("正しい行だけ取り込み、取り込めない行をダウンロードする")
+
+
+class FileKind(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (.xlsx)"
+
+
+class ImportPreset(models.Model):
+    """A saved column mapping (列の対応) for files whose headers are not ours, e.g. one job site's export.
+
+    ``headers`` are the file's header keys (``csv_import.header_key``) in order: a file with the same ones
+    is mapped with ``column_map`` (one field key per column, "" = 取り込まない) without asking again.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("名前"), max_length=50)
+    source = models.ForeignKey(
+        Source, verbose_name=_("応募経路"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    headers = models.JSONField(default=list)
+    column_map = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("取り込み設定")
+        verbose_name_plural = _("取り込み設定")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="applicants_importpreset_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ApplicantImport(models.Model):
-    """An uploaded CSV kept server-side between the preview and the confirmation.
+    """An uploaded CSV or .xlsx kept server-side while it is checked, previewed and imported.
 
     The random UUID key is only ever used together with the uploader and the company, and the file is
-    deleted once imported, discarded or expired. ``preview`` keeps what the file's check found
-    (``csv_import.PlanSummary`` as JSON, bounded in size) so the preview page is shown without reading the
-    file again; it holds personal data too and is cleared with the file.
+    deleted once imported, discarded or expired. The check and the import run as background jobs
+    (``applicants.tasks``), ``phase`` and ``progress_*`` say how far they are. ``preview`` keeps what the
+    file's check found (``csv_import.PlanSummary`` as JSON, bounded in size) so the preview page is shown
+    without reading the file again; it holds personal data too and is cleared with the file, as is
+    ``rejected_content`` (the rows not imported, with their reasons) after IMPORT_DRAFT_LIFETIME.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -295,6 +351,24 @@ class ApplicantImport(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     imported_at = models.DateTimeField(null=True, blank=True)
+    file_kind = models.CharField(max_length=10, choices=FileKind.choices, default=FileKind.CSV)
+    phase = models.CharField(max_length=20, choices=ImportPhase.choices, default=ImportPhase.READY)
+    phase_changed_at = models.DateTimeField(default=timezone.now)
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    # The user's column mapping (one field key per column, "" = not imported), or None: headers decide.
+    column_map = models.JSONField(null=True, blank=True)
+    preset = models.ForeignKey(
+        ImportPreset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    default_source = models.ForeignKey(
+        Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    blocked = models.BooleanField(default=False)  # the import found problems the preview now shows
+    failure = models.CharField(max_length=500, blank=True)
+    rejected_count = models.PositiveIntegerField(default=0)
+    rejected_content = models.BinaryField(blank=True, default=b"")
 
     class Meta:
         verbose_name = _("CSV取り込み")

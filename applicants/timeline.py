@@ -45,27 +45,18 @@ def timeline_for(applicant: Applicant) -> list[TimelineItem]:
 def applicant_items(applicant: Applicant) -> list[TimelineItem]:
     """This app's own items: registration, status changes and memos."""
     items = [TimelineItem(at=applicant.created_at, kind="created", title=_("応募者を登録"))]
-    for change in applicant.status_changes.select_related("from_stage", "to_stage"):
-        if change.from_stage is None:
-            title = _("選考ステータス: %(to)s") % {"to": change.to_stage.name}
+    # Plain values and each message translated once: an applicant may have hundreds of entries.
+    entered, changed = _("選考ステータス: %(to)s"), _("選考ステータスを変更: %(from)s → %(to)s")
+    changes = applicant.status_changes.values_list(
+        "created_at", "from_stage__name", "to_stage__name", "comment", "changed_by_label"
+    )
+    for at, from_name, to_name, comment, actor in changes:
+        if from_name is None:
+            title = entered % {"to": to_name}
         else:
-            title = _("選考ステータスを変更: %(from)s → %(to)s") % {
-                "from": change.from_stage.name,
-                "to": change.to_stage.name,
-            }
-        items.append(
-            TimelineItem(
-                at=change.created_at,
-                kind="status",
-                title=title,
-                body=change.comment,
-                actor=change.changed_by_label,
-            )
-        )
-    for memo in applicant.memos.all():
-        items.append(
-            TimelineItem(
-                at=memo.created_at, kind="memo", title=_("メモ"), body=memo.body, actor=memo.author_label
-            )
-        )
+            title = changed % {"from": from_name, "to": to_name}
+        items.append(TimelineItem(at=at, kind="status", title=title, body=comment, actor=actor))
+    memo_title = _("メモ")
+    for at, body, actor in applicant.memos.values_list("created_at", "body", "author_label"):
+        items.append(TimelineItem(at=at, kind="memo", title=memo_title, body=body, actor=actor))
     return items

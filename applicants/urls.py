@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from applicants import views
+from applicants import import_views, views
 
 app_name = "applicants"
 
@@ -16,9 +16,15 @@ urlpatterns = [
     path("<int:pk>/delete-personal-data/", views.applicant_anonymize, name="anonymize"),
     path("bulk/status/", views.bulk_status, name="bulk_status"),
     path("export/", views.applicant_export, name="export"),
-    path("import/", views.import_upload, name="import"),
+    path("export/xlsx/", import_views.applicant_export_xlsx, name="export_xlsx"),
+    path("import/", import_views.import_upload, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
-    path("import/<uuid:import_id>/", views.import_preview, name="import_preview"),
+    path("import/presets/", import_views.preset_list, name="import_presets"),
+    path("import/presets/<int:pk>/delete/", import_views.preset_delete, name="import_preset_delete"),
+    path("import/<uuid:import_id>/", import_views.import_preview, name="import_preview"),
+    path("import/<uuid:import_id>/mapping/", import_views.import_mapping, name="import_mapping"),
+    path("import/<uuid:import_id>/progress/", import_views.import_progress, name="import_progress"),
+    path("import/<uuid:import_id>/rejected/", import_views.import_rejected, name="import_rejected"),
     path("settings/", views.applicant_settings, name="settings"),
     path("settings/stages/add/", views.stage_add, name="stage_add"),
     path("settings/stages/<int:pk>/", views.stage_edit, name="stage_edit"),

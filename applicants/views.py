@@ -14,14 +14,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, admin_required, member_required, recruiter_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
-from applicants import csv_export, csv_import, selectors, services
+from applicants import csv_export, selectors, services
 from applicants.forms import (
     ApplicantFilterForm,
     ApplicantForm,
     BulkStatusForm,
     ChoiceForm,
     IdListField,
-    ImportUploadForm,
     MemoForm,
     StatusChangeForm,
 )
@@ -86,16 +85,26 @@ def applicant_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "applicants/form.html", {"form": form, "creating": True})
 
 
+# The page shows the newest entries of the timeline and of the status history; ``?timeline=all`` shows every
+# one (hundreds of entries take a few hundred milliseconds to render).
+TIMELINE_LIMIT = 100
+HISTORY_LIMIT = 20
+
+
 @member_required
 def applicant_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applicant = _applicant(request, pk)
     timeline = timeline_for(applicant)
+    history = [item for item in timeline if item.kind == "status"]
+    show_all = request.GET.get("timeline") == "all"
     can_manage = request.user.is_recruiter_or_admin and not applicant.is_anonymized
     context = {
         "applicant": applicant,
         "tags": applicant.tags.all(),
-        "timeline": timeline,
-        "history": [item for item in timeline if item.kind == "status"],
+        "timeline": timeline if show_all else timeline[:TIMELINE_LIMIT],
+        "timeline_total": len(timeline),
+        "history": history if show_all else history[:HISTORY_LIMIT],
+        "history_total": len(history),
         "can_manage": can_manage,
         "can_delete": request.user.is_recruiter_or_admin and not applicant.is_anonymized,
         "status_form": StatusChangeForm(company=applicant.company, initial={"stage": applicant.stage_id})
@@ -261,26 +270,6 @@ def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | Stream
 
 
 @recruiter_required
-def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            draft = services.start_import(
-                company=request_company(request),
-                actor=request.user,
-                file_name=upload.name,
-                content=upload.read(),
-            )
-        except ValidationError as exc:  # beyond the import's limits: refused, nothing kept
-            form.add_error("file", exc)
-        else:
-            return redirect("applicants:import_preview", import_id=draft.pk)
-    columns = [csv_import.COLUMN_BY_KEY[key] for key in csv_import.TEMPLATE_KEYS]
-    return render(request, "applicants/import_upload.html", {"form": form, "columns": columns})
-
-
-@recruiter_required
 def import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     requested = request.GET.get("encoding", "")
     encoding = requested if requested in csv_export.ENCODINGS else csv_export.UTF8
@@ -290,38 +279,6 @@ def import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="applicants-template.csv"'
     return response
-
-
-@recruiter_required
-def import_preview(request: AuthenticatedHttpRequest, import_id) -> HttpResponse:
-    company = request_company(request)
-    draft = services.pending_import(company=company, actor=request.user, import_id=import_id)
-    if draft is None:
-        raise Http404
-    if request.method == "POST":
-        if "discard" in request.POST:
-            services.discard_import(draft=draft)
-            messages.info(request, _("取り込みを中止しました。"))
-            return redirect("applicants:import")
-        try:
-            result = services.import_applicants(draft=draft, actor=request.user, request=request)
-        except services.ImportBlockedError as exc:
-            messages.error(request, _("問題のある行があるため、1件も取り込んでいません。"))
-            return _render_preview(request, draft, exc.summary)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("applicants:import")
-        text = _("%(count)d名を取り込みました。") % {"count": result.imported}
-        if result.skipped:
-            text += _("重複していた%(count)d行は取り込んでいません。") % {"count": result.skipped}
-        messages.success(request, text)
-        return redirect("applicants:list")
-    return _render_preview(request, draft, services.import_summary(draft=draft))
-
-
-def _render_preview(request: HttpRequest, draft, summary: csv_import.PlanSummary) -> HttpResponse:
-    """The kept check of the file (never read again here): its size does not grow with the file."""
-    return render(request, "applicants/import_preview.html", {"draft": draft, "plan": summary})
 
 
 # --- 応募者の設定: 選考ステータス (管理者), 募集職種 and 応募経路 (採用担当) -------------------------------

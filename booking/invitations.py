@@ -14,7 +14,7 @@ from accounts.models import User
 from applicants.models import Applicant
 from booking import links
 from booking import mail as booking_mail
-from booking.models import BookingInvitation, BookingLog, BookingLogKind
+from booking.models import Booking, BookingInvitation, BookingLog, BookingLogKind, BookingStatus
 from booking.rules import BookingError, check_applicant
 from notifications.models import SentMail
 from notifications.rendering import format_datetime
@@ -109,6 +109,52 @@ def create_invitation(
             request=request,
         )
         mail = booking_mail.mail_invitation(invitation, events=events, actor=actor) if send_mail else None
+    return invitation, mail
+
+
+def invite_to_event(
+    *, applicant: Applicant, event: Event, actor: User, days: int | None = None
+) -> tuple[BookingInvitation, SentMail]:
+    """日程選択案内 for one applicant of a bulk job: a personal link to ``event``, mailed.
+
+    The job that calls this is audited once for all its applicants; each applicant's timeline still shows
+    the invitation. Raises BookingError (nothing kept) for an applicant who cannot get one: anonymised,
+    without an email address, already booked into the event, or whose mail cannot be queued.
+    """
+    check_applicant(applicant)
+    if event.company_id != applicant.company_id:
+        raise ValueError("event of another company")
+    if not applicant.email:
+        raise BookingError(_("メールアドレスが登録されていません。"), code="no_email")
+    booked = Booking.objects.filter(applicant=applicant, event=event, status=BookingStatus.ACTIVE)
+    if booked.exists():
+        raise BookingError(_("このイベントは予約済みです。"), code="booked")
+    now = timezone.now()
+    with transaction.atomic():
+        invitation = BookingInvitation.objects.create(
+            company_id=applicant.company_id,
+            applicant=applicant,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + timedelta(days=days or links.link_days()),
+        )
+        invitation.events.add(event)
+        name = f"{event.selection_meeting.name} / {event.name}"
+        BookingLog.objects.create(
+            company_id=applicant.company_id,
+            applicant=applicant,
+            kind=BookingLogKind.INVITED,
+            title=f"{BookingLogKind.INVITED.label}: {name}"[:255],
+            body=_("有効期限: %(until)s")
+            % {"until": format_datetime(invitation.expires_at, applicant.company.tzinfo)},
+            actor=actor,
+            actor_label=actor.display_name,
+        )
+        mail = booking_mail.mail_invitation(invitation, events=[event], actor=actor)
+        if mail is None:
+            raise BookingError(
+                _("案内メールを送れませんでした（メールアドレスを確認してください）。"), code="mail"
+            )
     return invitation, mail
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "scheduling",
     "booking",
     "interviews",
+    "outreach",
     "reports",
 ]
 
@@ -206,6 +207,11 @@ MAIL_RETRY_BACKOFF_MAX_SECONDS = env_int("MAIL_RETRY_BACKOFF_MAX_SECONDS", 3600)
 MAIL_STALE_SENDING_SECONDS = 600
 # A queued mail whose task has not run this long after it was due is enqueued again by the sweeper.
 MAIL_REQUEUE_AFTER_SECONDS = 600
+# Mails per second handed to the SMTP relay, across every worker (notifications.pacing); 0 = unpaced.
+MAIL_SEND_RATE_PER_SECOND = float(os.environ.get("MAIL_SEND_RATE_PER_SECOND") or 10)
+# A send time further ahead than this is not reserved yet; a wait up to the second value is slept.
+MAIL_PACING_HORIZON_SECONDS = 600
+MAIL_PACING_SLEEP_MAX_SECONDS = 2
 
 # Celery: no broker → tasks run eagerly in-process (zero-setup development).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -340,6 +346,11 @@ CELERY_BEAT_SCHEDULE["notifications-send-due-reminders"] = {
 CELERY_BEAT_SCHEDULE["notifications-requeue-stuck-mail"] = {
     "task": "notifications.tasks.requeue_stuck_mail",
     "schedule": crontab(minute="*/5"),
+}
+# Outreach: bulk jobs from the applicant list whose task was lost are resumed (each item is done once).
+CELERY_BEAT_SCHEDULE["outreach-resume-jobs"] = {
+    "task": "outreach.tasks.resume_jobs",
+    "schedule": 120.0,
 }
 
 # Scheduling: Zoom meeting issuance (README "Zoom meeting issuance"). The sweeper re-enqueues pending slots

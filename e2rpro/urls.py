@@ -28,6 +28,7 @@ urlpatterns = [
     path("zoom/", include("zoom_integration.webhook_urls")),
     path("notifications/", include("notifications.urls")),
     path("interviews/", include("interviews.urls")),
+    path("outreach/", include("outreach.urls")),
     path("reports/", include("reports.urls")),
     path("b/", include("booking.public_urls")),  # applicants' personal booking pages (signed link)
 ]

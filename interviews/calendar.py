@@ -12,7 +12,8 @@ company's id is ignored). The 面接官 gets no interviewer/host filters (they w
 
 The number of queries is fixed: the filter options (events with their 選考会, the company's users for staff),
 the count of slots in range, then either the slots with their interviewers (3 queries), or, when the range
-holds more than ``MAX_SLOTS`` slots, one aggregate per day (count, booked seats, capacity) instead.
+holds more than ``MAX_SLOTS`` slots (``MONTH_MAX_SLOTS`` in the month view), one aggregate per day (count,
+booked seats, capacity) instead.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ WEEK, MONTH = "week", "month"
 # Above this many slots in the range, each day shows its counts instead of its slots (a month of a large
 # company's slots would make a page of megabytes).
 MAX_SLOTS = 2000
+# The month view lists each slot twice (its cell and the day list for phones): above this many it shows the
+# counts, so the page stays around 100 ms to render (measured: about 0.27 ms a slot, benchmarks/scale_pages).
+MONTH_MAX_SLOTS = 300
 # A month cell shows this many slots and a link to its week for the rest (the day list shows them all).
 MONTH_CELL_SLOTS = 5
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -307,7 +311,7 @@ def build_calendar(
         starts_at__gte=_midnight(start, company), starts_at__lt=_midnight(end, company)
     )
     total = slots.count()
-    summarized = total > MAX_SLOTS
+    summarized = total > (MAX_SLOTS if view == WEEK else min(MAX_SLOTS, MONTH_MAX_SLOTS))
     by_day: dict[date, list[Slot]] = defaultdict(list)
     summaries: dict[date, DaySummary] = {}
     if summarized:

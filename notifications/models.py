@@ -30,6 +30,17 @@ class MailKind(models.TextChoices):
     RESULT_FAIL = "result_fail", _("不合格通知")
 
 
+class AdhocKind(models.TextChoices):
+    """Mails written for the occasion (no stored template): one applicant, or many at once."""
+
+    PERSONAL = "personal", _("個別メール")
+    BULK = "bulk", _("一斉メール")
+
+
+# Every kind a SentMail can have: the template kinds, then the written ones.
+SENT_MAIL_KINDS = [*MailKind.choices, *AdhocKind.choices]
+
+
 class MailTemplate(models.Model):
     """The subject and body a company sends for one kind of mail. Created from the defaults on first use."""
 
@@ -99,7 +110,7 @@ class SentMail(models.Model):
     """One mail as rendered and queued, with its delivery state. The log behind 送信履歴 and the timeline."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sent_mails")
-    kind = models.CharField(_("種類"), max_length=32, choices=MailKind.choices)
+    kind = models.CharField(_("種類"), max_length=32, choices=SENT_MAIL_KINDS)
     to_email = models.EmailField(_("宛先"))
     from_email = models.CharField(_("差出人"), max_length=255)
     reply_to = models.EmailField(_("返信先"), blank=True)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company
-from notifications.models import MailKind
+from notifications.models import SENT_MAIL_KINDS, AdhocKind, MailKind
 from notifications.text import replace_line_breaks
 
 # {{ / }} literal braces, {name} a placeholder (one line), a lone brace is malformed.
@@ -117,7 +117,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     MailKind.RESULT_PASS: frozenset({"応募者名", "会社名", "選考会名", "次の選考", "問い合わせ先"}),
     MailKind.RESULT_FAIL: frozenset({"応募者名", "会社名", "選考会名", "問い合わせ先"}),
+    # Written for the occasion: only what every applicant has.
+    AdhocKind.PERSONAL: frozenset({"応募者名", "会社名", "問い合わせ先"}),
+    AdhocKind.BULK: frozenset({"応募者名", "会社名", "問い合わせ先"}),
 }
+_KIND_LABELS = dict(SENT_MAIL_KINDS)
+
+
+def kind_label(kind: str) -> str:
+    """The name of a template kind or a written kind (個別メール, 一斉メール)."""
+    return str(_KIND_LABELS.get(kind, kind))
 
 
 def placeholders_for(kind: str) -> list[Placeholder]:
@@ -146,7 +155,7 @@ def template_errors(text: str, kind: str) -> list[str]:
         elif name not in ALLOWED[kind]:
             errors.append(
                 gettext("{%(name)s} は「%(kind)s」のメールでは使えません。")
-                % {"name": name, "kind": MailKind(kind).label}
+                % {"name": name, "kind": kind_label(kind)}
             )
     if contains_start_url(text):
         errors.append(

@@ -370,6 +370,53 @@ def _store_and_enqueue(
     return mail
 
 
+@dataclass(frozen=True)
+class PreparedMail:
+    """One rendered mail of a batch (``store_many``): its address, text and links."""
+
+    to: str
+    rendered: RenderedMail
+    applicant_id: int | None = None
+    dedupe_key: str | None = None
+
+
+def store_many(
+    *, company: Company, kind: str, mails: list[PreparedMail], mail_settings: MailSettings, actor: User | None
+) -> list[SentMail]:
+    """Store many rendered mails in one INSERT and send each after commit (bulk jobs).
+
+    The caller has validated the addresses. Raises StartUrlLeakError (nothing stored) when any text carries
+    a Zoom start URL, IntegrityError when a ``dedupe_key`` is already taken (nothing stored: the caller
+    falls back to ``queue_mail``-style one-by-one storing).
+    """
+    for mail in mails:
+        _refuse_start_urls(mail.rendered.subject, mail.rendered.body)
+    host = urlsplit(settings.SITE_URL).hostname or "e2rpro.invalid"
+    from_email = sender_address(company, mail_settings)
+    author = actor if actor is not None and actor.pk else None
+    rows = [
+        SentMail(
+            company=company,
+            kind=kind,
+            to_email=mail.to,
+            from_email=from_email,
+            reply_to=mail_settings.reply_to,
+            subject=mail.rendered.subject,
+            body=mail.rendered.body,
+            message_id=make_msgid(domain=host),
+            applicant_id=mail.applicant_id,
+            dedupe_key=mail.dedupe_key,
+            actor=author,
+        )
+        for mail in mails
+    ]
+    with transaction.atomic():
+        stored = SentMail.objects.bulk_create(rows)
+        for row in stored:
+            transaction.on_commit(partial(_enqueue, row.pk))
+    return stored
+
+
 def send_test_mail(*, template: MailTemplate, to: str, actor: User) -> SentMail:
     """Send the saved template, filled with sample data, to ``to`` (the signed-in user) as a test."""
     company = template.company
@@ -510,6 +557,12 @@ def _record_failure(mail: SentMail, exc: Exception, *, claimed_at: datetime) -> 
     return DeliveryResult(Outcome.FAILED)
 
 
+def postpone_mail(*, sent_mail_id: int, seconds: float) -> None:
+    """A queued mail waits for its paced send time: the sweeper leaves it alone until then."""
+    due = timezone.now() + timedelta(seconds=seconds)
+    SentMail.objects.filter(pk=sent_mail_id, status=MailStatus.QUEUED).update(next_attempt_at=due)
+
+
 def resend_mail(*, sent_mail: SentMail, actor: User, request: HttpRequest | None = None) -> SentMail:
     """Queue a failed mail again (a sent mail is never sent twice)."""
     with transaction.atomic():
@@ -528,6 +581,25 @@ def resend_mail(*, sent_mail: SentMail, actor: User, request: HttpRequest | None
         )
         transaction.on_commit(partial(_enqueue, mail.pk))
     return mail
+
+
+def resend_failed_mails(*, company: Company, sent_mail_ids: list[int]) -> int:
+    """Queue the company's failed mails among ``sent_mail_ids`` again (sent ones are never sent twice).
+
+    For a bulk job's retry, which records one audit entry for all of them. Returns how many.
+    """
+    with transaction.atomic():
+        ids = list(
+            SentMail.objects.select_for_update()
+            .filter(company=company, pk__in=sent_mail_ids, status=MailStatus.FAILED)
+            .values_list("pk", flat=True)
+        )
+        SentMail.objects.filter(pk__in=ids, status=MailStatus.FAILED).update(
+            status=MailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        )
+        for pk in ids:
+            transaction.on_commit(partial(_enqueue, pk))
+    return len(ids)
 
 
 def requeue_stuck_mails(*, now: datetime | None = None, limit: int = 500) -> int:

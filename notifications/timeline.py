@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Applicant
 from applicants.timeline import TimelineItem
-from notifications.models import MailStatus
+from notifications.models import MailStatus, SentMail
 from notifications.selectors import mails_for_applicant
 
 if TYPE_CHECKING:
@@ -27,12 +27,15 @@ _TITLES: dict[str, StrPromise] = {
 def mail_items(applicant: Applicant) -> list[TimelineItem]:
     """One item per mail to the applicant (one query)."""
     items = []
+    # Each label translated once per call: get_kind_display() would translate every choice for every mail.
+    labels = {kind: str(label) for kind, label in SentMail._meta.get_field("kind").flatchoices}
+    titles = {status: str(title) for status, title in _TITLES.items()}
     for mail in mails_for_applicant(company_id=applicant.company_id, applicant_id=applicant.pk):
         items.append(
             TimelineItem(
                 at=mail.sent_at or mail.created_at,
                 kind="mail",
-                title=str(_TITLES[mail.status] % {"kind": mail.get_kind_display()}),
+                title=titles[mail.status] % {"kind": labels.get(mail.kind, mail.kind)},
                 body=f"{mail.subject}\n{mail.to_email}",
                 actor=mail.actor.display_name if mail.actor else "",
                 url=reverse("notifications:mail_detail", args=[mail.pk]),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sent/<int:pk>/", views.mail_detail, name="mail_detail"),
     path("sent/<int:pk>/invite.ics", views.mail_ics, name="mail_ics"),
     path("sent/<int:pk>/resend/", views.mail_resend, name="mail_resend"),
+    path("applicants/<int:applicant_id>/mail/", views.personal_mail, name="personal_mail"),
     path("mailbox/", views.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", views.mailbox_detail, name="mailbox_detail"),
     path("mailbox/<int:pk>/message.eml", views.mailbox_raw, name="mailbox_raw"),

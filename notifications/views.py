@@ -13,16 +13,24 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, recruiter_required
 from accounts.tenancy import get_company_object_or_404, request_company
-from notifications import selectors, services
+from applicants.models import Applicant
+from notifications import compose, selectors, services
 from notifications.backends import BACKEND_PATH
-from notifications.forms import MailboxFilterForm, MailSettingsForm, MailTemplateForm, SentMailFilterForm
-from notifications.models import MailboxMessage, MailStatus, MailTemplate, SentMail
+from notifications.forms import (
+    MailboxFilterForm,
+    MailSettingsForm,
+    MailTemplateForm,
+    SentMailFilterForm,
+    WrittenMailForm,
+)
+from notifications.models import AdhocKind, MailboxMessage, MailStatus, MailTemplate, SentMail
 from notifications.rendering import placeholders_for
 from notifications.text import replace_line_breaks
 
@@ -270,3 +278,49 @@ def mailbox_raw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(bytes(message.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="mail-{message.pk}.eml"'
     return response
+
+
+# --- 個別メール: one applicant, from their page ---------------------------------------------------------
+
+
+@recruiter_required
+def personal_mail(request: AuthenticatedHttpRequest, applicant_id: int) -> HttpResponse:
+    """Write a mail (or pick a template), preview it on this applicant, send it."""
+    applicant = get_company_object_or_404(
+        request, Applicant.objects.select_related("company"), pk=applicant_id
+    )
+    reason = compose.can_mail(applicant)
+    form = WrittenMailForm(request.POST or None, initial={"kind": AdhocKind.PERSONAL})
+    preview = None
+    if request.method == "POST" and not reason and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("action") == "send":
+            try:
+                compose.send_personal_mail(
+                    applicant=applicant,
+                    kind=data["kind"],
+                    subject=data["subject"],
+                    body=data["body"],
+                    actor=request.user,
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, _("%(email)s にメールを送信しました。") % {"email": applicant.email}
+                )
+                return redirect(reverse("applicants:detail", args=[applicant.pk]) + "#timeline")
+        else:
+            composer = compose.composer_for(
+                company=applicant.company, kind=data["kind"], subject=data["subject"], body=data["body"]
+            )
+            preview = composer.render(compose.applicant_context(applicant))
+    context = {
+        "applicant": applicant,
+        "form": form,
+        "preview": preview,
+        "reason": reason,
+        "placeholders": placeholders_for(AdhocKind.PERSONAL),
+    }
+    return render(request, "notifications/personal_mail.html", context)

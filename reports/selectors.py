@@ -165,6 +165,9 @@ def attendance(company: Company, filters: Filters, now: datetime | None = None) 
         Booking.objects.filter(
             company=company,
             status=BookingStatus.ACTIVE,
+            # Also on the slot (the same company): the planner then reads the period's slots through the
+            # (company, starts_at) index instead of every company's slots in the period.
+            slot__company=company,
             slot__deleted_at__isnull=True,
             slot__starts_at__gte=start,
             slot__starts_at__lt=end,

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import AuditEntry
@@ -50,10 +51,28 @@ def _row(name="鈴木 一郎", kana="スズキ イチロウ", email="ichiro@exam
     return [name, kana, email, phone, *(values[column] for column in HEADER[4:])]
 
 
-def _upload(client, content: bytes, name="応募者.csv"):
-    response = client.post(reverse("applicants:import"), {"file": SimpleUploadedFile(name, content)})
+def jobs():
+    """Run the background jobs queued inside the block (on commit, eagerly) when it ends."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def _upload(client, content: bytes, name="応募者.csv", **data):
+    """Upload ``content``; the check job runs; returns the preview page and its URL."""
+    with jobs():
+        response = client.post(
+            reverse("applicants:import"), {"file": SimpleUploadedFile(name, content), **data}
+        )
     assert response.status_code == 302, response.content.decode()[:500]
     return client.get(response["Location"]), response["Location"]
+
+
+def _confirm(client, url: str, mode: str = "all"):
+    """Confirm the import in ``mode``; the import job runs; returns the page shown after it."""
+    with jobs():
+        response = client.post(url, {"confirm": "1", "mode": mode})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert response["Location"] == url
+    return client.get(url)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +91,7 @@ def test_each_encoding_excel_writes_is_detected(world, as_recruiter, encoding, b
     assert plan.encoding == label
     assert plan.errors == []
     assert plan.sample[0].name == "髙橋 1郎"  # NFKC: ① → 1
-    assert as_recruiter.post(url, {"confirm": "1"}).status_code == 302
+    assert "1名を取り込みました" in _confirm(as_recruiter, url).content.decode()
     assert Applicant.objects.get().name_kana == "タカハシ イチロウ"
 
 
@@ -108,9 +127,8 @@ def test_a_shift_jis_file_with_bad_rows_names_every_problem_and_imports_nothing(
     content = preview.content.decode()
     assert "1件も取り込みません" in content
     assert "名を取り込む" not in content
-    # Posting the confirmation anyway imports nothing.
-    response = as_recruiter.post(url, {"confirm": "1"})
-    assert response.status_code == 200
+    # Confirming all or nothing imports nothing.
+    response = _confirm(as_recruiter, url)
     assert "1件も取り込んでいません" in response.content.decode()
     assert Applicant.objects.count() == 0
     assert Position.objects.filter(company=world.acme.company).count() == 0
@@ -131,9 +149,8 @@ def test_after_fixing_the_file_every_row_is_imported(world, as_recruiter):
     assert plan.new_positions == ["営業職"]
     assert plan.new_sources == []  # マイナビ is a default source
     assert plan.new_tags == ["要フォロー", "英語可"]
-    response = as_recruiter.post(url, {"confirm": "1"})
-    assert response.status_code == 302
-    assert response["Location"] == reverse("applicants:list")
+    response = _confirm(as_recruiter, url)
+    assert "2名を取り込みました" in response.content.decode()
     assert Applicant.objects.filter(company=world.acme.company).count() == 2
     mid = Applicant.objects.get(email="mid@example.jp")
     assert mid.track == Track.MID_CAREER
@@ -151,7 +168,7 @@ def test_after_fixing_the_file_every_row_is_imported(world, as_recruiter):
     assert draft.status == ImportStatus.IMPORTED
     assert bytes(draft.content) == b""  # the uploaded file is not kept
     entry = AuditEntry.objects.get(action="applicant.imported")
-    assert entry.details == {"imported": 2, "skipped_duplicates": 0}
+    assert entry.details == {"imported": 2, "skipped_duplicates": 0, "rejected": 0, "mode": "all"}
 
 
 def test_headers_are_matched_by_japanese_or_english_names_in_any_order(world, as_recruiter):
@@ -163,7 +180,7 @@ def test_headers_are_matched_by_japanese_or_english_names_in_any_order(world, as
     plan = preview.context["plan"]
     assert plan.errors == []
     assert plan.ignored_columns == ["社内コード"]
-    as_recruiter.post(url, {"confirm": "1"})
+    _confirm(as_recruiter, url)
     applicant = Applicant.objects.get()
     assert (applicant.name, applicant.name_kana, applicant.email) == (
         "Yamada Taro",
@@ -206,7 +223,7 @@ def test_duplicates_in_the_company_and_in_the_file_are_flagged_and_skipped(
         (5, "メールアドレス"): "2行目と重複しています。",
     }
     assert "2名を取り込む" in preview.content.decode()
-    as_recruiter.post(url, {"confirm": "1"})
+    _confirm(as_recruiter, url)
     names = set(Applicant.objects.filter(company=world.acme.company).values_list("name", flat=True))
     assert names == {"既存 者", "新規 一", "他社 と同じ"}
     assert AuditEntry.objects.get(action="applicant.imported").details["skipped_duplicates"] == 3
@@ -214,8 +231,9 @@ def test_duplicates_in_the_company_and_in_the_file_are_flagged_and_skipped(
 
 def test_confirming_twice_imports_once(world, as_recruiter):
     _preview, url = _upload(as_recruiter, _csv([_row()]))
-    assert as_recruiter.post(url, {"confirm": "1"}).status_code == 302
-    assert as_recruiter.post(url, {"confirm": "1"}).status_code == 404
+    _confirm(as_recruiter, url)
+    again = _confirm(as_recruiter, url)
+    assert "既に取り込み済みか" in again.content.decode()
     assert Applicant.objects.count() == 1
 
 
@@ -236,8 +254,9 @@ def test_a_discarded_or_expired_upload_is_gone(world, as_recruiter):
 
 def test_the_draft_belongs_to_the_uploader_and_the_company(world, as_recruiter):
     _preview, url = _upload(as_recruiter, _csv([_row()]))
-    assert client_for(world.acme.admin).post(url, {"confirm": "1"}).status_code == 404
-    assert client_for(world.other.recruiter).post(url, {"confirm": "1"}).status_code == 404
+    with jobs():
+        assert client_for(world.acme.admin).post(url, {"confirm": "1"}).status_code == 404
+        assert client_for(world.other.recruiter).post(url, {"confirm": "1"}).status_code == 404
     assert Applicant.objects.count() == 0
 
 
@@ -251,7 +270,7 @@ def test_rows_are_numbered_as_the_file_lines_even_with_multiline_cells(as_recrui
 def test_cells_guarded_by_our_export_come_back_unchanged(world, as_recruiter):
     content = _csv([["'+81 90-1234-5678", "'=SUM(A1)", "山田 太郎"]], header=["電話番号", "備考", "氏名"])
     _preview, url = _upload(as_recruiter, content)
-    as_recruiter.post(url, {"confirm": "1"})
+    _confirm(as_recruiter, url)
     applicant = Applicant.objects.get()
     assert applicant.phone == "+81 90-1234-5678"
     assert applicant.phone_key == "09012345678"
@@ -287,9 +306,9 @@ def test_ten_thousand_rows_import_in_seconds(world, as_recruiter):
     _preview, url = _upload(as_recruiter, content)
     preview_seconds = time.monotonic() - started
     started = time.monotonic()
-    response = as_recruiter.post(url, {"confirm": "1"})
+    response = _confirm(as_recruiter, url)
     import_seconds = time.monotonic() - started
-    assert response.status_code == 302
+    assert "10000名を取り込みました" in response.content.decode()
     assert Applicant.objects.filter(company=world.acme.company).count() == 10_000
     assert Tag.objects.get(name="一括").applicants.count() == 5_000
     assert Source.objects.filter(company=world.acme.company, name="マイナビ").count() == 1

@@ -5,27 +5,25 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from applicants import csv_import, services
-from applicants.models import Applicant, ApplicantImport, ImportStatus, SelectionStage
+from applicants.models import Applicant, ApplicantImport, ImportPhase, ImportStatus, SelectionStage
 from tests.applicants.factories import ApplicantFactory
-from tests.applicants.test_import import _csv, _row, _upload
+from tests.applicants.test_import import _confirm, _csv, _row, _upload, jobs
 
 pytestmark = pytest.mark.django_db
 
 
 def _refused(client, content: bytes) -> str:
-    """Upload ``content``; it must come back on the upload form, and nothing may be kept."""
-    response = client.post(reverse("applicants:import"), {"file": SimpleUploadedFile("wide.csv", content)})
-    assert response.status_code == 200
-    assert ApplicantImport.objects.count() == 0
+    """Upload ``content``; the check refuses it with one message on the page, and the file is not kept."""
+    page, _url = _upload(client, content, name="wide.csv")
+    draft = ApplicantImport.objects.get()
+    assert (draft.status, draft.phase) == (ImportStatus.DISCARDED, ImportPhase.FAILED)
+    assert bytes(draft.content) == b"" and draft.preview is None
     assert Applicant.objects.count() == 0
-    errors = response.context["form"].errors["file"]
-    assert len(errors) == 1
-    assert errors[0] in response.content.decode()
-    return errors[0]
+    assert draft.failure in page.content.decode()
+    return draft.failure
 
 
 @pytest.fixture
@@ -150,20 +148,21 @@ def test_an_import_checks_again_against_applicants_added_after_the_upload(world,
     _preview, url = _upload(as_recruiter, _csv(rows))
     ApplicantFactory(company=world.acme.company, name="先に登録", email="jiro@example.jp")
     assert "2名を取り込む" in as_recruiter.get(url).content.decode()  # the check kept at upload
-    response = as_recruiter.post(url, {"confirm": "1"}, follow=True)
-    assert "1名を取り込みました。重複していた1行は取り込んでいません。" in response.content.decode()
+    response = _confirm(as_recruiter, url)
+    assert "1名を取り込みました" in response.content.decode()
+    assert response.context["draft"].skipped_count == 1
     assert calls["build_plan"] == 2  # upload and import; the preview read none
     assert Applicant.objects.filter(email="jiro@example.jp").count() == 1
     draft = ApplicantImport.objects.get()
     assert draft.status == ImportStatus.IMPORTED
     assert draft.preview is None and bytes(draft.content) == b""
+    assert b"jiro@example.jp" in bytes(draft.rejected_content)  # the duplicate, with its reason
 
 
 def test_a_blocked_import_becomes_the_preview(world, as_recruiter, calls):
     _preview, url = _upload(as_recruiter, _csv([_row(選考ステータス="一次面接")]))
     SelectionStage.objects.filter(company=world.acme.company, name="一次面接").update(name="1次面接")
-    response = as_recruiter.post(url, {"confirm": "1"})
-    assert response.status_code == 200
+    response = _confirm(as_recruiter, url)
     assert "1件も取り込んでいません" in response.content.decode()
     assert Applicant.objects.count() == 0
     again = as_recruiter.get(url)
@@ -178,6 +177,8 @@ def test_anonymizing_an_applicant_drops_the_kept_previews_naming_them(world, as_
     assert "既存 花子" in as_recruiter.get(url).content.decode()
     services.anonymize_applicant(applicant=existing, actor=world.acme.recruiter)
     assert ApplicantImport.objects.get().preview is None
+    with jobs():
+        assert "チェック待ち" in as_recruiter.get(url).content.decode()  # checked again in the background
     assert "既存 花子" not in as_recruiter.get(url).content.decode()
     assert calls["build_plan"] == 2  # checked again once, then kept
     as_recruiter.get(url)
@@ -192,6 +193,8 @@ def test_a_draft_kept_without_a_preview_is_checked_once(world, as_recruiter, cal
         content=_csv([_row()]),
     )
     url = reverse("applicants:import_preview", args=[draft.pk])
+    with jobs():
+        as_recruiter.get(url)  # queues the check
     assert "1名を取り込む" in as_recruiter.get(url).content.decode()
     assert "1名を取り込む" in as_recruiter.get(url).content.decode()
     assert calls["build_plan"] == 1

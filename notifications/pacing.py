@@ -1,0 +1,140 @@
+"""Pacing of outgoing mail to the SMTP relay's rate (``MAIL_SEND_RATE_PER_SECOND``), shared by every worker.
+
+Each send first reserves a send time with GCRA: a "theoretical arrival time" that advances by 1/rate per
+mail, so mails leave evenly spaced and never faster than the rate in any second, whichever worker sends
+them. The reservation lives in Redis (one Lua script on Redis' own clock) when ``REDIS_URL`` or a Redis
+broker is configured, otherwise in this process (enough for one worker or the in-process development mode).
+
+Pacing never loses mail: when Redis cannot be reached the mail is sent at once (unpaced) and a warning is
+logged; the delivery itself stays once-only (``notifications.services.deliver_mail`` claims the row).
+A send time further away than ``MAIL_PACING_HORIZON_SECONDS`` is not reserved (``PacingBusy``): the task
+comes back later and reserves then, so a huge job does not book the relay hours ahead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from functools import cache
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local max_wait = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - now
+if wait > max_wait then return {0, tostring(wait)} end
+redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil((wait + interval) * 1000) + 60000)
+return {1, tostring(wait)}
+"""
+
+
+class PacingBusy(Exception):
+    """The next free send time is further away than the horizon: try again after ``retry_in`` seconds."""
+
+    def __init__(self, wait: float, retry_in: float) -> None:
+        super().__init__(f"mail pacing: next send time in {wait:.1f}s")
+        self.wait = wait
+        self.retry_in = retry_in
+
+
+def rate() -> float:
+    """Mails per second the relay accepts; 0 or less sends unpaced."""
+    return float(getattr(settings, "MAIL_SEND_RATE_PER_SECOND", 10.0))
+
+
+def horizon() -> float:
+    return float(getattr(settings, "MAIL_PACING_HORIZON_SECONDS", 600.0))
+
+
+def redis_url() -> str:
+    configured = getattr(settings, "MAIL_PACING_REDIS_URL", None)
+    if configured is not None:
+        return configured
+    for url in (settings.REDIS_URL, settings.CELERY_BROKER_URL):
+        if url and url.startswith(("redis://", "rediss://", "unix://")):
+            return url
+    return ""
+
+
+def backend() -> str:
+    """``redis`` (shared by every worker) or ``local`` (this process only)."""
+    return "redis" if redis_url() else "local"
+
+
+@cache
+def _redis_script(url: str):
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client.register_script(_GCRA)
+
+
+def _key() -> str:
+    # The database name keeps test runs and benchmarks that share one Redis apart.
+    database = settings.DATABASES["default"].get("NAME", "")
+    return f"e2rpro:mail-pace:{database}"
+
+
+class _LocalPacer:
+    """GCRA in this process, for installations without Redis."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tat = 0.0
+
+    def reserve(self, interval: float, max_wait: float) -> tuple[bool, float]:
+        with self._lock:
+            now = time.monotonic()
+            tat = max(self._tat, now)
+            wait = tat - now
+            if wait > max_wait:
+                return False, wait
+            self._tat = tat + interval
+            return True, wait
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tat = 0.0
+
+
+_local = _LocalPacer()
+
+
+def reset_local() -> None:
+    """Forget this process' reservations (tests)."""
+    _local.reset()
+
+
+def reserve(*, max_wait: float | None = None) -> float:
+    """Reserve the next send time; returns the seconds to wait for it (0: send now).
+
+    Raises PacingBusy when it is more than ``max_wait`` (default: the horizon) away. Unpaced (rate 0) and
+    Redis unreachable both return 0.
+    """
+    per_second = rate()
+    if per_second <= 0:
+        return 0.0
+    interval = 1.0 / per_second
+    limit = horizon() if max_wait is None else max_wait
+    url = redis_url()
+    if url:
+        try:
+            ok, wait_text = _redis_script(url)(keys=[_key()], args=[repr(interval), repr(limit)])
+        except Exception:  # noqa: BLE001 - Redis down: send unpaced rather than hold mail back
+            logger.warning("mail pacing: Redis unavailable, sending unpaced")
+            return 0.0
+        reserved, wait = bool(int(ok)), float(wait_text)
+    else:
+        reserved, wait = _local.reserve(interval, limit)
+    if not reserved:
+        # Come back when the queue ahead has shrunk to half the horizon (spread over a few seconds).
+        raise PacingBusy(wait, retry_in=max(1.0, wait - limit / 2))
+    return wait
