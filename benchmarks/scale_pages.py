@@ -102,7 +102,9 @@ def pages(company: Company) -> tuple[dict[str, str], dict[str, str]]:
         "applicant_long_timeline": f"/applicants/{long_timeline.pk}/",
         "schedule": f"/selection/{meeting}/schedule/",
         # 日程設定 pages an event's slots behind its filter; a page number beyond the last shows the last.
-        "schedule_event_last_page": f"/selection/{meeting}/schedule/?event={big_event.pk}&past=1&page={slots}",
+        "schedule_event_last_page": (
+            f"/selection/{meeting}/schedule/?event={big_event.pk}&past=1&page={slots}"
+        ),
         "slot_list": "/selection/slots/",
         "dashboard": "/",
         "calendar_month": f"/interviews/calendar/?view=month&date={today:%Y-%m-%d}",
