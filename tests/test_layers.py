@@ -25,7 +25,7 @@ from zoom_integration import signals as zoom_signals
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "e2rpro", "accounts", "applicants", "notifications", "zoom_integration", "scheduling", "booking",
-    "interviews", "reports", "zoom_emulator", "microsoft_emulator", "benchmarks",
+    "interviews", "reports", "zoom_emulator", "microsoft_emulator", "emulator_kit", "benchmarks",
 ]  # fmt: skip
 
 
