@@ -46,7 +46,7 @@ typecheck: $(STAMP)
 
 # Needs GNU gettext (msgfmt). The compiled .mo files are committed, so a fresh machine needs nothing.
 messages: $(STAMP)
-	$(DEMO_ENV) $(PY) manage.py makemessages -l en --ignore=.venv --ignore=zoom_emulator --ignore=microsoft_emulator --ignore=benchmarks --ignore=tests
+	$(DEMO_ENV) $(PY) manage.py makemessages -l en --ignore=.venv --ignore=zoom_emulator --ignore=microsoft_emulator --ignore=emulator_kit --ignore=benchmarks --ignore=tests
 	$(DEMO_ENV) $(PY) manage.py compilemessages -l en --ignore=.venv
 
 clean:

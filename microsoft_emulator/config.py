@@ -3,9 +3,10 @@ throttling, token lifetimes, fault rules."""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+
+from emulator_kit import faults as kit
+from emulator_kit.faults import ConfigError
 
 DEFAULT_CLIENT_ID = "0e2f7a9c-3b1d-4c5e-8f60-e2a0de000001"
 DEFAULT_CLIENT_SECRET = "e2rpro-demo-ms-secret"
@@ -33,19 +34,16 @@ DEFAULT_DELEGATED_PERMISSIONS = [
     "OnlineMeetings.ReadWrite",
 ]
 
-API_ENDPOINTS = (
-    "list_users",
-    "get_user",
-    "list_events",
-    "create_event",
-    "get_event",
-    "update_event",
-    "delete_event",
+USER_ENDPOINTS = ("list_users", "get_user")
+EVENT_ENDPOINTS = ("list_events", "create_event", "get_event", "update_event", "delete_event")
+ONLINE_MEETING_ENDPOINTS = (
     "create_online_meeting",
     "create_or_get_online_meeting",
     "get_online_meeting",
     "update_online_meeting",
     "delete_online_meeting",
+)
+SUBSCRIPTION_ENDPOINTS = (
     "create_subscription",
     "list_subscriptions",
     "get_subscription",
@@ -53,6 +51,7 @@ API_ENDPOINTS = (
     "delete_subscription",
     "reauthorize_subscription",
 )
+API_ENDPOINTS = (*USER_ENDPOINTS, *EVENT_ENDPOINTS, *ONLINE_MEETING_ENDPOINTS, *SUBSCRIPTION_ENDPOINTS)
 IDENTITY_ENDPOINTS = ("token_code", "token_refresh", "token_client", "token_other")
 ENDPOINT_GROUPS: dict[str, tuple[str, ...]] = {
     "all": (*API_ENDPOINTS, *IDENTITY_ENDPOINTS),
@@ -60,82 +59,37 @@ ENDPOINT_GROUPS: dict[str, tuple[str, ...]] = {
     "identity": IDENTITY_ENDPOINTS,
     "token": IDENTITY_ENDPOINTS,
     "refresh": ("token_refresh",),
-    "users": ("list_users", "get_user"),
-    "events": ("list_events", "create_event", "get_event", "update_event", "delete_event"),
+    "users": USER_ENDPOINTS,
+    "events": EVENT_ENDPOINTS,
     "event_writes": ("create_event", "update_event", "delete_event"),
-    "online_meetings": (
-        "create_online_meeting",
-        "create_or_get_online_meeting",
-        "get_online_meeting",
-        "update_online_meeting",
-        "delete_online_meeting",
-    ),
-    "subscriptions": (
-        "create_subscription",
-        "list_subscriptions",
-        "get_subscription",
-        "update_subscription",
-        "delete_subscription",
-        "reauthorize_subscription",
-    ),
+    "online_meetings": ONLINE_MEETING_ENDPOINTS,
+    "subscriptions": SUBSCRIPTION_ENDPOINTS,
 }
 FAULT_MODES = ("status", "html", "timeout", "disconnect", "latency", "throttle")
 
 
-class ConfigError(ValueError):
-    """An option given to configure() (or POST /_emulator/config) is unknown or invalid."""
-
-
 @dataclass
-class FaultRule:
-    """One fault: which endpoints, what happens, how often, and whether the action takes effect first.
+class FaultRule(kit.FaultRule):
+    """A Graph fault (fields: ``emulator_kit.faults.FaultRule``): ``group`` names an endpoint or a group of
+    ENDPOINT_GROUPS, ``mode`` one of FAULT_MODES (status answers a Graph-shaped 5xx, throttle a 429
+    TooManyRequests with Retry-After).
 
-    group        an endpoint name or group (ENDPOINT_GROUPS), or a list of them
-    mode         status (Graph-shaped 5xx) | html (non-JSON error page) | timeout | disconnect | latency |
-                 throttle (429 TooManyRequests with Retry-After)
-    status       the HTTP status, or a list to pick from at random (default 500/502/503)
-    rate         share of matching requests hit (0..1)
-    times        hit only the next N matching requests, then the rule is spent (None: no limit)
-    after        True: the action takes effect, then the answer is lost (created event, rotated token)
-    seconds      added delay for mode "latency"
     retry_after  the Retry-After seconds of mode "throttle"
-    label        a name to find the rule again (error_rate/timeout_rate/throttle_rate use their own name)
     """
 
-    group: str | list[str] = "api"
-    mode: str = "status"
-    status: int | list[int] = field(default_factory=lambda: [500, 502, 503])
-    rate: float = 1.0
-    times: int | None = None
-    after: bool = False
-    seconds: float = 0.0
+    MODES = FAULT_MODES
+    GROUPS = ENDPOINT_GROUPS
+
     retry_after: int = 2
     label: str = ""
 
-    def __post_init__(self) -> None:
-        if self.mode not in FAULT_MODES:
-            raise ConfigError(f"unknown fault mode {self.mode!r}; one of {', '.join(FAULT_MODES)}")
-        for name in self.group_names():
-            if name not in ENDPOINT_GROUPS and name not in ENDPOINT_GROUPS["all"]:
-                raise ConfigError(f"unknown endpoint or group {name!r}")
-        if not 0 <= float(self.rate) <= 1:
-            raise ConfigError("fault rate must be between 0 and 1")
-
-    def group_names(self) -> list[str]:
-        return [self.group] if isinstance(self.group, str) else list(self.group)
-
-    def endpoints(self) -> set[str]:
-        names: set[str] = set()
-        for name in self.group_names():
-            names.update(ENDPOINT_GROUPS.get(name, (name,)))
-        return names
-
-    def statuses(self) -> list[int]:
-        return [self.status] if isinstance(self.status, int) else list(self.status)
-
 
 @dataclass
-class Config:
+class Config(kit.FaultSettings):
+    FAULT_RULE = FaultRule
+    CONVENIENCE_FAULTS = {"error_rate": "status", "timeout_rate": "timeout", "throttle_rate": "throttle"}
+    SECRET_FIELDS = ("client_secret",)
+
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
     app_name: str = APP_NAME
@@ -168,36 +122,6 @@ class Config:
     seed: int | None = None
     record_requests: bool = True
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["client_secret"] = "********"
-        return data
-
-    def copy(self) -> Config:
-        return copy.deepcopy(self)
-
-    def update(self, **options: Any) -> None:
-        """Apply options in place (validated). Convenience keys: error_rate, timeout_rate, throttle_rate."""
-        known = {f.name for f in fields(self)}
-        convenience = {"error_rate": "status", "timeout_rate": "timeout", "throttle_rate": "throttle"}
-        staged = self.copy()
-        for key, value in options.items():
-            if key in convenience:
-                staged.faults = [r for r in staged.faults if r.label != key]
-                if value:
-                    staged.faults.append(
-                        FaultRule(group="api", mode=convenience[key], rate=float(value), label=key)
-                    )
-                continue
-            if key not in known:
-                raise ConfigError(f"unknown option {key!r}")
-            if key == "faults":
-                value = [r if isinstance(r, FaultRule) else _fault_from_dict(r) for r in (value or [])]
-            setattr(staged, key, value)
-        staged.validate()
-        for f in fields(self):
-            setattr(self, f.name, getattr(staged, f.name))
-
     def validate(self) -> None:
         if not self.notification_retry_schedule or any(
             float(s) < 0 for s in self.notification_retry_schedule
@@ -208,13 +132,3 @@ class Config:
                 raise ConfigError(f"{name} must not be negative")
         if float(self.throttle_window) <= 0:
             raise ConfigError("throttle_window must be positive")
-
-
-def _fault_from_dict(data: Any) -> FaultRule:
-    if not isinstance(data, dict):
-        raise ConfigError("each fault must be an object")
-    allowed = {f.name for f in fields(FaultRule)}
-    unknown = set(data) - allowed
-    if unknown:
-        raise ConfigError(f"unknown fault keys: {', '.join(sorted(unknown))}")
-    return FaultRule(**data)

@@ -1,6 +1,7 @@
 """The emulator core: one object holding the state, the clock, the config and the notification outbox.
 
-Every transport drives the same ``Emulator.handle(method, path, query, headers, body)``: the HTTP server
+Every transport drives the same ``Emulator.handle(method, path, query, headers, body)`` (the request
+pipeline of ``emulator_kit.base``): the HTTP server
 (``microsoft_emulator.server``) and the in-process ``responses`` adapter (``microsoft_emulator.inprocess``).
 A lock makes it safe to call from many threads. Nothing here sleeps or does network I/O while holding the
 lock: the subscription validation handshake runs after the lock is released (``Response.then``).
@@ -8,49 +9,35 @@ lock: the subscription validation handshake runs after the lock is released (``R
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import re
-import tempfile
-import threading
-import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .clock import Clock
-from .config import Config, ConfigError
+from emulator_kit.base import EmulatorBase, Route, admin_routes, route
+from emulator_kit.pages import signin_routes
+from emulator_kit.wire import Request, Response, iso_z
+
+from .config import Config
 from .graph import GraphMixin, parse_date_time_zone
 from .identity import IdentityMixin, consent_principal_id
 from .limits import LimitsMixin
 from .pages import PagesMixin
 from .seed import ADMIN_EMAIL, STATE_VERSION, TENANT_ID, new_tenant, new_user, seed_state
 from .subscriptions import LIFECYCLE_EVENTS, NotificationSender, SubscriptionsMixin
-from .wire import RecordedRequest, Request, Response, graph_error, iso_z, json_response, redirect
+from .wire import JSON_CONTENT_TYPE, graph_error, json_response
 
 
 class EmulatorError(Exception):
     """A test-side action could not be done (unknown event, tenant, subscription, ...)."""
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    handler: str
-    endpoint: str | None = None  # Graph/identity endpoint name: counted, recorded, throttled, faultable
-    locked: bool = True
-
-
 def _route(
     method: str, path: str, handler: str, endpoint: str | None = None, *, locked: bool = True
 ) -> Route:
-    return Route(method, re.compile(f"^{path}$", re.I), handler, endpoint, locked)
+    return route(method, path, handler, endpoint, locked=locked, flags=re.I)
 
 
 SEG = "[^/]+"
@@ -101,9 +88,7 @@ ROUTES = [
     ),
     # Pages
     _route("GET", "/", "page_home"),
-    _route("GET", "/signin", "page_signin"),
-    _route("POST", "/signin", "page_signin_post"),
-    _route("POST", "/signout", "page_signout"),
+    *signin_routes(flags=re.I),
     _route("GET", "/admin", "page_admin"),
     _route("POST", f"/admin/consents/(?P<tenant_id>{SEG})/revoke", "page_admin_revoke"),
     _route("GET", "/calendar", "page_calendar"),
@@ -112,11 +97,7 @@ ROUTES = [
     _route("GET", f"/l/meetup-join/(?P<thread>{SEG})/0", "page_join"),
     # Test and benchmark endpoints
     _route("GET", "/_emulator", "page_dashboard"),
-    _route("GET", "/_emulator/state", "admin_state"),
-    _route("POST", "/_emulator/reset", "admin_reset"),
-    _route("GET", "/_emulator/config", "admin_get_config"),
-    _route("POST", "/_emulator/config", "admin_config"),
-    _route("POST", "/_emulator/clock", "admin_clock"),
+    *admin_routes(flags=re.I),
     _route("POST", "/_emulator/tenants", "admin_add_tenant"),
     _route("POST", f"/_emulator/tenants/(?P<tenant>{SEG})/users", "admin_add_user"),
     _route("POST", "/_emulator/consent/grant", "admin_grant_consent"),
@@ -131,9 +112,15 @@ ROUTES = [
 ]
 
 
-class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, PagesMixin):
+class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, PagesMixin, EmulatorBase):
     """A local Microsoft cloud: Entra ID tenants, one app registration, Graph users, calendars, Teams
     meetings, change notifications, throttling and faults."""
+
+    ROUTES = ROUTES
+    JSON_CONTENT_TYPE = JSON_CONTENT_TYPE
+    STATE_VERSION = STATE_VERSION
+    STATE_FILE_PREFIX = ".microsoft_emulator."
+    config: Config
 
     def __init__(
         self,
@@ -142,18 +129,9 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
         state_file: str | os.PathLike[str] | None = None,
         notification_sender: NotificationSender | None = None,
     ) -> None:
-        self.lock = threading.RLock()
-        self.clock = Clock()
-        self.initial_config = (config or Config()).copy()
-        self.initial_config.validate()
-        self.config = self.initial_config.copy()
-        self.rng = random.Random(self.config.seed)
-        self.state_file = Path(state_file) if state_file else None
         self.notification_sender = notification_sender
-        self.recorded: list[RecordedRequest] = []
         self.notification_log: list[tuple[str, int | None]] = []
-        self._saved_text: str | None = None
-        self.state = self._load_state() or seed_state()
+        super().__init__(config or Config(), state_file=state_file)
 
     # ---- basics ---------------------------------------------------------------------------------------
     @property
@@ -164,37 +142,12 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
     def tenant_id(self) -> str:
         return TENANT_ID
 
-    def now(self) -> float:
-        return self.clock.now()
-
-    # ---- the one entry point --------------------------------------------------------------------------
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str | Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: bytes | str | None = None,
-    ) -> Response:
-        """Answer one request. Returns a Response that unpacks as (status, headers, body); its ``fault``
-        ("timeout" / "disconnect") tells the transport to time out or hang up instead of answering."""
-        req = Request.build(method, path, query, headers, body)
-        if len(req.path) > 1 and req.path.endswith("/"):
-            req.path = req.path.rstrip("/")
+    # ---- the request pipeline's hooks (emulator_kit.base) ---------------------------------------------
+    def _rewrite(self, req: Request) -> None:
         if re.match(r"^/v1\.0/me(/|$)", req.path, re.I):
             req.path = "/v1.0/users/me" + req.path[len("/v1.0/me") :]
-        route, params = self._match(req)
-        if route is None:
-            return params  # the 404 / 405 answer
-        endpoint = self._endpoint_name(route, req)
-        if endpoint:
-            delay = self._latency(endpoint)
-            if delay > 0:
-                time.sleep(delay)  # outside the lock: slow answers must not serialize other requests
-        if not route.locked:
-            return getattr(self, route.handler)(req, **params)
-        with self.lock:
-            response = self._dispatch(route, req, params, endpoint)
+
+    def _finish(self, req: Request, response: Response) -> Response:
         if response.then is not None and response.fault is None:
             response = response.then()
         if req.path.lower().startswith("/v1.0/"):
@@ -204,30 +157,26 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
             )
         return response
 
-    def _match(self, req: Request) -> tuple[Route | None, Any]:
-        allowed = []
-        for route in ROUTES:
-            found = route.pattern.match(req.path)
-            if found:
-                if route.method == req.method:
-                    return route, {k: unquote(v) for k, v in found.groupdict().items()}
-                allowed.append(route.method)
+    def _route_params(self, found: re.Match[str]) -> dict[str, str]:
+        return {k: unquote(v) for k, v in found.groupdict().items()}
+
+    def _no_route(self, req: Request, *, method_allowed: bool) -> Response:
         graph = req.path.lower().startswith("/v1.0/")
-        if allowed:
+        if not method_allowed:
             if graph:
-                return None, graph_error(
+                return graph_error(
                     405,
                     "Request_BadRequest",
                     "Specified HTTP method is not allowed for the request uri.",
                     now=self.now(),
                 )
-            return None, json_response(405, {"error": "Method Not Allowed"})
+            return json_response(405, {"error": "Method Not Allowed"})
         if graph:
             segment = req.path.rstrip("/").rsplit("/", 1)[-1]
-            return None, graph_error(
+            return graph_error(
                 400, "BadRequest", f"Resource not found for the segment '{segment}'.", now=self.now()
             )
-        return None, json_response(404, {"error": "Not Found"})
+        return json_response(404, {"error": "Not Found"})
 
     def _endpoint_name(self, route: Route, req: Request) -> str | None:
         if route.endpoint != "token":
@@ -238,32 +187,6 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
             "refresh_token": "token_refresh",
             "client_credentials": "token_client",
         }.get(grant or "", "token_other")
-
-    def _latency(self, endpoint: str) -> float:
-        with self.lock:
-            delay = self.config.latency
-            rule = self.pick_fault(endpoint, latency=True)
-            return delay + (rule.seconds if rule else 0.0)
-
-    def _dispatch(self, route: Route, req: Request, params: dict[str, str], endpoint: str | None) -> Response:
-        if endpoint is None:
-            return getattr(self, route.handler)(req, **params)
-        if self.config.record_requests:
-            self.recorded.append(
-                RecordedRequest(req.method, req.path, dict(req.query), req.headers, req.body)
-            )
-        stats = self.state["stats"]
-        stats["requests"][endpoint] = stats["requests"].get(endpoint, 0) + 1
-        fault = self.pick_fault(endpoint, latency=False)
-        if fault and not fault.after:
-            return self.fault_response(req, endpoint, fault)
-        if route.handler.startswith("api_"):
-            response = self._api_call(route, req, params, endpoint)
-        else:
-            response = getattr(self, route.handler)(req, **params)
-        if fault:  # the action took effect; the answer is lost
-            return self.fault_response(req, endpoint, fault)
-        return response
 
     def _api_call(self, route: Route, req: Request, params: dict[str, str], endpoint: str) -> Response:
         token = self.graph_authenticate(req)
@@ -424,29 +347,15 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
         with self.lock:
             return [self.notification_view(n) for n in self.state["outbox"] if n["status"] == "pending"]
 
-    # ---- configuration, clock, reset, state ---------------------------------------------------------------
-    def configure(self, **options: Any) -> dict[str, Any]:
-        with self.lock:
-            if "seed" in options:
-                self.rng = random.Random(options["seed"])
-            self.config.update(**options)
-            return self.config.to_json()
-
-    def set_clock(self, when: datetime | float, *, frozen: bool = False) -> None:
-        self.clock.set(when, frozen=frozen)
-
-    def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
+    # ---- reset, state ----------------------------------------------------------------------------------
+    def seed_state(self) -> dict[str, Any]:
+        return seed_state()
 
     def reset(self) -> None:
         """Back to the seeded tenants and the start-up config; the clock runs in real time again."""
         with self.lock:
-            self.state = seed_state()
-            self.config = self.initial_config.copy()
-            self.rng = random.Random(self.config.seed)
-            self.recorded.clear()
+            super().reset()
             self.notification_log.clear()
-            self.clock.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """What GET /_emulator/state answers."""
@@ -506,35 +415,6 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
                 "config": self.config.to_json(),
             }
 
-    # ---- persistence ----------------------------------------------------------------------------------
-    def _load_state(self) -> dict[str, Any] | None:
-        if not self.state_file or not self.state_file.exists():
-            return None
-        try:
-            data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if data.get("version") != STATE_VERSION:
-            return None
-        for item in data.get("outbox", []):
-            item["in_flight"] = False
-        return data
-
-    def save(self, *, force: bool = False) -> None:
-        """Write the state file (atomically) when there is one and the state changed since the last write."""
-        if not self.state_file:
-            return
-        with self.lock:
-            text = json.dumps(self.state, ensure_ascii=False)
-        if text == self._saved_text and not force:
-            return
-        self._saved_text = text
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".microsoft_emulator.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, self.state_file)
-
     # ---- identity metadata ----------------------------------------------------------------------------
     def openid_configuration(self, req: Request, tenant: str) -> Response:
         base = f"{self.config.login_url}/{tenant}"
@@ -561,37 +441,6 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
         )
 
     # ---- /_emulator endpoints -------------------------------------------------------------------------
-    def admin_state(self, req: Request) -> Response:
-        return json_response(200, self.snapshot())
-
-    def admin_reset(self, req: Request) -> Response:
-        self.reset()
-        return self._admin_done(req, {"status": "reset"})
-
-    def admin_get_config(self, req: Request) -> Response:
-        return json_response(200, self.config.to_json())
-
-    def admin_config(self, req: Request) -> Response:
-        options = self._admin_body(req)
-        if not isinstance(options, dict):
-            return json_response(400, {"error": "send a JSON object of options"})
-        try:
-            return json_response(200, self.configure(**options))
-        except (ConfigError, TypeError) as exc:
-            return json_response(400, {"error": str(exc)})
-
-    def admin_clock(self, req: Request) -> Response:
-        options = self._admin_body(req) or {}
-        try:
-            if "now" in options:
-                when = datetime.fromisoformat(str(options["now"]).replace("Z", "+00:00"))
-                self.set_clock(when, frozen=bool(options.get("frozen", False)))
-            if "advance" in options:
-                self.advance(float(options["advance"]))
-        except (TypeError, ValueError) as exc:
-            return json_response(400, {"error": str(exc)})
-        return json_response(200, {"now": iso_z(self.now()), "frozen": self.clock.frozen})
-
     def admin_add_tenant(self, req: Request) -> Response:
         options = self._admin_body(req) or {}
         try:
@@ -665,20 +514,6 @@ class Emulator(IdentityMixin, GraphMixin, SubscriptionsMixin, LimitsMixin, Pages
     def admin_deliver(self, req: Request) -> Response:
         results = self.deliver_notifications()
         return self._admin_done(req, {"delivered": [list(r) for r in results]})
-
-    def _admin_body(self, req: Request) -> Any:
-        if "json" in req.headers.get("content-type", "") or req.body[:1] in (b"{", b"["):
-            try:
-                return json.loads(req.body or b"{}")
-            except ValueError:
-                return None
-        return {k: v for k, v in req.form().items() if k != "_return"}
-
-    def _admin_done(self, req: Request, result: dict[str, Any]) -> Response:
-        back = req.form().get("_return")
-        if back and back.startswith("/") and not back.startswith("//"):
-            return redirect(back)
-        return json_response(200, result)
 
 
 def _timestamp(when: datetime | float) -> float:

@@ -7,15 +7,19 @@ msgraph-sdk models; errors are Graph's {"error": {"code", "message", "innerError
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, available_timezones
 
-from .wire import Request, Response, empty, graph_error, iso_7z, json_response, parse_iso, token_hash
+from emulator_kit.wire import Request, Response, empty, token_hash
+
+from .wire import graph_error, iso_7z, json_response, parse_iso
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -156,6 +160,29 @@ def _graph_id(prefix: str) -> str:
     return prefix + base64.urlsafe_b64encode(secrets.token_bytes(102)).decode().rstrip("=") + "="
 
 
+def _owned(access: str, find: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Decorate a handler of /users/{user_id}/...: run the access check named ``access`` (the owner, or the
+    error answer), then ``find`` (the item the path names, or the request body; or the error answer), and
+    call the handler with (req, user_id, owner, item) only when both succeeded."""
+
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def resolved(
+            self: Emulator, req: Request, token: dict[str, Any], user_id: str, **ids: str
+        ) -> Response:
+            owner = getattr(self, access)(req, token, user_id)
+            if isinstance(owner, Response):
+                return owner
+            item = getattr(self, find)(req, owner, **ids)
+            if isinstance(item, Response):
+                return item
+            return handler(self, req, user_id, owner, item)
+
+        return resolved
+
+    return decorate
+
+
 class GraphMixin:
     """Handlers for /v1.0/*. Mixed into Emulator; run under its lock after authentication and throttling."""
 
@@ -247,6 +274,16 @@ class GraphMixin:
             )
         return user
 
+    def _calendar_reader(
+        self: Emulator, req: Request, token: dict[str, Any], user_ref: str
+    ) -> dict[str, Any] | Response:
+        return self._calendar_access(req, token, user_ref, write=False)
+
+    def _calendar_writer(
+        self: Emulator, req: Request, token: dict[str, Any], user_ref: str
+    ) -> dict[str, Any] | Response:
+        return self._calendar_access(req, token, user_ref, write=True)
+
     def _meetings_access(
         self: Emulator, req: Request, token: dict[str, Any], user_ref: str
     ) -> dict[str, Any] | Response:
@@ -298,6 +335,19 @@ class GraphMixin:
         keys = select or list(USER_DEFAULT_FIELDS)
         return {k: full[k] for k in keys}
 
+    def _insufficient_privileges(self: Emulator, req: Request) -> Response:
+        return self.gerr(
+            req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )
+
+    def _end_before_start(self: Emulator, req: Request) -> Response:
+        return self.gerr(
+            req,
+            400,
+            "ErrorInvalidRequest",
+            "Your request can't be completed. The end time must be after the start time.",
+        )
+
     def _select(
         self: Emulator, req: Request, allowed: tuple[str, ...], type_name: str
     ) -> list[str] | Response:
@@ -315,9 +365,7 @@ class GraphMixin:
 
     def api_list_users(self: Emulator, req: Request, token: dict[str, Any]) -> Response:
         if not self.permissions(token) & USERS_READ:
-            return self.gerr(
-                req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-            )
+            return self._insufficient_privileges(req)
         select = self._select(req, USER_DEFAULT_FIELDS + USER_EXTRA_FIELDS, "user")
         if isinstance(select, Response):
             return select
@@ -365,9 +413,7 @@ class GraphMixin:
             return user
         perms = self.permissions(token)
         if not perms & USERS_READ and not ("User.Read" in perms and token["user_id"] == user["id"]):
-            return self.gerr(
-                req, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-            )
+            return self._insufficient_privileges(req)
         select = self._select(req, USER_DEFAULT_FIELDS + USER_EXTRA_FIELDS, "user")
         if isinstance(select, Response):
             return select
@@ -578,12 +624,7 @@ class GraphMixin:
         }
         self._apply_event_fields(event, fields, user)
         if event["end"] < event["start"]:
-            return self.gerr(
-                req,
-                400,
-                "ErrorInvalidRequest",
-                "Your request can't be completed. The end time must be after the start time.",
-            )
+            return self._end_before_start(req)
         self.state["events"][event["id"]] = event
         if self.config.notify_api_changes:
             self.notify_event_change(event, "created")
@@ -605,29 +646,19 @@ class GraphMixin:
             )
         return event
 
+    @_owned("_calendar_reader", "_find_event")
     def api_get_event(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str, event_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], event: dict[str, Any]
     ) -> Response:
-        user = self._calendar_access(req, token, user_id, write=False)
-        if isinstance(user, Response):
-            return user
-        event = self._find_event(req, user, event_id)
-        if isinstance(event, Response):
-            return event
         zone = self._prefer_zone(req)
         headers = {"Preference-Applied": f'outlook.timezone="{zone}"'} if zone else {}
         select = [n.strip() for n in req.query.get("$select", "").split(",") if n.strip()]
         return json_response(200, _selected(self._event_entity(user_id, event, zone=zone), select), headers)
 
+    @_owned("_calendar_writer", "_find_event")
     def api_update_event(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str, event_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], event: dict[str, Any]
     ) -> Response:
-        user = self._calendar_access(req, token, user_id, write=True)
-        if isinstance(user, Response):
-            return user
-        event = self._find_event(req, user, event_id)
-        if isinstance(event, Response):
-            return event
         body = self._body_object(req, EVENT_WRITABLE, "Microsoft.OutlookServices.Event")
         if isinstance(body, Response):
             return body
@@ -639,27 +670,17 @@ class GraphMixin:
         self._apply_event_fields(event, fields, user)
         if event["end"] < event["start"]:
             event["start"], event["end"] = before
-            return self.gerr(
-                req,
-                400,
-                "ErrorInvalidRequest",
-                "Your request can't be completed. The end time must be after the start time.",
-            )
+            return self._end_before_start(req)
         self._touch(event)
         if self.config.notify_api_changes:
             self.notify_event_change(event, "updated")
         return json_response(200, self._event_entity(user_id, event, zone=event["start_zone"]))
 
+    @_owned("_calendar_writer", "_find_event")
     def api_delete_event(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str, event_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], event: dict[str, Any]
     ) -> Response:
-        user = self._calendar_access(req, token, user_id, write=True)
-        if isinstance(user, Response):
-            return user
-        event = self._find_event(req, user, event_id)
-        if isinstance(event, Response):
-            return event
-        del self.state["events"][event_id]
+        del self.state["events"][event["id"]]
         if self.config.notify_api_changes:
             self.notify_event_change(event, "deleted")
         return empty(204)
@@ -886,30 +907,20 @@ class GraphMixin:
         self.state["online_meetings"][meeting["id"]] = meeting
         return meeting
 
+    @_owned("_meetings_access", "_meeting_body")
     def api_create_online_meeting(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], body: dict[str, Any]
     ) -> Response:
-        user = self._meetings_access(req, token, user_id)
-        if isinstance(user, Response):
-            return user
-        body = self._body_object(req, MEETING_WRITABLE, "microsoft.graph.onlineMeeting")
-        if isinstance(body, Response):
-            return body
         fields = self._meeting_fields(req, body)
         if isinstance(fields, Response):
             return fields
         meeting = self._new_meeting(user, fields, body.get("externalId"))
         return json_response(201, self._meeting_entity(user_id, meeting))
 
+    @_owned("_meetings_access", "_meeting_body")
     def api_create_or_get_online_meeting(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], body: dict[str, Any]
     ) -> Response:
-        user = self._meetings_access(req, token, user_id)
-        if isinstance(user, Response):
-            return user
-        body = self._body_object(req, MEETING_WRITABLE, "microsoft.graph.onlineMeeting")
-        if isinstance(body, Response):
-            return body
         external_id = body.get("externalId")
         if not isinstance(external_id, str) or not external_id:
             return self.gerr(req, 400, "BadRequest", "externalId is required.")
@@ -922,6 +933,9 @@ class GraphMixin:
         meeting = self._new_meeting(user, fields, external_id)
         return json_response(201, self._meeting_entity(user_id, meeting))
 
+    def _meeting_body(self: Emulator, req: Request, user: dict[str, Any]) -> dict[str, Any] | Response:
+        return self._body_object(req, MEETING_WRITABLE, "microsoft.graph.onlineMeeting")
+
     def _find_meeting(
         self: Emulator, req: Request, user: dict[str, Any], meeting_id: str
     ) -> dict[str, Any] | Response:
@@ -930,27 +944,17 @@ class GraphMixin:
             return self.gerr(req, 404, "NotFound", "The requested online meeting was not found.")
         return meeting
 
+    @_owned("_meetings_access", "_find_meeting")
     def api_get_online_meeting(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str, meeting_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], meeting: dict[str, Any]
     ) -> Response:
-        user = self._meetings_access(req, token, user_id)
-        if isinstance(user, Response):
-            return user
-        meeting = self._find_meeting(req, user, meeting_id)
-        if isinstance(meeting, Response):
-            return meeting
         return json_response(200, self._meeting_entity(user_id, meeting))
 
+    @_owned("_meetings_access", "_find_meeting")
     def api_update_online_meeting(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str, meeting_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], meeting: dict[str, Any]
     ) -> Response:
-        user = self._meetings_access(req, token, user_id)
-        if isinstance(user, Response):
-            return user
-        meeting = self._find_meeting(req, user, meeting_id)
-        if isinstance(meeting, Response):
-            return meeting
-        body = self._body_object(req, MEETING_WRITABLE, "microsoft.graph.onlineMeeting")
+        body = self._meeting_body(req, user)
         if isinstance(body, Response):
             return body
         fields = self._meeting_fields(req, body)
@@ -967,16 +971,11 @@ class GraphMixin:
         meeting["settings"].update(fields.get("settings", {}))
         return json_response(200, self._meeting_entity(user_id, meeting))
 
+    @_owned("_meetings_access", "_find_meeting")
     def api_delete_online_meeting(
-        self: Emulator, req: Request, token: dict[str, Any], user_id: str, meeting_id: str
+        self: Emulator, req: Request, user_id: str, user: dict[str, Any], meeting: dict[str, Any]
     ) -> Response:
-        user = self._meetings_access(req, token, user_id)
-        if isinstance(user, Response):
-            return user
-        meeting = self._find_meeting(req, user, meeting_id)
-        if isinstance(meeting, Response):
-            return meeting
-        del self.state["online_meetings"][meeting_id]
+        del self.state["online_meetings"][meeting["id"]]
         return empty(204)
 
 

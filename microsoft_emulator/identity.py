@@ -23,9 +23,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from emulator_kit.oauth import b64url as _b64url
+from emulator_kit.oauth import pkce_challenge
+from emulator_kit.wire import Request, Response, redirect, token_hash, with_query
+
 from . import pages
 from .seed import GLOBAL_ADMIN
-from .wire import Request, Response, json_response, redirect, token_hash, with_query
+from .wire import json_response
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -48,18 +52,6 @@ AUTHORIZE_FIELDS = (
 )
 ADMIN_CONSENT_FIELDS = ("client_id", "redirect_uri", "scope", "state")
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-
-
-def pkce_challenge(verifier: str, method: str = "S256") -> str:
-    """RFC 7636: S256 = BASE64URL(SHA256(verifier)) without padding; plain = the verifier itself."""
-    if method == "plain":
-        return verifier
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def unsigned_jwt(claims: dict[str, Any]) -> str:

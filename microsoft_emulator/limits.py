@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from emulator_kit.wire import Request, Response, html_response
+
 from .config import FaultRule
-from .wire import Request, Response, graph_error, html_response
+from .wire import graph_error
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -62,27 +64,10 @@ class LimitsMixin:
         )
 
     # ---- faults ---------------------------------------------------------------------------------------
-    def pick_fault(self: Emulator, endpoint: str, *, latency: bool) -> FaultRule | None:
-        """The first matching rule that fires for this request (spending one of its ``times``)."""
-        for rule in list(self.config.faults):
-            if (rule.mode == "latency") != latency or endpoint not in rule.endpoints():
-                continue
-            if rule.rate < 1 and self.rng.random() >= rule.rate:
-                continue
-            if rule.times is not None:
-                rule.times -= 1
-                if rule.times <= 0:
-                    self.config.faults.remove(rule)
-            return rule
-        return None
-
     def fault_response(self: Emulator, req: Request, endpoint: str, rule: FaultRule) -> Response:
-        stats = self.state["stats"]["faults"]
-        stats[endpoint] = stats.get(endpoint, 0) + 1
-        if rule.mode == "timeout":
-            return Response(504, fault="timeout")
-        if rule.mode == "disconnect":
-            return Response(502, fault="disconnect")
+        transport = self.transport_fault(endpoint, rule)
+        if transport is not None:
+            return transport
         if rule.mode == "throttle":
             return self.throttled(req, endpoint, int(rule.retry_after))
         status = self.rng.choice(rule.statuses())

@@ -4,16 +4,16 @@ Teams join page and the emulator dashboard. Plain HTML with one inline styleshee
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from emulator_kit import pages as kit
+from emulator_kit.wire import Request, Response, html_response, iso_z, redirect
+
 from .graph import format_local, zone_of
 from .seed import GLOBAL_ADMIN, USER_PASSWORD
-from .wire import Request, Response, html_response, iso_z, redirect
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -72,23 +72,13 @@ form.move input, form.move select { width: auto; padding: 5px }
 
 
 def layout(title: str, body: str, *, user: dict[str, Any] | None = None) -> str:
-    who = ""
-    if user:
-        who = (
-            f"<span>{escape(user['displayName'])} ({escape(user['userPrincipalName'])})</span>"
-            '<form method="post" action="/signout" class="inline">'
-            '<button class="btn secondary small" type="submit">サインアウト</button></form>'
-        )
-    return (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        f"<title>{escape(title)} - Microsoft (エミュレーター)</title>"
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<style>{STYLE}</style></head><body><header>"
+    header = (
         '<a class="logo" href="/"><span></span><span class="g"></span><span class="b"></span>'
         '<span class="y"></span> Microsoft</a><nav><a href="/admin">Entra 管理センター</a>'
         '<a href="/calendar">予定表</a><a href="/_emulator">エミュレーター</a></nav>'
-        f'<div class="who">{who}</div></header><main>{body}</main></body></html>'
     )
+    who = kit.signed_in_as(user["displayName"], user["userPrincipalName"]) if user else ""
+    return kit.document(vendor="Microsoft", title=title, style=STYLE, header=header, who=who, body=body)
 
 
 def page(status: int, title: str, body: str, *, user: dict[str, Any] | None = None) -> Response:
@@ -98,25 +88,15 @@ def page(status: int, title: str, body: str, *, user: dict[str, Any] | None = No
 def message_page(
     emu: Emulator, status: int, title: str, message: str, *, user: dict[str, Any] | None = None
 ) -> Response:
-    body = f'<div class="card narrow"><h1>{escape(title)}</h1><p>{escape(message)}</p></div>'
-    return page(status, title, body, user=user)
+    return page(status, title, kit.message_card(title, message), user=user)
 
 
 def signin_page(emu: Emulator, *, next_url: str, error: str = "", email: str = "") -> Response:
-    error_html = f'<div class="error">{escape(error)}</div>' if error else ""
-    body = (
-        '<div class="card narrow"><h1>サインイン</h1>'
-        f"{error_html}"
-        '<form method="post" action="/signin">'
-        f'<input type="hidden" name="next" value="{escape(next_url)}">'
-        '<label for="email">メール、電話、Skype</label>'
-        '<input id="email" name="email" type="email" autocomplete="username" '
-        f'value="{escape(email)}" required>'
-        '<label for="password">パスワード</label>'
-        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
-        '<p><button class="btn" type="submit">サインイン</button></p></form>'
-        f'<p class="muted">エミュレーターの管理者: <code>{escape(emu.admin_email)}</code> / '
-        f"<code>{USER_PASSWORD}</code></p></div>"
+    footnote = (
+        f"エミュレーターの管理者: <code>{escape(emu.admin_email)}</code> / <code>{USER_PASSWORD}</code>"
+    )
+    body = kit.signin_card(
+        next_url=next_url, error=error, email=email, email_label="メール、電話、Skype", footnote=footnote
     )
     return page(200, "サインイン", body)
 
@@ -131,11 +111,7 @@ def consent_page(
     csrf: str | None,
     organisation: bool = False,
 ) -> Response:
-    hidden = "".join(
-        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-        for k, v in params.items()
-        if v is not None
-    )
+    hidden = kit.hidden_inputs(params)
     items = "".join(
         f'<li>{escape(PERMISSION_LABELS.get(p, p))} <span class="muted">{escape(p)}</span></li>'
         for p in permissions
@@ -156,48 +132,27 @@ def consent_page(
         f'<p class="muted">{escape(note)}</p>'
         f'<form method="post" action="{escape(action)}" class="row">'
         f'{hidden}<input type="hidden" name="csrf" value="{escape(csrf or "")}">'
-        '<button class="btn" type="submit" name="decision" value="allow">承諾</button>'
-        '<button class="btn secondary" type="submit" name="decision" value="deny">キャンセル</button>'
+        f"{kit.decision_buttons('承諾', 'キャンセル')}"
         "</form></div>"
     )
     return page(200, "アクセス許可の要求", body, user=user)
 
 
-class PagesMixin:
+class PagesMixin(kit.SessionPages):
     """Page handlers. Mixed into Emulator; run under its lock."""
 
-    # ---- sessions -------------------------------------------------------------------------------------
-    def session_user(self: Emulator, req: Request) -> dict[str, Any] | None:
-        session = self.state["sessions"].get(req.cookies().get(SESSION_COOKIE, ""))
-        if session is None:
-            return None
-        user = self.find_user(session["user_id"])
-        return user if user and user["accountEnabled"] else None
+    SESSION_COOKIE = SESSION_COOKIE
 
-    def session_csrf(self: Emulator, req: Request) -> str | None:
-        session = self.state["sessions"].get(req.cookies().get(SESSION_COOKIE, ""))
-        return session["csrf"] if session else None
-
-    def _csrf_ok(self: Emulator, req: Request) -> bool:
-        expected = self.session_csrf(req)
-        return bool(expected) and hmac.compare_digest(req.form().get("csrf", ""), expected or "")
-
-    def _require_user(self: Emulator, req: Request, path: str) -> dict[str, Any] | Response:
-        user = self.session_user(req)
-        if user is None:
-            return redirect(f"/signin?next={quote(path, safe='')}")
-        return user
+    def user_can_sign_in(self, user: dict[str, Any]) -> bool:
+        return bool(user["accountEnabled"])
 
     # ---- sign-in --------------------------------------------------------------------------------------
     def page_signin(self: Emulator, req: Request) -> Response:
-        return signin_page(self, next_url=_safe_next(req.query.get("next")))
+        return signin_page(self, next_url=kit.safe_next(req.query.get("next")))
 
     def page_signin_post(self: Emulator, req: Request) -> Response:
-        form = req.form()
-        next_url = _safe_next(form.get("next"))
-        email = form.get("email", "").strip()
-        user = self.find_user(email) if email else None
-        if user is None or not hmac.compare_digest(form.get("password", ""), user["password"]):
+        next_url, email, user = self.signin_attempt(req)
+        if user is None:
             return signin_page(
                 self, next_url=next_url, email=email, error="アカウントまたはパスワードが正しくありません。"
             )
@@ -208,18 +163,7 @@ class PagesMixin:
                 email=email,
                 error="AADSTS50057: ユーザー アカウントが無効になっています。",
             )
-        session_id = secrets.token_urlsafe(24)
-        self.state["sessions"][session_id] = {
-            "user_id": user["id"],
-            "csrf": secrets.token_urlsafe(24),
-            "created_at": self.now(),
-        }
-        cookie = f"{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax"
-        return redirect(next_url, {"Set-Cookie": cookie})
-
-    def page_signout(self: Emulator, req: Request) -> Response:
-        self.state["sessions"].pop(req.cookies().get(SESSION_COOKIE, ""), None)
-        return redirect("/", {"Set-Cookie": f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"})
+        return self.start_session(user, next_url)
 
     # ---- home -----------------------------------------------------------------------------------------
     def page_home(self: Emulator, req: Request) -> Response:
@@ -437,24 +381,10 @@ class PagesMixin:
             f"{t['consent']['live_tokens']['refresh']}</td></tr>"
             for t in snap["tenants"]
         )
-        outbox = (
-            "".join(
-                f"<tr><td>{n['id']}</td><td>{escape(n['event'])}</td><td>{escape(n['status'])}</td>"
-                f"<td>{escape(', '.join(str(a['status'] or a['error']) for a in n['attempts']))}</td>"
-                f"<td><code>{escape(n['url'])}</code></td></tr>"
-                for n in reversed(snap["notifications"][-30:])
-            )
-            or '<tr><td colspan="5" class="muted">まだありません。</td></tr>'
-        )
-        counts = "".join(
-            f"<tr><td>{escape(k)}</td><td>{v}</td><td>{snap['throttled_counts'].get(k, 0)}</td></tr>"
-            for k, v in sorted(snap["request_counts"].items())
-        )
-        forms = "".join(
-            f'<form method="post" action="{action}" class="inline">'
-            '<input type="hidden" name="_return" value="/_emulator">'
-            f'<button class="btn {cls} small" type="submit">{label}</button></form>'
-            for action, label, cls in (
+        outbox = kit.outbox_rows(snap["notifications"], lambda n: f"<td><code>{escape(n['url'])}</code></td>")
+        counts = kit.request_count_rows(snap["request_counts"], snap["throttled_counts"])
+        forms = kit.dashboard_buttons(
+            (
                 ("/_emulator/notifications/deliver", "保留中の通知を今すぐ配信", "secondary"),
                 ("/_emulator/reset", "初期状態に戻す", "danger"),
             )
@@ -474,12 +404,6 @@ class PagesMixin:
             f"{counts}</table></div>"
         )
         return page(200, "エミュレーター", body, user=user)
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return "/"
 
 
 __all__ = ["SESSION_COOKIE", "PagesMixin", "consent_page", "message_page", "signin_page"]

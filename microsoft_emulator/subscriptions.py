@@ -10,7 +10,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .wire import Request, Response, dumps, empty, iso_7z, json_response, parse_iso, with_query
+from emulator_kit import outbox
+from emulator_kit.wire import Request, Response, dumps, empty, with_query
+
+from .wire import iso_7z, json_response, parse_iso
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -306,27 +309,16 @@ class SubscriptionsMixin:
     def _enqueue(
         self: Emulator, kind: str, label: str, sub: dict[str, Any], url: str, body: dict[str, Any]
     ) -> None:
-        now = self.now()
-        self.state["outbox"].append(
-            {
-                "id": self.state["next_notification_id"],
-                "kind": kind,
-                "event": label,
-                "subscription_id": sub["id"],
-                "url": url,
-                "body": dumps(body),
-                "created_at": now,
-                "attempts": [],
-                "status": "pending",
-                "next_attempt_at": now,
-                "in_flight": False,
-            }
-        )
+        item = {
+            "id": self.state["next_notification_id"],
+            "kind": kind,
+            "event": label,
+            "subscription_id": sub["id"],
+            "url": url,
+            "body": dumps(body),
+        }
+        outbox.queue(self.state["outbox"], item, self.now())
         self.state["next_notification_id"] += 1
-        outbox = self.state["outbox"]
-        done = [n for n in outbox if n["status"] != "pending"]
-        for old in done[: max(len(done) - 200, 0)]:
-            outbox.remove(old)
 
     def deliver_notifications(
         self: Emulator, sender: NotificationSender | None = None, *, raise_errors: bool = False
@@ -338,47 +330,26 @@ class SubscriptionsMixin:
         if sender is None:
             return []
         with self.lock:
-            now = self.now()
-            due = [
-                n
-                for n in self.state["outbox"]
-                if n["status"] == "pending" and not n["in_flight"] and n["next_attempt_at"] <= now
-            ]
-            for item in due:
-                item["in_flight"] = True
-        results = []
-        first_error: Exception | None = None
-        for item in due:
-            status: int | None = None
-            error = None
-            try:
-                status, _, _ = sender(
-                    item["url"], item["body"].encode(), {"Content-Type": "application/json; charset=utf-8"}
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure to deliver is a failed attempt
-                error = f"{type(exc).__name__}: {exc}"
-                first_error = first_error or exc
-            self._finish_delivery(item, status, error)
-            results.append((item["event"], status))
-        if raise_errors and first_error is not None:
-            raise first_error
-        return results
+            due = outbox.take_due(self.state["outbox"], self.now())
+
+        def send(item: dict[str, Any]) -> int | None:
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+            status, _, _ = sender(item["url"], item["body"].encode(), headers)
+            return status
+
+        return outbox.deliver_each(due, send, self._finish_delivery, raise_errors=raise_errors)
 
     def _finish_delivery(self: Emulator, item: dict[str, Any], status: int | None, error: str | None) -> None:
         with self.lock:
-            now = self.now()
-            item["in_flight"] = False
-            item["attempts"].append({"at": now, "status": status, "error": error})
             self.notification_log.append((item["event"], status))
-            if status is not None and 200 <= status < 300:
-                item["status"] = "delivered"
-                return
-            retries = self.config.notification_retry_schedule
-            attempt = len(item["attempts"])
-            if attempt > len(retries):
-                item["status"] = "failed"
-            else:
-                item["next_attempt_at"] = now + float(retries[attempt - 1])
+            outbox.record_attempt(
+                item,
+                status,
+                error,
+                now=self.now(),
+                delivered=status is not None and 200 <= status < 300,
+                retries=self.config.notification_retry_schedule,
+            )
 
     def notification_view(self: Emulator, item: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -388,9 +359,7 @@ class SubscriptionsMixin:
             "subscription_id": item["subscription_id"],
             "url": item["url"],
             "status": item["status"],
-            "attempts": [
-                {"at": iso_7z(a["at"]), "status": a["status"], "error": a["error"]} for a in item["attempts"]
-            ],
+            "attempts": outbox.attempts_view(item, iso_7z),
             "body": item["body"],
         }
 

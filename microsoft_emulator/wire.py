@@ -1,116 +1,21 @@
-"""Transport-neutral request and response objects, and the small helpers every handler uses."""
+"""Graph's wire details on top of the shared request/response objects (``emulator_kit.wire``): its JSON
+content type, error body and 7-digit ISO timestamps."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from http.cookies import SimpleCookie
-from typing import Any, NamedTuple
-from urllib.parse import parse_qs, urlencode
+from typing import Any
 
-from requests.structures import CaseInsensitiveDict
+from emulator_kit import wire as kit
+from emulator_kit.wire import RecordedRequest, Request, Response
 
-
-class RecordedRequest(NamedTuple):
-    """One request the product sent (for asserting the outgoing request in tests)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CaseInsensitiveDict
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def form(self) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CaseInsensitiveDict
-    body: bytes = b""
-
-    @classmethod
-    def build(
-        cls,
-        method: str,
-        path: str,
-        query: str | Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        body: bytes | str | None,
-    ) -> Request:
-        if isinstance(query, str):
-            parsed = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        else:
-            parsed = {k: str(v) for k, v in (query or {}).items()}
-        if isinstance(body, str):
-            body = body.encode()
-        return cls(method.upper(), path or "/", parsed, CaseInsensitiveDict(headers or {}), body or b"")
-
-    def form(self) -> dict[str, str]:
-        """Body parameters of an application/x-www-form-urlencoded request."""
-        if not self.body or "json" in self.headers.get("content-type", ""):
-            return {}
-        try:
-            text = self.body.decode()
-        except UnicodeDecodeError:
-            return {}
-        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
-
-    def json(self) -> Any:
-        """The JSON body, or None when it is not JSON."""
-        try:
-            return json.loads(self.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return None
-
-    def cookies(self) -> dict[str, str]:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(self.headers.get("cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed cookie header is just no cookie
-            return {}
-        return {key: morsel.value for key, morsel in jar.items()}
-
-
-@dataclass
-class Response:
-    """An answer. ``fault`` tells the transport to time out or hang up instead of answering.
-    ``then`` is work to finish outside the emulator's lock (the subscription validation handshake); the
-    transport-neutral ``Emulator.handle`` runs it and answers with what it returns."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    fault: str | None = None  # "timeout" | "disconnect"
-    then: Callable[[], Response] | None = None
-
-    def __iter__(self) -> Iterator[Any]:
-        yield self.status
-        yield self.headers
-        yield self.body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def json_response(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Content-Type": "application/json; charset=utf-8"}
-    out.update(headers or {})
-    return Response(status, out, dumps(obj).encode())
+    return kit.json_response(status, obj, headers, content_type=JSON_CONTENT_TYPE)
 
 
 def graph_error(
@@ -135,35 +40,9 @@ def graph_error(
     return json_response(status, {"error": {"code": code, "message": message, "innerError": inner}}, out)
 
 
-def empty(status: int = 204, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(status, dict(headers or {}), b"")
-
-
-def html_response(status: int, html: str, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-    out.update(headers or {})
-    return Response(status, out, html.encode())
-
-
-def redirect(location: str, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Location": location, "Cache-Control": "no-store"}
-    out.update(headers or {})
-    return Response(302, out, b"")
-
-
-def with_query(url: str, params: Mapping[str, str | None]) -> str:
-    clean = {k: v for k, v in params.items() if v is not None}
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(clean)}" if clean else url
-
-
 def iso_seconds(ts: float) -> str:
     """2026-12-01T01:00:00 (no zone: Graph's innerError.date)."""
     return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def iso_z(ts: float) -> str:
-    """Unix seconds → 2026-12-01T01:00:00Z."""
-    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def iso_7z(ts: float) -> str:
@@ -200,6 +79,14 @@ def _trim_fraction(text: str) -> str:
     return f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
 
 
-def token_hash(token: str) -> str:
-    """Tokens are kept by their SHA-256 only (the state file never holds a usable token)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "RecordedRequest",
+    "Request",
+    "Response",
+    "graph_error",
+    "iso_7z",
+    "iso_seconds",
+    "json_response",
+    "parse_iso",
+]

@@ -25,7 +25,8 @@ from zoom_integration import signals as zoom_signals
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "e2rpro", "accounts", "applicants", "notifications", "web_meetings", "zoom_integration", "scheduling",
-    "booking", "interviews", "outreach", "reports", "zoom_emulator", "microsoft_emulator", "benchmarks",
+    "booking", "interviews", "outreach", "reports", "zoom_emulator", "microsoft_emulator", "emulator_kit",
+    "benchmarks",
 ]  # fmt: skip
 
 

@@ -14,8 +14,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
+from emulator_kit.wire import Request, Response, empty, iso_z, token_hash
+
 from .seed import ROLE_NAMES
-from .wire import Request, Response, api_error, empty, iso_z, json_response, token_hash
+from .wire import api_error, json_response
 
 if TYPE_CHECKING:
     from .core import Emulator

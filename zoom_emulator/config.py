@@ -3,9 +3,10 @@ plans, scopes, fault rules."""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+
+from emulator_kit import faults as kit
+from emulator_kit.faults import ConfigError
 
 DEFAULT_CLIENT_ID = "e2rpro-demo-client"
 DEFAULT_CLIENT_SECRET = "e2rpro-demo-secret"
@@ -63,57 +64,24 @@ ENDPOINT_GROUPS: dict[str, tuple[str, ...]] = {
 FAULT_MODES = ("status", "html", "timeout", "disconnect", "latency")
 
 
-class ConfigError(ValueError):
-    """An option given to configure() (or POST /_emulator/config) is unknown or invalid."""
-
-
 @dataclass
-class FaultRule:
-    """One fault: which endpoints, what happens, how often, and whether the action takes effect first.
-
-    group     an endpoint name or group (ENDPOINT_GROUPS), or a list of them
-    mode      status (JSON 5xx) | html (non-JSON error page) | timeout | disconnect | latency
-    status    the HTTP status, or a list to pick from at random (default 500/502/503)
-    rate      share of matching requests hit (0..1)
-    times     hit only the next N matching requests, then the rule is spent (None: no limit)
-    after     True: the action takes effect, then the answer is lost (created meeting, rotated token)
-    seconds   added delay for mode "latency"
-    label     a name to find the rule again (the error_rate/timeout_rate shortcuts use their own name)
+class FaultRule(kit.FaultRule):
+    """A Zoom fault (fields: ``emulator_kit.faults.FaultRule``): ``group`` names an endpoint or a group of
+    ENDPOINT_GROUPS, ``mode`` one of FAULT_MODES (status answers Zoom's JSON 5xx, html a non-JSON error page).
     """
 
-    group: str | list[str] = "api"
-    mode: str = "status"
-    status: int | list[int] = field(default_factory=lambda: [500, 502, 503])
-    rate: float = 1.0
-    times: int | None = None
-    after: bool = False
-    seconds: float = 0.0
+    MODES = FAULT_MODES
+    GROUPS = ENDPOINT_GROUPS
+
     label: str = ""
-
-    def __post_init__(self) -> None:
-        if self.mode not in FAULT_MODES:
-            raise ConfigError(f"unknown fault mode {self.mode!r}; one of {', '.join(FAULT_MODES)}")
-        for name in self.group_names():
-            if name not in ENDPOINT_GROUPS and name not in ENDPOINT_GROUPS["all"]:
-                raise ConfigError(f"unknown endpoint or group {name!r}")
-        if not 0 <= float(self.rate) <= 1:
-            raise ConfigError("fault rate must be between 0 and 1")
-
-    def group_names(self) -> list[str]:
-        return [self.group] if isinstance(self.group, str) else list(self.group)
-
-    def endpoints(self) -> set[str]:
-        names: set[str] = set()
-        for name in self.group_names():
-            names.update(ENDPOINT_GROUPS.get(name, (name,)))
-        return names
-
-    def statuses(self) -> list[int]:
-        return [self.status] if isinstance(self.status, int) else list(self.status)
 
 
 @dataclass
-class Config:
+class Config(kit.FaultSettings):
+    FAULT_RULE = FaultRule
+    CONVENIENCE_FAULTS = {"error_rate": "status", "timeout_rate": "timeout", "html_error_rate": "html"}
+    SECRET_FIELDS = ("client_secret", "webhook_secret_token")
+
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
     webhook_secret_token: str = DEFAULT_WEBHOOK_SECRET_TOKEN
@@ -148,37 +116,6 @@ class Config:
         limits.update(self.rate_limits or {})
         return limits
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["client_secret"] = "********"
-        data["webhook_secret_token"] = "********"
-        return data
-
-    def copy(self) -> Config:
-        return copy.deepcopy(self)
-
-    def update(self, **options: Any) -> None:
-        """Apply options in place (validated). Convenience keys: error_rate, timeout_rate, html_error_rate."""
-        known = {f.name for f in fields(self)}
-        convenience = {"error_rate": "status", "timeout_rate": "timeout", "html_error_rate": "html"}
-        staged = self.copy()
-        for key, value in options.items():
-            if key in convenience:
-                staged.faults = [r for r in staged.faults if r.label != key]
-                if value:
-                    staged.faults.append(
-                        FaultRule(group="api", mode=convenience[key], rate=float(value), label=key)
-                    )
-                continue
-            if key not in known:
-                raise ConfigError(f"unknown option {key!r}")
-            if key == "faults":
-                value = [r if isinstance(r, FaultRule) else _fault_from_dict(r) for r in (value or [])]
-            setattr(staged, key, value)
-        staged.validate()
-        for f in fields(self):
-            setattr(self, f.name, getattr(staged, f.name))
-
     def validate(self) -> None:
         if self.plan not in PLANS:
             raise ConfigError(f"unknown plan {self.plan!r}; one of {', '.join(PLANS)}")
@@ -190,13 +127,3 @@ class Config:
         for name in ("access_token_lifetime", "refresh_token_lifetime", "code_lifetime", "daily_limit"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(f"{name} must not be negative")
-
-
-def _fault_from_dict(data: Any) -> FaultRule:
-    if not isinstance(data, dict):
-        raise ConfigError("each fault must be an object")
-    allowed = {f.name for f in fields(FaultRule)}
-    unknown = set(data) - allowed
-    if unknown:
-        raise ConfigError(f"unknown fault keys: {', '.join(sorted(unknown))}")
-    return FaultRule(**data)

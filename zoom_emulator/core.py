@@ -1,44 +1,33 @@
 """The emulator core: one object holding the state, the clock, the config and the webhook outbox.
 
-Every transport drives the same ``Emulator.handle(method, path, query, headers, body)``: the HTTP server
-(``zoom_emulator.server``) and the in-process ``responses`` adapter (``zoom_emulator.inprocess``).
-A lock makes it safe to call from many threads (the product's race tests do). Nothing here sleeps or does
-network I/O while holding the lock.
+Every transport drives the same ``Emulator.handle(method, path, query, headers, body)`` (the request
+pipeline of ``emulator_kit.base``): the HTTP server (``zoom_emulator.server``) and the in-process
+``responses`` adapter (``zoom_emulator.inprocess``). A lock makes it safe to call from many threads (the
+product's race tests do). Nothing here sleeps or does network I/O while holding the lock.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
-import re
 import secrets
-import tempfile
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from emulator_kit import outbox
+from emulator_kit.base import EmulatorBase, Route, admin_routes, route
+from emulator_kit.pages import signin_routes
+from emulator_kit.wire import Request, Response, iso_z
+
 from .api import ApiMixin
-from .clock import Clock
-from .config import ENDPOINT_GROUPS, Config, ConfigError
+from .config import ENDPOINT_GROUPS, Config
 from .limits import LimitsMixin
 from .oauth import OAuthMixin
 from .pages import PagesMixin
 from .seed import ADMIN_EMAIL, STATE_VERSION, seed_state
 from .webhooks import encrypted_token, event_body, signed_headers, url_validation_body
-from .wire import (
-    RecordedRequest,
-    Request,
-    Response,
-    api_error,
-    iso_z,
-    json_response,
-    redirect,
-)
+from .wire import JSON_CONTENT_TYPE, api_error, json_response
 
 # send(url, body, headers) -> (status, response body); raises on network errors.
 WebhookSender = Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]
@@ -48,19 +37,10 @@ class EmulatorError(Exception):
     """A test-side action could not be done (unknown meeting, user, ...)."""
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    handler: str
-    endpoint: str | None = None  # API/OAuth endpoint name: counted, recorded, rate-limited, faultable
-    locked: bool = True
-
-
 def _route(
     method: str, path: str, handler: str, endpoint: str | None = None, *, locked: bool = True
 ) -> Route:
-    return Route(method, re.compile(f"^{path}$"), handler, endpoint, locked)
+    return route(method, path, handler, endpoint, locked=locked)
 
 
 ROUTES = [
@@ -79,9 +59,7 @@ ROUTES = [
     _route("DELETE", "/v2/meetings/(?P<meeting_id>[^/]+)", "api_delete_meeting", "delete_meeting"),
     # Pages
     _route("GET", "/", "page_home"),
-    _route("GET", "/signin", "page_signin"),
-    _route("POST", "/signin", "page_signin_post"),
-    _route("POST", "/signout", "page_signout"),
+    *signin_routes(),
     _route("GET", "/marketplace", "page_marketplace"),
     _route("GET", "/marketplace/manage", "page_manage"),
     _route("GET", "/marketplace/manage/added-apps", "page_added_apps"),
@@ -96,11 +74,7 @@ ROUTES = [
     _route("GET", r"/s/(?P<meeting_id>\d+)", "page_start"),
     # Test and benchmark endpoints
     _route("GET", "/_emulator", "page_dashboard"),
-    _route("GET", "/_emulator/state", "admin_state"),
-    _route("POST", "/_emulator/reset", "admin_reset"),
-    _route("GET", "/_emulator/config", "admin_get_config"),
-    _route("POST", "/_emulator/config", "admin_config"),
-    _route("POST", "/_emulator/clock", "admin_clock"),
+    *admin_routes(),
     _route("POST", "/_emulator/remove_app", "admin_remove_app", locked=False),
     _route("POST", r"/_emulator/meetings/(?P<meeting_id>\d+)/delete", "admin_delete_meeting", locked=False),
     _route("POST", r"/_emulator/meetings/(?P<meeting_id>\d+)/move", "admin_move_meeting", locked=False),
@@ -109,8 +83,14 @@ ROUTES = [
 ]
 
 
-class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
+class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin, EmulatorBase):
     """A local Zoom: one account, one admin-managed OAuth app, users, meetings, rate limits, webhooks."""
+
+    ROUTES = ROUTES
+    JSON_CONTENT_TYPE = JSON_CONTENT_TYPE
+    STATE_VERSION = STATE_VERSION
+    STATE_FILE_PREFIX = ".zoom_emulator."
+    config: Config
 
     def __init__(
         self,
@@ -119,19 +99,10 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
         state_file: str | os.PathLike[str] | None = None,
         webhook_sender: WebhookSender | None = None,
     ) -> None:
-        self.lock = threading.RLock()
-        self.clock = Clock()
-        self.initial_config = (config or Config()).copy()
-        self.initial_config.validate()
-        self.config = self.initial_config.copy()
-        self.rng = random.Random(self.config.seed)
-        self.state_file = Path(state_file) if state_file else None
         self.webhook_sender = webhook_sender
-        self.recorded: list[RecordedRequest] = []
         self.webhook_log: list[tuple[str, int | None]] = []
         self._qps: dict[str, tuple[int, int]] = {}
-        self._saved_text: str | None = None
-        self.state = self._load_state() or seed_state()
+        super().__init__(config or Config(), state_file=state_file)
 
     # ---- basics ---------------------------------------------------------------------------------------
     @property
@@ -141,9 +112,6 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
     @property
     def account_id(self) -> str:
         return self.state["account"]["id"]
-
-    def now(self) -> float:
-        return self.clock.now()
 
     def installation(self) -> dict[str, Any]:
         key = f"{self.config.client_id}:{self.state['account']['id']}"
@@ -164,45 +132,11 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
             }
         return installations[key]
 
-    # ---- the one entry point --------------------------------------------------------------------------
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str | Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: bytes | str | None = None,
-    ) -> Response:
-        """Answer one request. Returns a Response that unpacks as (status, headers, body); its ``fault``
-        ("timeout" / "disconnect") tells the transport to time out or hang up instead of answering."""
-        req = Request.build(method, path, query, headers, body)
-        if len(req.path) > 1 and req.path.endswith("/"):
-            req.path = req.path.rstrip("/")
-        route, params = self._match(req)
-        if route is None:
-            return params  # the 404 / 405 answer
-        endpoint = self._endpoint_name(route, req)
-        if endpoint:
-            delay = self._latency(endpoint)
-            if delay > 0:
-                time.sleep(delay)  # outside the lock: slow answers must not serialize other requests
-        if not route.locked:
-            return getattr(self, route.handler)(req, **params)
-        with self.lock:
-            response = self._dispatch(route, req, params, endpoint)
-        return response
-
-    def _match(self, req: Request) -> tuple[Route | None, Any]:
-        allowed = []
-        for route in ROUTES:
-            found = route.pattern.match(req.path)
-            if found:
-                if route.method == req.method:
-                    return route, found.groupdict()
-                allowed.append(route.method)
-        if allowed:
-            return None, api_error(405, 405, "Method Not Allowed")
-        return None, api_error(404, 404, "Not Found")
+    # ---- the request pipeline's hooks (emulator_kit.base) ---------------------------------------------
+    def _no_route(self, req: Request, *, method_allowed: bool) -> Response:
+        if not method_allowed:
+            return api_error(405, 405, "Method Not Allowed")
+        return api_error(404, 404, "Not Found")
 
     def _endpoint_name(self, route: Route, req: Request) -> str | None:
         if route.endpoint != "token":
@@ -212,30 +146,7 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
             grant or "", "token_other"
         )
 
-    def _latency(self, endpoint: str) -> float:
-        with self.lock:
-            delay = self.config.latency
-            rule = self.pick_fault(endpoint, latency=True)
-            return delay + (rule.seconds if rule else 0.0)
-
-    def _dispatch(self, route: Route, req: Request, params: dict[str, str], endpoint: str | None) -> Response:
-        if endpoint is None:
-            return getattr(self, route.handler)(req, **params)
-        if self.config.record_requests:
-            self.recorded.append(
-                RecordedRequest(req.method, req.path, dict(req.query), req.headers, req.body)
-            )
-        stats = self.state["stats"]
-        stats["requests"][endpoint] = stats["requests"].get(endpoint, 0) + 1
-        fault = self.pick_fault(endpoint, latency=False)
-        if fault and not fault.after:
-            return self.fault_response(endpoint, fault)
-        if route.handler.startswith("api_"):
-            response = self._api_call(route, req, params, endpoint)
-        else:
-            response = getattr(self, route.handler)(req, **params)
-        if fault:  # the action took effect; the answer is lost
-            return self.fault_response(endpoint, fault)
+    def _answered(self, req: Request, response: Response) -> Response:
         response.headers.setdefault("x-zm-trackingid", f"v=2.0;clid=us05;rid=WEB_{secrets.token_hex(16)}")
         return response
 
@@ -357,18 +268,9 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
                 "id": self.state["next_webhook_id"],
                 "event": event,
                 "body": event_body(event, event_ts, payload),
-                "created_at": now,
-                "attempts": [],
-                "status": "pending",
-                "next_attempt_at": now,
-                "in_flight": False,
             }
             self.state["next_webhook_id"] += 1
-            outbox = self.state["outbox"]
-            outbox.append(item)
-            done = [w for w in outbox if w["status"] != "pending"]
-            for old in done[: max(len(done) - 200, 0)]:
-                outbox.remove(old)
+            outbox.queue(self.state["outbox"], item, now)
 
     def pending_webhooks(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -388,47 +290,28 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
             if self.state["webhook_endpoint"]["status"] == "failed":
                 return []  # Zoom stops deliveries to an endpoint that failed validation
             now = self.now()
-            due = [
-                w
-                for w in self.state["outbox"]
-                if w["status"] == "pending" and not w["in_flight"] and w["next_attempt_at"] <= now
-            ]
-            for item in due:
-                item["in_flight"] = True
-            batches = [(item, int(now)) for item in due]
-        results = []
-        first_error: Exception | None = None
-        for item, timestamp in batches:
+            due = outbox.take_due(self.state["outbox"], now)
+        timestamp = int(now)
+
+        def send(item: dict[str, Any]) -> int | None:
             body = item["body"].encode()
             headers = signed_headers(self.config.webhook_secret_token, timestamp, body, secrets.token_hex(16))
-            status: int | None = None
-            error = None
-            try:
-                status, _ = sender(url, body, headers)
-            except Exception as exc:  # noqa: BLE001 - any failure to deliver is a failed attempt
-                error = f"{type(exc).__name__}: {exc}"
-                first_error = first_error or exc
-            self._finish_delivery(item, status, error)
-            results.append((item["event"], status))
-        if raise_errors and first_error is not None:
-            raise first_error
-        return results
+            status, _ = sender(url, body, headers)
+            return status
+
+        return outbox.deliver_each(due, send, self._finish_delivery, raise_errors=raise_errors)
 
     def _finish_delivery(self, item: dict[str, Any], status: int | None, error: str | None) -> None:
         with self.lock:
-            now = self.now()
-            item["in_flight"] = False
-            item["attempts"].append({"at": now, "status": status, "error": error})
             self.webhook_log.append((item["event"], status))
-            if status in (200, 204):
-                item["status"] = "delivered"
-                return
-            retries = self.config.webhook_retry_schedule
-            attempt = len(item["attempts"])
-            if attempt > len(retries):
-                item["status"] = "failed"
-            else:
-                item["next_attempt_at"] = now + float(retries[attempt - 1])
+            outbox.record_attempt(
+                item,
+                status,
+                error,
+                now=self.now(),
+                delivered=status in (200, 204),
+                retries=self.config.webhook_retry_schedule,
+            )
 
     def validate_webhook_endpoint(self, sender: WebhookSender | None = None) -> bool:
         """Send endpoint.url_validation now and check the answer. A failed validation stops deliveries."""
@@ -468,36 +351,20 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
             "status": item["status"],
             "created_at": iso_z(item["created_at"]),
             "next_attempt_at": iso_z(item["next_attempt_at"]),
-            "attempts": [
-                {"at": iso_z(a["at"]), "status": a["status"], "error": a["error"]} for a in item["attempts"]
-            ],
+            "attempts": outbox.attempts_view(item, iso_z),
             "body": item["body"],
         }
 
-    # ---- configuration, clock, reset, state ---------------------------------------------------------------
-    def configure(self, **options: Any) -> dict[str, Any]:
-        with self.lock:
-            if "seed" in options:
-                self.rng = random.Random(options["seed"])
-            self.config.update(**options)
-            return self.config.to_json()
-
-    def set_clock(self, when: datetime | float, *, frozen: bool = False) -> None:
-        self.clock.set(when, frozen=frozen)
-
-    def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
+    # ---- reset, state ----------------------------------------------------------------------------------
+    def seed_state(self) -> dict[str, Any]:
+        return seed_state()
 
     def reset(self) -> None:
         """Back to the seeded account and the start-up config; the clock runs in real time again."""
         with self.lock:
-            self.state = seed_state()
-            self.config = self.initial_config.copy()
-            self.rng = random.Random(self.config.seed)
-            self.recorded.clear()
+            super().reset()
             self.webhook_log.clear()
             self._qps.clear()
-            self.clock.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """What GET /_emulator/state answers."""
@@ -549,67 +416,7 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
                 "config": self.config.to_json(),
             }
 
-    # ---- persistence ----------------------------------------------------------------------------------
-    def _load_state(self) -> dict[str, Any] | None:
-        if not self.state_file or not self.state_file.exists():
-            return None
-        try:
-            data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if data.get("version") != STATE_VERSION:
-            return None
-        for item in data.get("outbox", []):
-            item["in_flight"] = False
-        return data
-
-    def save(self, *, force: bool = False) -> None:
-        """Write the state file (atomically) when there is one and the state changed since the last write."""
-        if not self.state_file:
-            return
-        with self.lock:
-            text = json.dumps(self.state, ensure_ascii=False)
-        if text == self._saved_text and not force:
-            return
-        self._saved_text = text
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".zoom_emulator.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, self.state_file)
-
     # ---- /_emulator endpoints -------------------------------------------------------------------------
-    def admin_state(self, req: Request) -> Response:
-        return json_response(200, self.snapshot())
-
-    def admin_reset(self, req: Request) -> Response:
-        self.reset()
-        return self._admin_done(req, {"status": "reset"})
-
-    def admin_get_config(self, req: Request) -> Response:
-        return json_response(200, self.config.to_json())
-
-    def admin_config(self, req: Request) -> Response:
-        options = self._admin_body(req)
-        if not isinstance(options, dict):
-            return json_response(400, {"error": "send a JSON object of options"})
-        try:
-            return json_response(200, self.configure(**options))
-        except (ConfigError, TypeError) as exc:
-            return json_response(400, {"error": str(exc)})
-
-    def admin_clock(self, req: Request) -> Response:
-        options = self._admin_body(req) or {}
-        try:
-            if "now" in options:
-                when = datetime.fromisoformat(str(options["now"]).replace("Z", "+00:00"))
-                self.set_clock(when, frozen=bool(options.get("frozen", False)))
-            if "advance" in options:
-                self.advance(float(options["advance"]))
-        except (TypeError, ValueError) as exc:
-            return json_response(400, {"error": str(exc)})
-        return json_response(200, {"now": iso_z(self.now()), "frozen": self.clock.frozen})
-
     def admin_remove_app(self, req: Request) -> Response:
         removed = self.remove_app()
         return self._admin_done(req, {"removed": removed})
@@ -642,20 +449,6 @@ class Emulator(OAuthMixin, ApiMixin, LimitsMixin, PagesMixin):
         except EmulatorError as exc:
             return json_response(409, {"error": str(exc)})
         return self._admin_done(req, {"validated": ok})
-
-    def _admin_body(self, req: Request) -> Any:
-        if "json" in req.headers.get("content-type", "") or req.body[:1] in (b"{", b"["):
-            try:
-                return json.loads(req.body or b"{}")
-            except ValueError:
-                return None
-        return {k: v for k, v in req.form().items() if k != "_return"}
-
-    def _admin_done(self, req: Request, result: dict[str, Any]) -> Response:
-        back = req.form().get("_return")
-        if back and back.startswith("/") and not back.startswith("//"):
-            return redirect(back)
-        return json_response(200, result)
 
 
 __all__ = ["ENDPOINT_GROUPS", "Emulator", "EmulatorError", "WebhookSender"]

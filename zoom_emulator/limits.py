@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from emulator_kit.wire import Request, Response, html_response, iso_z
+
 from .config import FREE_DAILY_CAPS, FaultRule
-from .wire import Response, api_error, html_response, iso_z, json_response
+from .wire import api_error, json_response
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -138,27 +140,10 @@ class LimitsMixin:
         return json_response(429, {"code": 429, "message": message}, headers)
 
     # ---- faults ---------------------------------------------------------------------------------------
-    def pick_fault(self: Emulator, endpoint: str, *, latency: bool) -> FaultRule | None:
-        """The first matching rule that fires for this request (spending one of its ``times``)."""
-        for rule in list(self.config.faults):
-            if (rule.mode == "latency") != latency or endpoint not in rule.endpoints():
-                continue
-            if rule.rate < 1 and self.rng.random() >= rule.rate:
-                continue
-            if rule.times is not None:
-                rule.times -= 1
-                if rule.times <= 0:
-                    self.config.faults.remove(rule)
-            return rule
-        return None
-
-    def fault_response(self: Emulator, endpoint: str, rule: FaultRule) -> Response:
-        stats = self.state["stats"]["faults"]
-        stats[endpoint] = stats.get(endpoint, 0) + 1
-        if rule.mode == "timeout":
-            return Response(504, fault="timeout")
-        if rule.mode == "disconnect":
-            return Response(502, fault="disconnect")
+    def fault_response(self: Emulator, req: Request, endpoint: str, rule: FaultRule) -> Response:
+        transport = self.transport_fault(endpoint, rule)
+        if transport is not None:
+            return transport
         status = self.rng.choice(rule.statuses())
         text = FAULT_MESSAGES.get(status, "Error")
         if rule.mode == "html":

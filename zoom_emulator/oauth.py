@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from emulator_kit.oauth import b64url as _b64url
+from emulator_kit.oauth import pkce_challenge
+from emulator_kit.wire import Request, Response, redirect, token_hash, with_query
+
 from . import pages
 from .webhooks import deauthorization_payload
-from .wire import Request, Response, iso_ms_z, json_response, oauth_error, redirect, token_hash, with_query
+from .wire import iso_ms_z, json_response, oauth_error
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -37,18 +40,6 @@ AUTHORIZE_FIELDS = (
     "code_challenge",
     "code_challenge_method",
 )
-
-
-def pkce_challenge(verifier: str, method: str = "S256") -> str:
-    """RFC 7636: S256 = BASE64URL(SHA256(verifier)) without padding; plain = the verifier itself."""
-    if method == "plain":
-        return verifier
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class OAuthMixin:

@@ -4,14 +4,14 @@ join/start links and the emulator dashboard. Plain HTML with one inline styleshe
 from __future__ import annotations
 
 import hmac
-import secrets
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .wire import Request, Response, html_response, iso_z, redirect, token_hash
+from emulator_kit import pages as kit
+from emulator_kit.wire import Request, Response, html_response, iso_z, redirect, token_hash
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -83,23 +83,13 @@ form.move input, form.move select { width: auto; padding: 6px }
 
 
 def layout(emu: Emulator, title: str, body: str, *, user: dict[str, Any] | None = None) -> str:
-    who = ""
-    if user:
-        who = (
-            f"<span>{escape(user['display_name'])} ({escape(user['email'])})</span>"
-            '<form method="post" action="/signout" class="inline">'
-            '<button class="btn secondary small" type="submit">サインアウト</button></form>'
-        )
-    return (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        f"<title>{escape(title)} - Zoom (エミュレーター)</title>"
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<style>{STYLE}</style></head><body><header>"
+    header = (
         '<a class="logo" href="/">zoom</a><nav><a href="/marketplace">App Marketplace</a>'
         '<a href="/meeting">ミーティング</a><a href="/account/user">ユーザー管理</a>'
         '<a href="/_emulator">エミュレーター</a></nav>'
-        f'<div class="who">{who}</div></header><main>{body}</main></body></html>'
     )
+    who = kit.signed_in_as(user["display_name"], user["email"]) if user else ""
+    return kit.document(vendor="Zoom", title=title, style=STYLE, header=header, who=who, body=body)
 
 
 def page(
@@ -111,24 +101,13 @@ def page(
 def message_page(
     emu: Emulator, status: int, title: str, message: str, *, user: dict[str, Any] | None = None
 ) -> Response:
-    body = f'<div class="card narrow"><h1>{escape(title)}</h1><p>{escape(message)}</p></div>'
-    return page(emu, status, title, body, user=user)
+    return page(emu, status, title, kit.message_card(title, message), user=user)
 
 
 def signin_page(emu: Emulator, *, next_url: str, error: str = "", email: str = "") -> Response:
-    error_html = f'<div class="error">{escape(error)}</div>' if error else ""
-    body = (
-        '<div class="card narrow"><h1>サインイン</h1>'
-        f"{error_html}"
-        '<form method="post" action="/signin">'
-        f'<input type="hidden" name="next" value="{escape(next_url)}">'
-        '<label for="email">メールアドレス</label>'
-        '<input id="email" name="email" type="email" autocomplete="username" '
-        f'value="{escape(email)}" required>'
-        '<label for="password">パスワード</label>'
-        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
-        '<p><button class="btn" type="submit">サインイン</button></p></form>'
-        f'<p class="muted">エミュレーターの管理者: <code>{escape(emu.admin_email)}</code></p></div>'
+    footnote = f"エミュレーターの管理者: <code>{escape(emu.admin_email)}</code>"
+    body = kit.signin_card(
+        next_url=next_url, error=error, email=email, email_label="メールアドレス", footnote=footnote
     )
     return page(emu, 200, "サインイン", body)
 
@@ -136,11 +115,7 @@ def signin_page(emu: Emulator, *, next_url: str, error: str = "", email: str = "
 def consent_page(
     emu: Emulator, *, user: dict[str, Any], params: dict[str, str | None], csrf: str | None
 ) -> Response:
-    hidden = "".join(
-        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-        for k, v in params.items()
-        if v is not None
-    )
+    hidden = kit.hidden_inputs(params)
     scopes = "".join(
         f'<li>{escape(SCOPE_LABELS.get(s, s))} <span class="muted">{escape(s)}</span></li>'
         for s in emu.config.scopes
@@ -156,8 +131,7 @@ def consent_page(
         f'<ul class="scopes">{scopes}</ul>'
         '<form method="post" action="/oauth/authorize" class="row">'
         f'{hidden}<input type="hidden" name="csrf" value="{escape(csrf or "")}">'
-        '<button class="btn" type="submit" name="decision" value="allow">許可 (Allow)</button>'
-        '<button class="btn secondary" type="submit" name="decision" value="deny">拒否 (Decline)</button>'
+        f"{kit.decision_buttons('許可 (Allow)', '拒否 (Decline)')}"
         "</form></div>"
     )
     return page(emu, 200, "アプリの許可", body, user=user)
@@ -170,41 +144,21 @@ def fmt_local(ts: float | None, tz_name: str) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-class PagesMixin:
+class PagesMixin(kit.SessionPages):
     """Page handlers. Mixed into Emulator; run under its lock."""
 
-    # ---- sessions -------------------------------------------------------------------------------------
-    def session_user(self: Emulator, req: Request) -> dict[str, Any] | None:
-        session = self.state["sessions"].get(req.cookies().get(SESSION_COOKIE, ""))
-        if session is None:
-            return None
-        user = self.find_user(session["user_id"])
-        return user if user and user["status"] == "active" else None
+    SESSION_COOKIE = SESSION_COOKIE
 
-    def session_csrf(self: Emulator, req: Request) -> str | None:
-        session = self.state["sessions"].get(req.cookies().get(SESSION_COOKIE, ""))
-        return session["csrf"] if session else None
-
-    def _csrf_ok(self: Emulator, req: Request) -> bool:
-        expected = self.session_csrf(req)
-        return bool(expected) and hmac.compare_digest(req.form().get("csrf", ""), expected or "")
-
-    def _require_user(self: Emulator, req: Request, path: str) -> dict[str, Any] | Response:
-        user = self.session_user(req)
-        if user is None:
-            return redirect(f"/signin?next={quote(path, safe='')}")
-        return user
+    def user_can_sign_in(self, user: dict[str, Any]) -> bool:
+        return bool(user["status"] == "active")
 
     # ---- sign-in --------------------------------------------------------------------------------------
     def page_signin(self: Emulator, req: Request) -> Response:
-        return signin_page(self, next_url=_safe_next(req.query.get("next")))
+        return signin_page(self, next_url=kit.safe_next(req.query.get("next")))
 
     def page_signin_post(self: Emulator, req: Request) -> Response:
-        form = req.form()
-        next_url = _safe_next(form.get("next"))
-        email = form.get("email", "").strip()
-        user = self.find_user(email) if email else None
-        if user is None or not hmac.compare_digest(form.get("password", ""), user["password"]):
+        next_url, email, user = self.signin_attempt(req)
+        if user is None:
             return signin_page(
                 self,
                 next_url=next_url,
@@ -219,18 +173,7 @@ class PagesMixin:
             return signin_page(
                 self, next_url=next_url, email=email, error="このアカウントは無効化されています。"
             )
-        session_id = secrets.token_urlsafe(24)
-        self.state["sessions"][session_id] = {
-            "user_id": user["id"],
-            "csrf": secrets.token_urlsafe(24),
-            "created_at": self.now(),
-        }
-        cookie = f"{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax"
-        return redirect(next_url, {"Set-Cookie": cookie})
-
-    def page_signout(self: Emulator, req: Request) -> Response:
-        self.state["sessions"].pop(req.cookies().get(SESSION_COOKIE, ""), None)
-        return redirect("/", {"Set-Cookie": f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"})
+        return self.start_session(user, next_url)
 
     # ---- home -----------------------------------------------------------------------------------------
     def page_home(self: Emulator, req: Request) -> Response:
@@ -488,24 +431,10 @@ class PagesMixin:
         validation = {"validated": "検証済み", "failed": "失敗（配信を停止中）"}.get(
             snap["webhook_endpoint"]["status"], snap["webhook_endpoint"]["status"]
         )
-        outbox_rows = (
-            "".join(
-                f"<tr><td>{w['id']}</td><td>{escape(w['event'])}</td><td>{escape(w['status'])}</td>"
-                f"<td>{escape(', '.join(str(a['status'] or a['error']) for a in w['attempts']))}</td>"
-                f"<td>{escape(w['created_at'])}</td></tr>"
-                for w in reversed(snap["webhooks"][-30:])
-            )
-            or '<tr><td colspan="5" class="muted">まだありません。</td></tr>'
-        )
-        counts = "".join(
-            f"<tr><td>{escape(k)}</td><td>{v}</td><td>{snap['rate_limited_counts'].get(k, 0)}</td></tr>"
-            for k, v in sorted(snap["request_counts"].items())
-        )
-        forms = "".join(
-            f'<form method="post" action="{action}" class="inline">'
-            '<input type="hidden" name="_return" value="/_emulator">'
-            f'<button class="btn {cls} small" type="submit">{label}</button></form>'
-            for action, label, cls in (
+        outbox_rows = kit.outbox_rows(snap["webhooks"], lambda w: f"<td>{escape(w['created_at'])}</td>")
+        counts = kit.request_count_rows(snap["request_counts"], snap["rate_limited_counts"])
+        forms = kit.dashboard_buttons(
+            (
                 ("/_emulator/webhooks/validate", "URL検証 (endpoint.url_validation) を送信", "secondary"),
                 ("/_emulator/webhooks/deliver", "保留中のWebhookを今すぐ配信", "secondary"),
                 ("/_emulator/reset", "初期状態に戻す", "danger"),
@@ -526,9 +455,3 @@ class PagesMixin:
             f"{counts}</table></div>"
         )
         return page(self, 200, "エミュレーター", body, user=user)
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return "/"

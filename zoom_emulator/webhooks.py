@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from .wire import dumps
+from emulator_kit.wire import dumps
 
 USER_AGENT = "Zoom Marketplace/1.0a"
 

@@ -1,107 +1,20 @@
-"""Transport-neutral request and response objects, and the small helpers every handler uses."""
+"""Zoom's wire details on top of the shared request/response objects (``emulator_kit.wire``): its JSON
+content type, error bodies and millisecond timestamps."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from http.cookies import SimpleCookie
-from typing import Any, NamedTuple
-from urllib.parse import parse_qs, urlencode
+from typing import Any
 
-from requests.structures import CaseInsensitiveDict
+from emulator_kit import wire as kit
+from emulator_kit.wire import RecordedRequest, Request, Response
 
-
-class RecordedRequest(NamedTuple):
-    """One request the product sent (for asserting the outgoing request in tests)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CaseInsensitiveDict
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def form(self) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CaseInsensitiveDict
-    body: bytes = b""
-
-    @classmethod
-    def build(
-        cls,
-        method: str,
-        path: str,
-        query: str | Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        body: bytes | str | None,
-    ) -> Request:
-        if isinstance(query, str):
-            parsed = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        else:
-            parsed = {k: str(v) for k, v in (query or {}).items()}
-        if isinstance(body, str):
-            body = body.encode()
-        return cls(method.upper(), path or "/", parsed, CaseInsensitiveDict(headers or {}), body or b"")
-
-    def form(self) -> dict[str, str]:
-        """Body parameters of an application/x-www-form-urlencoded request."""
-        if not self.body or "json" in self.headers.get("content-type", ""):
-            return {}
-        try:
-            text = self.body.decode()
-        except UnicodeDecodeError:
-            return {}
-        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
-
-    def cookies(self) -> dict[str, str]:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(self.headers.get("cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed cookie header is just no cookie
-            return {}
-        return {key: morsel.value for key, morsel in jar.items()}
-
-
-@dataclass
-class Response:
-    """An answer. ``fault`` tells the transport to time out or hang up instead of answering."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    fault: str | None = None  # "timeout" | "disconnect"
-    delay: float = 0.0
-
-    def __iter__(self) -> Iterator[Any]:
-        yield self.status
-        yield self.headers
-        yield self.body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON with non-ASCII kept as UTF-8, the way Zoom serializes."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
 
 def json_response(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Content-Type": "application/json;charset=UTF-8"}
-    out.update(headers or {})
-    return Response(status, out, dumps(obj).encode())
+    return kit.json_response(status, obj, headers, content_type=JSON_CONTENT_TYPE)
 
 
 def api_error(status: int, code: int, message: str, **extra: Any) -> Response:
@@ -112,37 +25,18 @@ def oauth_error(reason: str, error: str, status: int = 400) -> Response:
     return json_response(status, {"reason": reason, "error": error})
 
 
-def empty(status: int = 204, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(status, dict(headers or {}), b"")
-
-
-def html_response(status: int, html: str, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-    out.update(headers or {})
-    return Response(status, out, html.encode())
-
-
-def redirect(location: str, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Location": location, "Cache-Control": "no-store"}
-    out.update(headers or {})
-    return Response(302, out, b"")
-
-
-def with_query(url: str, params: Mapping[str, str | None]) -> str:
-    clean = {k: v for k, v in params.items() if v is not None}
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(clean)}" if clean else url
-
-
-def iso_z(ts: float) -> str:
-    """Unix seconds → 2026-12-01T01:00:00Z (how Zoom writes times in its answers)."""
-    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def iso_ms_z(ts: float) -> str:
     dt = datetime.fromtimestamp(ts, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def token_hash(token: str) -> str:
-    """Tokens are kept by their SHA-256 only (the state file never holds a usable token)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "RecordedRequest",
+    "Request",
+    "Response",
+    "api_error",
+    "iso_ms_z",
+    "json_response",
+    "oauth_error",
+]

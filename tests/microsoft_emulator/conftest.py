@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 
 from microsoft_emulator import Config, Emulator
-from tests.microsoft_emulator.helpers import START, Link, Receiver, link_app, link_delegated
+from tests.emulator_kit.helpers import frozen
+from tests.microsoft_emulator.helpers import Link, Receiver, link_app, link_delegated
 
 
 @pytest.fixture
 def emu() -> Emulator:
     """A fresh in-memory emulator whose clock stands still at 2026-11-25 03:00 UTC (tests move it)."""
-    emulator = Emulator(Config(seed=7))
-    emulator.set_clock(START, frozen=True)
-    return emulator
+    return frozen(Emulator(Config(seed=7)))
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -13,20 +11,15 @@ from microsoft_emulator.browser import approve
 from microsoft_emulator.identity import pkce_challenge
 from microsoft_emulator.seed import TENANT_ID, USER_PASSWORD
 from microsoft_emulator.wire import Response
+from tests.emulator_kit.helpers import VERIFIER, TokenLink, api_under, code_grant, refresh_grant, send
 
 CALLBACK = "http://testserver/web-interview/teams/callback/"
 CONSENT_CALLBACK = "http://testserver/web-interview/teams/admin-consent/"
-VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-START = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 SCOPES = "openid profile offline_access User.Read Calendars.ReadWrite OnlineMeetings.ReadWrite"
 RECRUITER = "7c1e0b5a-0002-4f3a-9a11-a0a0a0a00002"
 INTERVIEWER = "7c1e0b5a-0003-4f3a-9a11-a0a0a0a00003"
 HOOK = "http://127.0.0.1:9/teams/notifications/"
 LIFECYCLE_HOOK = "http://127.0.0.1:9/teams/lifecycle/"
-
-
-def send(emu: Emulator):
-    return lambda method, path, query, headers, body: tuple(emu.handle(method, path, query, headers, body))
 
 
 def authorize_url(
@@ -90,19 +83,11 @@ def token_request(emu: Emulator, params: dict[str, str], *, tenant: str = "organ
 
 
 def exchange(emu: Emulator, code: str, *, verifier: str = VERIFIER, redirect_uri: str = CALLBACK) -> Response:
-    return token_request(
-        emu,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-        },
-    )
+    return token_request(emu, code_grant(code, verifier=verifier, redirect_uri=redirect_uri))
 
 
 def refresh(emu: Emulator, refresh_token: str) -> Response:
-    return token_request(emu, {"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return token_request(emu, refresh_grant(refresh_token))
 
 
 def client_credentials(emu: Emulator, *, tenant: str = TENANT_ID, scope: str | None = None) -> Response:
@@ -113,57 +98,21 @@ def client_credentials(emu: Emulator, *, tenant: str = TENANT_ID, scope: str | N
     )
 
 
-@dataclass
-class Link:
-    emu: Emulator
-    tokens: dict[str, Any]
-
-    @property
-    def access_token(self) -> str:
-        return self.tokens["access_token"]
-
-    def api(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        query: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        return api(self.emu, method, path, self.access_token, body=body, query=query, headers=headers)
+class Link(TokenLink):
+    API_PREFIX = "/v1.0"
 
 
-def api(
-    emu: Emulator,
-    method: str,
-    path: str,
-    token: str,
-    *,
-    body: Any = None,
-    query: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    sent = {"Authorization": f"Bearer {token}", **(headers or {})}
-    raw = b""
-    if body is not None:
-        sent["Content-Type"] = "application/json"
-        raw = json.dumps(body, ensure_ascii=False).encode()
-    return emu.handle(method, f"/v1.0{path}", urlencode(query or {}), sent, raw)
+api = api_under("/v1.0")  # api(emu, method, path, token, body=, query=, headers=)
 
 
 def link_delegated(emu: Emulator) -> Link:
-    response = exchange(emu, get_code(emu))
-    assert response.status == 200, response.body
-    return Link(emu, response.json())
+    return Link.from_answer(emu, exchange(emu, get_code(emu)))
 
 
 def link_app(emu: Emulator) -> Link:
     """Admin consent through the prompt, then a client-credentials token."""
     assert browse(emu, admin_consent_url(emu))["admin_consent"] == ["True"]
-    response = client_credentials(emu)
-    assert response.status == 200, response.body
-    return Link(emu, response.json())
+    return Link.from_answer(emu, client_credentials(emu))
 
 
 INTERVIEW = {

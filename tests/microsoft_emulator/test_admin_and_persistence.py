@@ -6,8 +6,9 @@ import json
 
 from microsoft_emulator import Config, Emulator
 from microsoft_emulator.seed import TENANT_ID
+from tests.emulator_kit.helpers import START
 
-from .helpers import INTERVIEW, INTERVIEWER, START, Link, client_credentials, link_app
+from .helpers import INTERVIEW, INTERVIEWER, Link, client_credentials, link_app
 
 
 def post_json(emu, path, data):

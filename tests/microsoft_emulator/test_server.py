@@ -16,6 +16,7 @@ from microsoft_emulator import Config, Emulator
 from microsoft_emulator.browser import approve
 from microsoft_emulator.seed import TENANT_ID, USER_PASSWORD
 from microsoft_emulator.server import EmulatorServer
+from tests.emulator_kit.helpers import http_send
 
 from .helpers import CONSENT_CALLBACK, INTERVIEW, INTERVIEWER
 
@@ -70,21 +71,6 @@ def hook(server):
     yield httpd
     httpd.shutdown()
     httpd.server_close()
-
-
-def http_send(base):
-    def send(method, path, query, headers, body):
-        r = requests.request(
-            method,
-            f"{base}{path}?{query}",
-            headers=dict(headers),
-            data=body,
-            allow_redirects=False,
-            timeout=5,
-        )
-        return r.status_code, dict(r.headers), r.content
-
-    return send
 
 
 def app_token(server) -> str:

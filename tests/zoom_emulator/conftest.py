@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.zoom_emulator.helpers import START, Link, Receiver, link
+from tests.emulator_kit.helpers import frozen
+from tests.zoom_emulator.helpers import Link, Receiver, link
 from zoom_emulator import Config, Emulator
 
 
 @pytest.fixture
 def emu() -> Emulator:
     """A fresh in-memory emulator whose clock stands still at 2026-11-25 03:00 UTC (tests move it)."""
-    emulator = Emulator(Config(seed=7))
-    emulator.set_clock(START, frozen=True)
-    return emulator
+    return frozen(Emulator(Config(seed=7)))
 
 
 @pytest.fixture

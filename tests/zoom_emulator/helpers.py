@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.emulator_kit.helpers import VERIFIER, TokenLink, api_under, code_grant, refresh_grant, send
 from zoom_emulator import Emulator
 from zoom_emulator.browser import approve
 from zoom_emulator.oauth import pkce_challenge
 from zoom_emulator.wire import Response
 
 CALLBACK = "http://testserver/web-interview/zoom/callback/"
-VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-START = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-
-
-def send(emu: Emulator):
-    return lambda method, path, query, headers, body: tuple(emu.handle(method, path, query, headers, body))
 
 
 def basic(emu: Emulator, secret: str | None = None) -> dict[str, str]:
@@ -66,57 +59,22 @@ def token_request(
 
 
 def exchange(emu: Emulator, code: str, *, verifier: str = VERIFIER, redirect_uri: str = CALLBACK) -> Response:
-    return token_request(
-        emu,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-        },
-    )
+    return token_request(emu, code_grant(code, verifier=verifier, redirect_uri=redirect_uri))
 
 
 def refresh(emu: Emulator, refresh_token: str) -> Response:
-    return token_request(emu, {"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return token_request(emu, refresh_grant(refresh_token))
 
 
-@dataclass
-class Link:
-    emu: Emulator
-    tokens: dict[str, Any]
-
-    @property
-    def access_token(self) -> str:
-        return self.tokens["access_token"]
-
-    def api(
-        self, method: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None
-    ) -> Response:
-        return api(self.emu, method, path, self.access_token, body=body, query=query)
+class Link(TokenLink):
+    API_PREFIX = "/v2"
 
 
-def api(
-    emu: Emulator,
-    method: str,
-    path: str,
-    token: str,
-    *,
-    body: Any = None,
-    query: dict[str, Any] | None = None,
-) -> Response:
-    headers = {"Authorization": f"Bearer {token}"}
-    raw = b""
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-        raw = json.dumps(body, ensure_ascii=False).encode()
-    return emu.handle(method, f"/v2{path}", urlencode(query or {}), headers, raw)
+api = api_under("/v2")  # api(emu, method, path, token, body=, query=, headers=)
 
 
 def link(emu: Emulator) -> Link:
-    response = exchange(emu, get_code(emu))
-    assert response.status == 200, response.body
-    return Link(emu, response.json())
+    return Link.from_answer(emu, exchange(emu, get_code(emu)))
 
 
 INTERVIEW = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from tests.emulator_kit.helpers import START
 from zoom_emulator import Config, Emulator
 
-from .helpers import INTERVIEW, START, link, refresh
+from .helpers import INTERVIEW, link, refresh
 
 
 def post_json(emu, path, data):

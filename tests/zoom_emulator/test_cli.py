@@ -3,50 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.emulator_kit.helpers import run_cli, start_cli, stop
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(*args: str) -> tuple[subprocess.Popen, str, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zoom_emulator", "--port", str(port), *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    banner = process.stdout.readline() + process.stdout.readline()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/_emulator/config", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    return process, base, banner
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=10)
+def start(*args: str):
+    return start_cli("zoom_emulator", *args)
 
 
 def test_cli_prints_the_admin_login_and_applies_flags(tmp_path):
@@ -88,12 +52,6 @@ def test_cli_keeps_state_in_the_state_file_across_a_restart(tmp_path):
 
 
 def test_cli_rejects_a_bad_fault(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "zoom_emulator", "--fault", '{"group": "nowhere"}'],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
+    result = run_cli("zoom_emulator", "--fault", '{"group": "nowhere"}')
     assert result.returncode == 2
     assert "nowhere" in result.stderr

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from tests.emulator_kit.helpers import http_send
 from zoom_emulator import Config, Emulator
 from zoom_emulator.browser import approve
 from zoom_emulator.oauth import pkce_challenge
@@ -29,21 +30,6 @@ def server():
         config.base_url = config.api_url = running.base_url
     yield running
     running.stop()
-
-
-def http_send(base):
-    def send(method, path, query, headers, body):
-        r = requests.request(
-            method,
-            f"{base}{path}?{query}",
-            headers=dict(headers),
-            data=body,
-            allow_redirects=False,
-            timeout=5,
-        )
-        return r.status_code, dict(r.headers), r.content
-
-    return send
 
 
 def link_over_http(server) -> dict:

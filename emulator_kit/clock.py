@@ -1,4 +1,4 @@
-"""The emulator's clock: real time by default, settable and advanceable so tests can cross 00:00 UTC."""
+"""A settable emulated clock: real time by default, settable and advanceable so tests can cross 00:00 UTC."""
 
 from __future__ import annotations
 
