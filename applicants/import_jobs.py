@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -39,6 +39,7 @@ from applicants import csv_export, csv_import, normalize, services, tasks, xlsx
 from applicants.models import (
     Applicant,
     ApplicantImport,
+    CompanyChoice,
     FileKind,
     ImportMode,
     ImportPhase,
@@ -54,6 +55,31 @@ CHUNK = 1000
 STALE_AFTER = timedelta(minutes=30)
 PROGRESS_TTL = 60 * 60
 RUNNING = (ImportPhase.CHECK_QUEUED, ImportPhase.CHECKING, ImportPhase.IMPORT_QUEUED, ImportPhase.IMPORTING)
+_Choice = TypeVar("_Choice", bound=CompanyChoice)
+
+
+class ImportBlockedError(Exception):
+    """The check at import found problems (``summary``, now also the draft's preview); nothing imported."""
+
+    def __init__(self, summary: csv_import.PlanSummary) -> None:
+        super().__init__(summary.file_error or "rows have errors")
+        self.summary = summary
+
+
+def _choices_by_key(model: type[_Choice], company: Company, names: Iterable[str]) -> dict[str, _Choice]:
+    existing = {normalize.name_key(c.name): c for c in model.objects.filter(company=company)}
+    missing = {normalize.name_key(n): n for n in names if n and normalize.name_key(n) not in existing}
+    if missing:
+        last = max((c.sort_order for c in existing.values()), default=0)
+        model.objects.bulk_create(
+            [
+                model(company=company, name=name, sort_order=last + (i + 1) * 10)
+                for i, name in enumerate(missing.values())
+            ],
+            ignore_conflicts=True,
+        )
+        existing = {normalize.name_key(c.name): c for c in model.objects.filter(company=company)}
+    return existing
 
 
 def _progress_key(import_id: Any) -> str:
@@ -397,7 +423,7 @@ def run_import(*, import_id: Any) -> ImportOutcome | None:
         return None
     try:
         outcome = _import(import_id)
-    except services.ImportBlockedError as exc:
+    except ImportBlockedError as exc:
         ApplicantImport.objects.filter(pk=import_id, phase=ImportPhase.IMPORTING).update(
             preview=exc.summary.to_json(),
             phase=ImportPhase.READY,
@@ -424,7 +450,7 @@ def _import(import_id: Any) -> ImportOutcome:
         company = Company.objects.select_for_update().get(pk=draft.company_id)  # one import at a time
         locked = ApplicantImport.objects.select_for_update().get(pk=import_id)
         if locked.status != ImportStatus.PENDING or not locked.content:
-            raise services.ImportBlockedError(
+            raise ImportBlockedError(
                 csv_import.PlanSummary(checked_at=timezone.now(), file_error=_("ファイルがありません。"))
             )
         content = bytes(locked.content)
@@ -438,7 +464,7 @@ def _import(import_id: Any) -> ImportOutcome:
         )
         valid_rows = locked.mode == ImportMode.VALID_ROWS
         if plan.file_error or not plan.importable_rows or (plan.errors and not valid_rows):
-            raise services.ImportBlockedError(csv_import.PlanSummary.of(plan, checked_at=timezone.now()))
+            raise ImportBlockedError(csv_import.PlanSummary.of(plan, checked_at=timezone.now()))
         actor = draft.created_by
         rows = plan.importable_rows
         _report(import_id, 0, len(rows))
@@ -490,8 +516,8 @@ def _chunks(rows: list[csv_import.ParsedRow], size: int) -> Iterator[list[csv_im
 def _write_chunk(company: Company, actor: User | None, rows: list[csv_import.ParsedRow]) -> None:
     """One chunk of rows: applicants, their first history entry and their tags, in three bulk inserts."""
     stages = {stage.name: stage for stage in SelectionStage.objects.filter(company=company)}
-    positions = services._choices_by_key(Position, company, (row.position_name for row in rows))
-    sources = services._choices_by_key(Source, company, (row.source_name for row in rows))
+    positions = _choices_by_key(Position, company, (row.position_name for row in rows))
+    sources = _choices_by_key(Source, company, (row.source_name for row in rows))
     tags = {
         tag.name: tag
         for tag in services.resolve_tags(company=company, names=(t for row in rows for t in row.tags))

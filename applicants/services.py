@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import AuditEntry, Company, User
-from applicants import csv_import, normalize, signals
+from applicants import signals
 from applicants.models import (
     PROFILE_FIELDS,
     Applicant,
@@ -446,191 +445,6 @@ def purge_expired_imports(*, company: Company | None = None) -> int:
     if company is not None:
         expired = expired.filter(company=company)
     return expired.exclude(content=b"").update(content=b"", preview=None, status=ImportStatus.DISCARDED)
-
-
-def _check(content: bytes, company: Company) -> csv_import.ImportPlan:
-    """The file's plan now; ValidationError (with the limit) for a file beyond the import's limits."""
-    try:
-        return csv_import.build_plan(content, company=company, today=timezone.localdate())
-    except csv_import.ImportLimitError as exc:
-        raise ValidationError(str(exc)) from None
-
-
-def start_import(*, company: Company, actor: User, file_name: str, content: bytes) -> ApplicantImport:
-    """Check an uploaded file and keep it with what the check found, for its preview.
-
-    A file beyond the limits raises ValidationError and nothing is kept. Drops the company's expired drafts.
-    """
-    plan = _check(content, company)
-    summary = csv_import.PlanSummary.of(plan, checked_at=timezone.now())
-    with transaction.atomic():
-        purge_expired_imports(company=company)
-        return ApplicantImport.objects.create(
-            company=company,
-            created_by=actor,
-            file_name=file_name[:255],
-            content=content,
-            preview=summary.to_json(),
-        )
-
-
-def import_summary(*, draft: ApplicantImport) -> csv_import.PlanSummary:
-    """What the draft's preview shows: the kept check, or (none kept) a new check that is then kept."""
-    summary = csv_import.PlanSummary.from_json(draft.preview)
-    if summary is not None:
-        return summary
-    try:
-        plan = csv_import.build_plan(bytes(draft.content), company=draft.company, today=timezone.localdate())
-    except csv_import.ImportLimitError as exc:  # kept before the limits existed
-        plan = csv_import.ImportPlan(file_error=str(exc))
-    summary = csv_import.PlanSummary.of(plan, checked_at=timezone.now())
-    _keep_summary(draft, summary)
-    return summary
-
-
-def _keep_summary(draft: ApplicantImport, summary: csv_import.PlanSummary) -> None:
-    draft.preview = summary.to_json()
-    ApplicantImport.objects.filter(pk=draft.pk, status=ImportStatus.PENDING).update(preview=draft.preview)
-
-
-def pending_import(*, company: Company, actor: User, import_id: Any) -> ApplicantImport | None:
-    """The actor's own, unexpired, not yet imported draft of this company, or None."""
-    return (
-        ApplicantImport.objects.filter(
-            pk=import_id,
-            company=company,
-            created_by=actor,
-            status=ImportStatus.PENDING,
-            created_at__gte=timezone.now() - IMPORT_DRAFT_LIFETIME,
-        )
-        .exclude(content=b"")
-        .first()
-    )
-
-
-def discard_import(*, draft: ApplicantImport) -> None:
-    ApplicantImport.objects.filter(pk=draft.pk, status=ImportStatus.PENDING).update(
-        status=ImportStatus.DISCARDED, content=b"", preview=None
-    )
-
-
-class ImportBlockedError(Exception):
-    """The check at import found problems (``summary``, now also the draft's preview); nothing imported."""
-
-    def __init__(self, summary: csv_import.PlanSummary) -> None:
-        super().__init__(summary.file_error or "rows have errors")
-        self.summary = summary
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    imported: int
-    skipped: int
-
-
-def _choices_by_key(model: type[_Choice], company: Company, names: Iterable[str]) -> dict[str, _Choice]:
-    existing = {normalize.name_key(c.name): c for c in model.objects.filter(company=company)}
-    missing = {normalize.name_key(n): n for n in names if n and normalize.name_key(n) not in existing}
-    if missing:
-        last = max((c.sort_order for c in existing.values()), default=0)
-        model.objects.bulk_create(
-            [
-                model(company=company, name=name, sort_order=last + (i + 1) * 10)
-                for i, name in enumerate(missing.values())
-            ],
-            ignore_conflicts=True,
-        )
-        existing = {normalize.name_key(c.name): c for c in model.objects.filter(company=company)}
-    return existing
-
-
-def import_applicants(
-    *, draft: ApplicantImport, actor: User, request: HttpRequest | None = None
-) -> ImportResult:
-    """Import every row of a previewed file, or nothing: the file is checked again inside the transaction.
-
-    The preview shows the check made at upload; this one sees the data as it is now, so rows that duplicate
-    an existing applicant (or an earlier row) are skipped even when the duplicate arrived after the upload.
-    When the check finds problems, they become the draft's preview and ImportBlockedError is raised.
-    """
-    try:
-        return _import_checked(draft, actor, request)
-    except ImportBlockedError as exc:
-        _keep_summary(draft, exc.summary)
-        raise
-
-
-def _import_checked(draft: ApplicantImport, actor: User, request: HttpRequest | None) -> ImportResult:
-    with transaction.atomic():
-        company = Company.objects.select_for_update().get(pk=draft.company_id)  # one import at a time
-        locked = ApplicantImport.objects.select_for_update().get(pk=draft.pk)
-        if locked.status != ImportStatus.PENDING or not locked.content:
-            raise ValidationError(_("このファイルは既に取り込み済みか、期限が切れています。"))
-        plan = _check(bytes(locked.content), company)
-        if not plan.can_import:
-            raise ImportBlockedError(csv_import.PlanSummary.of(plan, checked_at=timezone.now()))
-        rows = plan.importable_rows
-        stages = {stage.name: stage for stage in SelectionStage.objects.filter(company=company)}
-        positions = _choices_by_key(Position, company, (row.position_name for row in rows))
-        sources = _choices_by_key(Source, company, (row.source_name for row in rows))
-        tags = {
-            tag.name: tag for tag in resolve_tags(company=company, names=(t for r in rows for t in r.tags))
-        }
-        now = timezone.now()
-        applicants = []
-        for row in rows:
-            applicant = Applicant(
-                company=company,
-                stage=stages[row.stage_name],
-                position=positions.get(normalize.name_key(row.position_name)),
-                source=sources.get(normalize.name_key(row.source_name)),
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                **row.fields,
-            )
-            applicant.set_search_keys()
-            applicants.append(applicant)
-        Applicant.objects.bulk_create(applicants, batch_size=1000)
-        StatusChange.objects.bulk_create(
-            (
-                StatusChange(
-                    applicant=applicant,
-                    to_stage=applicant.stage,
-                    changed_by=actor,
-                    changed_by_label=actor.display_name,
-                    comment=_("CSV取り込み"),
-                    created_at=now,
-                )
-                for applicant in applicants
-            ),
-            batch_size=1000,
-        )
-        Applicant.tags.through.objects.bulk_create(
-            (
-                Applicant.tags.through(applicant_id=applicant.pk, tag_id=tags[name].pk)
-                for applicant, row in zip(applicants, rows, strict=True)
-                for name in row.tags
-            ),
-            batch_size=1000,
-        )
-        result = ImportResult(imported=len(applicants), skipped=len(plan.duplicates))
-        locked.status, locked.content, locked.preview = ImportStatus.IMPORTED, b"", None
-        locked.imported_at = now
-        locked.imported_count, locked.skipped_count = result.imported, result.skipped
-        locked.save(
-            update_fields=["status", "content", "preview", "imported_at", "imported_count", "skipped_count"]
-        )
-        record_audit(
-            action="applicant.imported",
-            actor=actor,
-            company=company,
-            target=locked,
-            target_label=locked.file_name,
-            details={"imported": result.imported, "skipped_duplicates": result.skipped},
-            request=request,
-        )
-    return result
 
 
 def record_export(

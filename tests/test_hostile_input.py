@@ -30,7 +30,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
-from applicants import services as applicant_services
+from applicants import import_jobs
 from applicants.models import Applicant
 from booking import links
 from booking import services as booking_services
@@ -149,9 +149,10 @@ def _a_slot_zoom_refused(event: Event, tenant: Tenant) -> None:
 def _pending_import(tenant: Tenant, role: str) -> str:
     """A CSV upload waiting on its preview (取り込む / 中止), with one good and one bad row."""
     content = "氏名,メールアドレス\n掃引 花子,sweep.import@example.jp\n,bad-address\n".encode()
-    draft = applicant_services.start_import(
+    draft = import_jobs.create_import(
         company=tenant.company, actor=tenant.user(role), file_name="sweep.csv", content=content
     )
+    import_jobs.check_import(import_id=draft.pk)  # as the job does, after the upload commits
     return f"/applicants/import/{draft.pk}/"
 
 

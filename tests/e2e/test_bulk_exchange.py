@@ -41,7 +41,7 @@ FIRST_EXPORT = [
         "ichiro@site.example.jp",
         "０９０ー１１１１ー０００１",
         "R8.4.1",
-    ],  # noqa: E501
+    ],
     ["000102", "取込 二郎", "とりこみ じろう", "jiro@site.example.jp", "080-2222-0002", "令和8年4月2日"],
 ]
 SECOND_EXPORT = [
