@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,6 +49,13 @@ class EmulatorCredential:
     def get_token(self, *scopes: str, **kwargs) -> AccessToken:
         self.scopes.append(scopes)
         return AccessToken(self.token, self.expires_on)
+
+
+def run_coroutine(coroutine):
+    """Run the SDK's coroutine on an event loop of its own thread: in the whole suite the main thread may
+    already run Playwright's loop, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -141,7 +149,7 @@ def test_msgraph_sdk_lists_users_and_drives_events_and_online_meetings(server):
         out["meeting_get"] = (await meetings.by_online_meeting_id(first.id).get()).subject
         return out
 
-    out = asyncio.run(scenario())
+    out = run_coroutine(scenario())
     assert out["first_page"] == ["ms-admin@sample.example.com", "recruiter@demo.example.com"]
     assert "$skiptoken=" in out["next_link"]
     assert out["interviewer"] == "面接 一郎"
@@ -177,4 +185,4 @@ def test_msgraph_sdk_raises_graph_errors_with_the_emulators_codes(server):
         except ODataError as exc:
             return exc.response_status_code, exc.error.code
 
-    assert asyncio.run(scenario()) == (401, "InvalidAuthenticationToken")
+    assert run_coroutine(scenario()) == (401, "InvalidAuthenticationToken")
