@@ -99,6 +99,8 @@ class Day:
     slots: list[Slot] = field(default_factory=list)
     summary: DaySummary | None = None
     week_url: str = ""  # this day's week (the link of a month cell's counts and of 他N件)
+    # Each slot's full entry as HTML, rendered once by the view for both the week grid and the day list.
+    rendered: list[str] = field(default_factory=list)
 
     @property
     def weekday(self) -> int:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import AuthenticatedHttpRequest, member_required
 from accounts.tenancy import request_company
-from interviews.calendar import build_calendar
+from interviews.calendar import Calendar, build_calendar
+
+SLOT_ENTRY_TEMPLATE = "interviews/calendar/_slot.html"
 
 
 @member_required
@@ -17,7 +20,16 @@ from interviews.calendar import build_calendar
 def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     """カレンダー: the company's slots (a 面接官's own), by week or month, filtered by the query string."""
     cal = build_calendar(user=request.user, company=request_company(request), params=request.GET)
+    _render_entries_once(cal)
     return render(request, "interviews/calendar/calendar.html", {"cal": cal})
+
+
+def _render_entries_once(cal: Calendar) -> None:
+    """Render each shown slot's full entry once: the week grid and the day list (a phone's view) show the
+    same markup, and rendering it twice was half the time of a busy week (400 slots)."""
+    template = get_template(SLOT_ENTRY_TEMPLATE)
+    for day in cal.days:
+        day.rendered = [template.render({"slot": slot, "compact": False}) for slot in day.slots]
 
 
 urlpatterns: list[URLPattern] = [
