@@ -145,6 +145,9 @@ class Stack:
                 "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
                 "EMAIL_HOST": "127.0.0.1",
                 "EMAIL_PORT": str(self.mail.port if self.mail else 25),
+                # The sink takes mail at any rate; pacing has its own tests (tests/outreach/test_pacing.py)
+                # and benchmark, and at 10 a second one run's mails would queue behind the last run's.
+                "MAIL_SEND_RATE_PER_SECOND": "500",
                 "ZOOM_CLIENT_ID": "e2rpro-demo-client",
                 "ZOOM_CLIENT_SECRET": "e2rpro-demo-secret",
                 "ZOOM_WEBHOOK_SECRET_TOKEN": "e2rpro-demo-webhook-token",
