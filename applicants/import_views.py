@@ -17,15 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, recruiter_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
-from applicants import csv_export, csv_import, import_jobs, selectors, services
+from applicants import csv_export, csv_import, import_jobs, services
 from applicants.forms import (
-    ApplicantFilterForm,
     ColumnMappingForm,
-    IdListField,
     ImportModeForm,
     ImportUploadForm,
 )
-from applicants.models import Applicant, ApplicantImport, ImportPhase, ImportPreset, ImportStatus
+from applicants.models import ApplicantImport, ImportPhase, ImportPreset, ImportStatus
+from applicants.views import export_selection
 
 
 def _draft(request: AuthenticatedHttpRequest, import_id) -> ApplicantImport:
@@ -188,22 +187,11 @@ def preset_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def applicant_export_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse | FileResponse:
     """The current filter (GET) or the selected applicants (POST) as .xlsx, written to a temporary file."""
     company = request_company(request)
-    if request.method == "POST":
-        try:
-            ids = IdListField().clean(request.POST.getlist("ids"))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("applicants:list")
-        queryset = selectors.applicants_by_ids(company_queryset(request, Applicant), ids)
-        queryset = queryset.order_by(*selectors.SORTS[selectors.DEFAULT_SORT])
-        scope: dict[str, int | str] = {"selection": len(ids)}
-    else:
-        lists = selectors.company_lists(company)
-        filters = ApplicantFilterForm(request.GET, lists=lists).filters()
-        queryset = selectors.filter_applicants(company_queryset(request, Applicant), filters, lists)
-        query = request.GET.copy()
-        query.pop("page", None)
-        scope = {"filters": query.urlencode()}
+    try:
+        queryset, scope = export_selection(request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("applicants:list")
     services.record_export(
         company=company,
         actor=request.user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -219,6 +220,19 @@ def bulk_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def export_selection(request: AuthenticatedHttpRequest, *dropped: str) -> tuple[QuerySet[Applicant], dict]:
+    """What an export takes: the selected applicants (POST ``ids``; ValidationError for a bad list) or the
+    list's current filter (GET), and its scope for the audit entry (the filter without ``dropped``)."""
+    if request.method == "POST":
+        ids = IdListField().clean(request.POST.getlist("ids"))
+        queryset = selectors.applicants_by_ids(company_queryset(request, Applicant), ids)
+        return queryset.order_by(*selectors.SORTS[selectors.DEFAULT_SORT]), {"selection": len(ids)}
+    lists = selectors.company_lists(request_company(request))
+    filters = ApplicantFilterForm(request.GET, lists=lists).filters()
+    queryset = selectors.filter_applicants(company_queryset(request, Applicant), filters, lists)
+    return queryset, {"filters": _list_query(request, *dropped)}
+
+
 @recruiter_required
 def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The current filter (GET) or the selected applicants (POST) as CSV, streamed."""
@@ -226,20 +240,11 @@ def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | Stream
     params = request.POST if request.method == "POST" else request.GET
     requested = params.get("encoding", "")
     encoding = requested if requested in csv_export.ENCODINGS else csv_export.UTF8
-    if request.method == "POST":
-        try:
-            ids = IdListField().clean(request.POST.getlist("ids"))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("applicants:list")
-        queryset = selectors.applicants_by_ids(company_queryset(request, Applicant), ids)
-        queryset = queryset.order_by(*selectors.SORTS[selectors.DEFAULT_SORT])
-        scope: dict[str, int | str] = {"selection": len(ids)}
-    else:
-        lists = selectors.company_lists(company)
-        filters = ApplicantFilterForm(request.GET, lists=lists).filters()
-        queryset = selectors.filter_applicants(company_queryset(request, Applicant), filters, lists)
-        scope = {"filters": _list_query(request, "encoding", "accept_replacements")}
+    try:
+        queryset, scope = export_selection(request, "encoding", "accept_replacements")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("applicants:list")
     tz = company.tzinfo
     report = None
     if encoding == csv_export.SJIS:
