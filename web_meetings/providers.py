@@ -1,8 +1,8 @@
-"""One interface for the web-meeting services (Web面接連携サービス): Zoom today, Teams and Google Meet next.
+"""One interface for the web-meeting services (Web面接連携サービス): Zoom, Microsoft Teams (Google Meet next).
 
-Scheduling's issuance asks ``provider_for(event.web_meeting)`` for the provider and drives meetings through
-it; it never imports a provider app. Each provider app registers itself in its ``AppConfig.ready()``.
-Plan and order of work: docs/web-meeting-providers.md.
+Scheduling's issuance asks ``provider_for(event.web_meeting)`` (or the slot's ``meeting_provider``) for the
+provider and drives meetings through it; it never imports a provider app. Each provider app registers itself
+in its ``AppConfig.ready()``. Plan and order of work: docs/web-meeting-providers.md.
 """
 
 from __future__ import annotations
@@ -34,13 +34,16 @@ class MeetingSpec:
     time_zone: str
     agenda: str  # carries the slot's marker: how a meeting made by an unanswered create is found again
     options: MeetingOptions = field(default_factory=MeetingOptions)
+    # The slot's marker ("e2rpro-slot:<uuid>"), the same on every attempt for the slot: a provider whose
+    # service has idempotent creation uses it as the key (Graph's event transactionId).
+    marker: str = ""
 
 
 @dataclass(frozen=True)
 class Meeting:
     """A meeting as the service has it. ``join_url`` is for applicants; no host-only start URL is kept."""
 
-    id: int | str
+    id: str
     join_url: str = ""
     passcode: str = ""
     start: datetime | None = None
@@ -49,9 +52,57 @@ class Meeting:
     topic: str = ""
 
 
+@dataclass(frozen=True)
+class Host:
+    """A user of the linked service account who may be chosen as an event's host (ホスト)."""
+
+    id: str
+    email: str
+    name: str
+    usable: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name and self.name != self.email else self.email
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """A company's link to a service as the Web面接連携サービス list shows it.
+
+    ``code``: unused (the operator has not enabled it: 未利用) | unconfigured (no app credentials on this
+    site) | awaiting (認可待ち) | linked (連携中) | error (エラー（再認可が必要）) | released (連携解除).
+    """
+
+    code: str
+    label: str
+    badge: str  # CSS modifier: success | warning | danger | muted
+    detail: str = ""  # e.g. the linked account or tenant
+
+    @property
+    def is_linked(self) -> bool:
+        return self.code == "linked"
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    """The service's rate limits as pacing uses them: each operation's bucket, each bucket's calls per
+    second per account, and the per-host daily budget of creates + updates (None: the service has none)."""
+
+    categories: dict[str, str]  # operation (create_meeting, get_meeting, ...) -> bucket
+    rates: dict[str, float]  # bucket -> calls per second
+    daily_host_limit: int | None = None
+
+
 class MeetingProvider(Protocol):
-    key: str
-    display_name: str
+    key: str  # the Event.web_meeting value: "zoom" | "teams"
+    display_name: str  # "Zoom" | "Microsoft Teams"
+
+    # --- link ------------------------------------------------------------------------------------------
+    def link_status(self, company: Company) -> LinkStatus: ...
+
+    def settings_url(self) -> str:
+        """The service's 設定 page (Web面接連携サービス → the service)."""
 
     def connection(self, company: Company) -> Any:
         """The company's usable link (tokens fresh), or raise NotLinked / ReauthorizationRequired."""
@@ -59,19 +110,27 @@ class MeetingProvider(Protocol):
     def account_key(self, connection: Any, company_id: int) -> str:
         """What the service's rate limits are counted per (pacing's bucket key)."""
 
+    def limits(self) -> ProviderLimits: ...
+
+    # --- hosts -----------------------------------------------------------------------------------------
+    def hosts(self, company: Company) -> list[Host]:
+        """The users of the linked account (synced on our side; no call to the service)."""
+
     def host_problem(self, company_id: int, host_id: str) -> str:
         """Why ``host_id`` cannot host a meeting now ("" when it can)."""
 
+    # --- meetings ----------------------------------------------------------------------------------------
     def create_meeting(self, connection: Any, *, host_id: str, spec: MeetingSpec) -> Meeting: ...
 
-    def get_meeting(self, connection: Any, *, meeting_id: int | str) -> Meeting: ...
+    def get_meeting(self, connection: Any, *, host_id: str, meeting_id: str) -> Meeting: ...
 
-    def update_meeting(self, connection: Any, *, meeting_id: int | str, spec: MeetingSpec) -> None: ...
+    def update_meeting(self, connection: Any, *, host_id: str, meeting_id: str, spec: MeetingSpec) -> None: ...
 
-    def delete_meeting(self, connection: Any, *, meeting_id: int | str) -> None: ...
+    def delete_meeting(self, connection: Any, *, host_id: str, meeting_id: str) -> None: ...
 
-    def list_host_meetings(self, connection: Any, *, host_id: str) -> list[Meeting]:
-        """The host's upcoming meetings (for the lookup after a create whose answer was lost)."""
+    def list_host_meetings(self, connection: Any, *, host_id: str, marker: str) -> list[Meeting]:
+        """The host's upcoming meetings that may be the one a lost create made (a provider may narrow the
+        list by ``marker``); issuance matches the marker in each meeting's agenda."""
 
 
 _providers: dict[str, MeetingProvider] = {}
@@ -89,3 +148,7 @@ def provider_for(key: str) -> MeetingProvider:
 
 def registered_keys() -> list[str]:
     return list(_providers)
+
+
+def registered_providers() -> list[MeetingProvider]:
+    return list(_providers.values())
