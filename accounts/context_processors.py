@@ -32,7 +32,7 @@ NAVIGATION = [
     NavItem(_("選考会設定"), "scheduling:meeting_list", RECRUITER_ROLES, "scheduling"),
     NavItem(_("合否連絡"), "interviews:result_notice_list", RECRUITER_ROLES, "results"),
     NavItem(_("レポート"), "reports:index", RECRUITER_ROLES, "reports"),
-    NavItem(_("Web面接連携サービス"), "zoom_integration:services", RECRUITER_ROLES, "zoom"),
+    NavItem(_("Web面接連携サービス"), "web_meetings:services", RECRUITER_ROLES, "zoom"),
     NavItem(_("メール設定"), "notifications:template_list", RECRUITER_ROLES, "notifications"),
     NavItem(_("ユーザー管理"), "accounts:user_list", ADMIN_ROLES, "users"),
     NavItem(_("操作ログ"), "accounts:audit_log", ADMIN_ROLES, "audit"),

@@ -193,9 +193,9 @@ def build_events(company, admin, hosts: int):
             settings={
                 "name": f"Web面接 {user.display_name}",
                 "web_meeting": "zoom",
-                "zoom_host_user_id": user.zoom_user_id,
-                "zoom_host_email": user.email,
-                "zoom_host_name": user.display_name,
+                "meeting_host_id": user.zoom_user_id,
+                "meeting_host_email": user.email,
+                "meeting_host_name": user.display_name,
             },
         )
         for user in users
@@ -349,7 +349,7 @@ def collect(core, args, elapsed: float, published: float, counts: dict[str, int]
     by_type = snapshot.get("rate_limited_by_type") or (snapshot.get("stats") or {}).get(
         "rate_limited_by_type", {}
     )
-    issued_ids = set(Slot.objects.filter(meeting_state="issued").values_list("zoom_meeting_id", flat=True))
+    issued_ids = set(Slot.objects.filter(meeting_state="issued").values_list("meeting_id", flat=True))
     bound = args.slots / MEDIUM_RATE
     return {
         "mode": f"faults {args.faults:.0%}" if args.faults else "normal",

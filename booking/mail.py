@@ -37,12 +37,12 @@ logger = logging.getLogger(__name__)
 
 
 def join_details(slot: Slot) -> tuple[str, str]:
-    """The slot's Zoom join URL and passcode while it has a meeting, else empty strings.
+    """The slot's meeting join URL and passcode while it has a meeting, else empty strings.
 
     Only the join URL is ever stored on a slot (the host's start URL is fetched when needed and never
     kept), and it is cleared whenever the meeting goes away.
     """
-    if slot.event.is_zoom and slot.join_url:
+    if slot.event.has_web_meeting and slot.join_url:
         return slot.join_url, slot.meeting_passcode
     return "", ""
 
@@ -66,7 +66,8 @@ def applicant_context(
         end=slot.ends_at,
         previous_start=previous_start,
         previous_end=previous_end,
-        is_web_interview=event.is_zoom,
+        is_web_interview=event.has_web_meeting,
+        web_meeting_service=event.get_web_meeting_display(),
         join_url=join_url,
         passcode=passcode,
         venue=event.place,
@@ -82,11 +83,17 @@ def _invite_lines(booking: Booking) -> list[str]:
     page = booking_url(booking)
     lines = []
     if join_url:
-        lines.append(_("ZoomミーティングURL: %(url)s") % {"url": join_url})
+        lines.append(
+            _("%(service)sミーティングURL: %(url)s")
+            % {"service": event.get_web_meeting_display(), "url": join_url}
+        )
         if passcode:
             lines.append(_("パスコード: %(passcode)s") % {"passcode": passcode})
-    elif event.is_zoom:
-        lines.append(_("Web面接（Zoom）です。ミーティングURLは発行され次第、メールでお知らせします。"))
+    elif event.has_web_meeting:
+        lines.append(
+            _("Web面接（%(service)s）です。ミーティングURLは発行され次第、メールでお知らせします。")
+            % {"service": event.get_web_meeting_display()}
+        )
     if event.place:
         lines.append(_("会場: %(venue)s") % {"venue": event.place})
     if page:
@@ -188,7 +195,7 @@ def mail_applicant(
 
 def host_user(slot: Slot) -> User | None:
     """The 面接官 (an active user of the company) whose email is the event's Zoom host, if any."""
-    email = slot.event.zoom_host_email if slot.event.is_zoom else ""
+    email = slot.event.meeting_host_email if slot.event.has_web_meeting else ""
     if not email:
         return None
     return User.objects.filter(company_id=slot.company_id, email__iexact=email, is_active=True).first()
@@ -239,11 +246,17 @@ def interviewer_invite(booking: Booking, *, slot: Slot, recipient: NoticeRecipie
     join_url, passcode = join_details(slot)
     lines = [_("応募者: %(name)s 様") % {"name": booking.applicant.name}]
     if join_url:
-        lines.append(_("ZoomミーティングURL: %(url)s") % {"url": join_url})
+        lines.append(
+            _("%(service)sミーティングURL: %(url)s")
+            % {"service": event.get_web_meeting_display(), "url": join_url}
+        )
         if passcode:
             lines.append(_("パスコード: %(passcode)s") % {"passcode": passcode})
-    elif event.is_zoom:
-        lines.append(_("Web面接（Zoom）です。ミーティングURLは発行され次第、メールでお知らせします。"))
+    elif event.has_web_meeting:
+        lines.append(
+            _("Web面接（%(service)s）です。ミーティングURLは発行され次第、メールでお知らせします。")
+            % {"service": event.get_web_meeting_display()}
+        )
     if event.place:
         lines.append(_("会場: %(venue)s") % {"venue": event.place})
     lines.append(_("日程の詳細: %(url)s") % {"url": recipient.page_url})

@@ -24,6 +24,7 @@ urlpatterns = [
     path("applicants/", include("applicants.urls")),
     path("selection/", include("scheduling.urls")),
     path("selection/", include("booking.urls")),
+    path("web-interview/", include("web_meetings.urls")),
     path("web-interview/", include("zoom_integration.urls")),
     path("zoom/", include("zoom_integration.webhook_urls")),
     path("notifications/", include("notifications.urls")),

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +32,7 @@ from interviews.models import EventInterviewer, InterviewPolicy, SlotInterviewer
 from interviews.selectors import interviewers_of_slots, slots_interviewed_by
 from scheduling import services as scheduling_services
 from scheduling.models import Event, Slot
-from zoom_integration.models import ZoomUser
+from web_meetings.providers import Host, provider_for
 
 MAX_OVERLAPS_PER_USER = 20
 
@@ -119,7 +118,7 @@ def policy_of(event: Event) -> InterviewPolicy | None:
 
 def follows_interviewer(event: Event) -> bool:
     policy = policy_of(event)
-    return bool(event.is_zoom and policy is not None and policy.zoom_host_follows_interviewer)
+    return bool(event.has_web_meeting and policy is not None and policy.zoom_host_follows_interviewer)
 
 
 @dataclass(frozen=True)
@@ -293,7 +292,7 @@ def set_zoom_host_policy(
             details={"zoom_host_follows_interviewer": follows_interviewer},
             request=request,
         )
-        if not event.is_zoom:
+        if not event.has_web_meeting:
             return []
         slot_ids = list(
             Slot.objects.filter(event=event, starts_at__gt=timezone.now()).values_list("pk", flat=True)
@@ -304,31 +303,33 @@ def set_zoom_host_policy(
 # --- answers to the apps below ---------------------------------------------------------------------------
 
 
-def interviewer_zoom_host(slot: Slot) -> str | None:
-    """scheduling.registry.slot_zoom_hosts: when the event says so, the Zoom user (able to host, in the
-    company's linked account) whose email is that of the slot's first interviewer who has one."""
+def interviewer_meeting_host(slot: Slot) -> str | None:
+    """scheduling.registry.slot_meeting_hosts: when the event says so, the user of the event's web-meeting
+    service (able to host, in the company's linked account) whose email is that of the slot's first
+    interviewer who has one."""
     if not follows_interviewer(slot.event):
         return None
     users = interviewers_of_slots([slot]).get(slot.pk, [])
     emails = [user.email.lower() for user in users if user.is_active and user.email]
     if not emails:
         return None
-    hosts = {
-        row.lower_email: row.zoom_user_id
-        for row in ZoomUser.objects.filter(company_id=slot.company_id, in_account=True, zoom_status="active")
-        .annotate(lower_email=Lower("email"))
-        .filter(lower_email__in=emails)
-        .order_by("pk")
-    }
+    hosts = {host.email.lower(): host.id for host in reversed(event_hosts(slot.event)) if host.usable}
     return next((hosts[email] for email in emails if email in hosts), None)
 
 
-def meeting_host_of(slot: Slot) -> ZoomUser | None:
-    """The Zoom user the slot's meeting is on when it is not the event's host (the slot's interviewer)."""
-    host_id = slot.meeting_host_zoom_id
-    if not slot.event.is_zoom or not host_id or host_id == slot.event.zoom_host_user_id:
+def event_hosts(event: Event) -> list[Host]:
+    try:
+        return provider_for(event.web_meeting).hosts(event.company)
+    except KeyError:
+        return []
+
+
+def meeting_host_of(slot: Slot) -> Host | None:
+    """The service user the slot's meeting is on when it is not the event's host (the slot's interviewer)."""
+    host_id = slot.meeting_host_id
+    if not slot.event.has_web_meeting or not host_id or host_id == slot.event.meeting_host_id:
         return None
-    return ZoomUser.objects.filter(company_id=slot.company_id, zoom_user_id=host_id).first()
+    return next((host for host in event_hosts(slot.event) if host.id == host_id), None)
 
 
 def interviewer_page_url(user: User, slot: Slot) -> str:
@@ -351,18 +352,18 @@ def reads_slot(user: User, slot: Slot) -> bool:
 
 def connect() -> None:
     """Assigned interviewers read the active bookings of their slots (booking's interviewer rule), get its
-    面接官への通知, may host its Zoom meetings, and show on the slot page."""
+    面接官への通知, may host its web meetings, and show on the slot page."""
     from django.utils.translation import gettext_lazy
 
     from accounts import audit
     from booking.registry import interviewer_slots, slot_notice_recipients
     from interviews import assignment_views, selectors
-    from scheduling.registry import slot_panels, slot_readers, slot_zoom_hosts
+    from scheduling.registry import slot_meeting_hosts, slot_panels, slot_readers
 
     interviewer_slots.register(selectors.assigned_slots_q)
     slot_readers.register(reads_slot)
     slot_notice_recipients.register(notice_recipients)
-    slot_zoom_hosts.register(interviewer_zoom_host)
+    slot_meeting_hosts.register(interviewer_meeting_host)
     slot_panels.register(assignment_views.slot_interviewers_panel)
     audit.register_actions(
         {

@@ -247,9 +247,9 @@ def _options(user: User, company: Company, staff: bool) -> Options:
     hosts: dict[str, Host] = {}
     for event in events:
         meetings.setdefault(event.selection_meeting_id, event.selection_meeting)
-        if staff and event.is_zoom and event.zoom_host_email:
-            email = event.zoom_host_email.lower()
-            hosts.setdefault(email, Host(email=email, label=event.zoom_host_label))
+        if staff and event.has_web_meeting and event.meeting_host_email:
+            email = event.meeting_host_email.lower()
+            hosts.setdefault(email, Host(email=email, label=event.meeting_host_label))
     return Options(
         meetings=list(meetings.values()),
         events=events,
@@ -285,7 +285,7 @@ def _apply(slots: QuerySet[Slot], filters: Filters) -> QuerySet[Slot]:
         assigned = Slot.objects.filter(assigned_slots_q(filters.interviewer)).values("pk")
         slots = slots.filter(pk__in=assigned)
     if filters.host is not None:
-        slots = slots.filter(event__web_meeting="zoom", event__zoom_host_email__iexact=filters.host.email)
+        slots = slots.filter(event__web_meeting="zoom", event__meeting_host_email__iexact=filters.host.email)
     if filters.state == PROBLEM:
         slots = slots.filter(problem_q())
     elif filters.state:

@@ -34,8 +34,8 @@ from interviews.models import CalendarFeed, InterviewSettings
 from interviews.selectors import interviewers_of_slots, slots_interviewed_by
 from notifications.ics import PRODID, invite_uid
 from notifications.text import replace_line_breaks
+from scheduling import selectors as scheduling_selectors
 from scheduling.models import Slot
-from zoom_integration.models import ZoomUser
 
 FEED_SALT = "interviews.calendar-feed"
 RECENT_DAYS = 30
@@ -78,15 +78,15 @@ class Agenda:
         return [*self.recent, *self.upcoming]
 
 
-def _hosts(user: User, slot: Slot, zoom_ids: set[str]) -> bool:
-    """The rule of scheduling.views.hosts_slot, with the user's Zoom user ids read once for all slots."""
+def _hosts(user: User, slot: Slot, host_ids: set[str]) -> bool:
+    """The rule of scheduling.views.hosts_slot, with the user's host ids read once for all slots."""
     event = slot.event
-    if not event.is_zoom or not slot.zoom_meeting_id or not user.email:
+    if not event.has_web_meeting or not slot.meeting_id or not user.email:
         return False
-    host_id = slot.meeting_host_zoom_id or event.zoom_host_user_id
-    if host_id == event.zoom_host_user_id:
-        return event.zoom_host_email.lower() == user.email.lower()
-    return host_id in zoom_ids
+    host_id = slot.meeting_host_id or event.meeting_host_id
+    if host_id == event.meeting_host_id:
+        return event.meeting_host_email.lower() == user.email.lower()
+    return host_id in host_ids
 
 
 def agenda(user: User, *, now: datetime | None = None, only_booked: bool = False) -> Agenda:
@@ -113,14 +113,10 @@ def agenda(user: User, *, now: datetime | None = None, only_booked: bool = False
     ):
         bookings[booking.slot_id].append(booking)
     interviewers = interviewers_of_slots(rows)
-    zoom_ids = set(
-        ZoomUser.objects.filter(company_id=user.company_id, email__iexact=user.email).values_list(
-            "zoom_user_id", flat=True
-        )
-    )
+    host_ids = scheduling_selectors.host_ids_of(user)
     interviews = [
         Interview(
-            slot, bookings.get(slot.pk, []), interviewers.get(slot.pk, []), _hosts(user, slot, zoom_ids)
+            slot, bookings.get(slot.pk, []), interviewers.get(slot.pk, []), _hosts(user, slot, host_ids)
         )
         for slot in rows
     ]

@@ -52,8 +52,11 @@ class MailContext:
     end: datetime | None = None
     previous_start: datetime | None = None  # 予約変更 / URL変更: the time before the change
     previous_end: datetime | None = None
-    is_web_interview: bool = False  # a Zoom event: {参加方法} says the URL follows when none is issued yet
-    join_url: str = ""  # the Zoom join_url, never the start_url (queue_mail refuses start URLs)
+    is_web_interview: bool = (
+        False  # a web-meeting event: {参加方法} says the URL follows when none is issued yet
+    )
+    join_url: str = ""  # the meeting's join URL, never a host's start URL (queue_mail refuses start URLs)
+    web_meeting_service: str = "Zoom"  # the service's name: Zoom, Microsoft Teams
     passcode: str = ""
     venue: str = ""
     booking_url: str = ""  # the applicant's personal page (select, confirm, change, cancel)
@@ -81,8 +84,9 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("イベント名", _("イベントの名前")),
         Placeholder("日時", _("予約した日程の日時（会社のタイムゾーン）")),
         Placeholder("変更前日時", _("変更前の日時（予約変更・URL変更）")),
-        Placeholder("参加方法", _("ZoomのURLとパスコード、または会場（まだURLがなければその旨）")),
-        Placeholder("ZoomURL", _("Zoomミーティングの参加URL")),
+        Placeholder("参加方法", _("Web面接のURLとパスコード、または会場（まだURLがなければその旨）")),
+        Placeholder("Web面接サービス", _("Web面接のサービス名（Zoom、Microsoft Teams）")),
+        Placeholder("ZoomURL", _("Web面接（Zoom・Microsoft Teams）の参加URL")),
         Placeholder("パスコード", _("Zoomミーティングのパスコード")),
         Placeholder("会場", _("会場・持ち物などの案内")),
         Placeholder("予約確認URL", _("応募者専用の予約ページのURL（日程選択・確認・変更・キャンセル）")),
@@ -97,7 +101,15 @@ PLACEHOLDERS: dict[str, Placeholder] = {
 }
 
 _APPLICANT = frozenset({"応募者名", "会社名", "選考会名", "イベント名", "予約確認URL", "問い合わせ先"})
-_BOOKING = _APPLICANT | {"日時", "参加方法", "ZoomURL", "パスコード", "会場", "キャンセル期限"}
+_BOOKING = _APPLICANT | {
+    "日時",
+    "参加方法",
+    "Web面接サービス",
+    "ZoomURL",
+    "パスコード",
+    "会場",
+    "キャンセル期限",
+}
 ALLOWED: dict[str, frozenset[str]] = {
     MailKind.SCHEDULE_INVITATION: _APPLICANT,
     MailKind.BOOKING_CONFIRMED: _BOOKING,
@@ -212,12 +224,17 @@ def format_when(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> s
 
 def _participation(context: MailContext) -> str:
     if context.join_url:
-        lines = [gettext("ZoomミーティングURL: %(url)s") % {"url": context.join_url}]
+        lines = [
+            gettext("%(service)sミーティングURL: %(url)s")
+            % {"service": context.web_meeting_service, "url": context.join_url}
+        ]
         if context.passcode:
             lines.append(gettext("パスコード: %(passcode)s") % {"passcode": context.passcode})
         return "\n".join(lines)
     if context.is_web_interview:
-        return gettext("Web面接（Zoom）です。ミーティングURLは発行され次第、メールでお知らせします。")
+        return gettext(
+            "Web面接（%(service)s）です。ミーティングURLは発行され次第、メールでお知らせします。"
+        ) % {"service": context.web_meeting_service}
     if context.venue:
         return gettext("会場: %(venue)s") % {"venue": context.venue}
     return gettext("詳細は追ってご連絡いたします。")
@@ -235,6 +252,7 @@ def placeholder_values(*, company: Company, kind: str, context: MailContext, con
         "変更前日時": format_when(context.previous_start, context.previous_end, tz),
         "参加方法": _participation(context),
         "ZoomURL": context.join_url,
+        "Web面接サービス": context.web_meeting_service,
         "パスコード": context.passcode,
         "会場": context.venue,
         "予約確認URL": context.booking_url,

@@ -14,10 +14,10 @@ class SelectionMeetingAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["name", "selection_meeting", "company", "web_meeting", "zoom_host_email"]
+    list_display = ["name", "selection_meeting", "company", "web_meeting", "meeting_host_email"]
     list_filter = ["web_meeting", "company"]
     list_select_related = ["selection_meeting", "company"]
-    search_fields = ["name", "zoom_host_email"]
+    search_fields = ["name", "meeting_host_email"]
 
 
 @admin.register(Slot)
@@ -29,12 +29,12 @@ class SlotAdmin(admin.ModelAdmin):
         "capacity",
         "is_published",
         "meeting_state",
-        "zoom_meeting_id",
+        "meeting_id",
         "deleted_at",
     ]
     list_filter = ["meeting_state", "is_published", "company"]
     list_select_related = ["event__selection_meeting", "company"]
-    search_fields = ["uuid", "zoom_meeting_id"]
+    search_fields = ["uuid", "meeting_id"]
     readonly_fields = [
         "uuid",
         "meeting_state",
@@ -42,9 +42,9 @@ class SlotAdmin(admin.ModelAdmin):
         "meeting_error",
         "wait_reason",
         "not_before",
-        "zoom_meeting_id",
+        "meeting_id",
         "join_url",
-        "meeting_host_zoom_id",
+        "meeting_host_id",
         "meeting_start",
         "meeting_duration",
         "meeting_synced_at",
@@ -62,5 +62,5 @@ class SlotAdmin(admin.ModelAdmin):
 
 @admin.register(HostDailyUsage)
 class HostDailyUsageAdmin(admin.ModelAdmin):
-    list_display = ["zoom_user_id", "company", "day", "used"]
+    list_display = ["provider", "host_id", "company", "day", "used"]
     list_filter = ["day", "company"]

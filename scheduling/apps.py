@@ -9,12 +9,12 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         from accounts import audit
         from scheduling import receivers
-        from zoom_integration import signals as zoom_signals
+        from web_meetings import signals as web_meeting_signals
 
         audit.register_category("selection", _("選考会"))
         audit.register_category("event", _("イベント"))
         audit.register_category("slot", _("日程"))
-        audit.register_category("meeting", _("Zoomミーティング"))
+        audit.register_category("meeting", _("Web面接ミーティング"))
         audit.register_actions(
             {
                 "selection.created": _("選考会を作成"),
@@ -29,15 +29,15 @@ class SchedulingConfig(AppConfig):
                 "slot.batch_started": _("日程の一括操作を開始"),
                 "slot.batch_finished": _("日程の一括操作が完了"),
                 "slot.meeting_changed": _("日程の日時・URLの変更（予約者への通知対象）"),
-                "meeting.issued": _("Zoomミーティングを発行"),
-                "meeting.updated": _("Zoomミーティングを更新"),
-                "meeting.deleted": _("Zoomミーティングを削除"),
-                "meeting.failed": _("Zoomミーティングの発行に失敗"),
-                "meeting.reissue_requested": _("Zoomミーティングの再発行を指示"),
-                "meeting.deleted_in_zoom": _("Zoom上でミーティングが削除された"),
-                "meeting.changed_in_zoom": _("Zoom上でミーティングの日時が変更された"),
+                "meeting.issued": _("ミーティングを発行"),
+                "meeting.updated": _("ミーティングを更新"),
+                "meeting.deleted": _("ミーティングを削除"),
+                "meeting.failed": _("ミーティングの発行に失敗"),
+                "meeting.reissue_requested": _("ミーティングの再発行を指示"),
+                "meeting.deleted_in_zoom": _("Web会議サービス上でミーティングが削除された"),
+                "meeting.changed_in_zoom": _("Web会議サービス上でミーティングの日時が変更された"),
                 "meeting.start_link_opened": _("ホスト用開始リンクを開いた"),
             }
         )
-        zoom_signals.link_usable.connect(receivers.on_link_usable, dispatch_uid="scheduling")
-        zoom_signals.meeting_event.connect(receivers.on_meeting_event, dispatch_uid="scheduling")
+        web_meeting_signals.link_usable.connect(receivers.on_link_usable, dispatch_uid="scheduling")
+        web_meeting_signals.meeting_changed.connect(receivers.on_meeting_changed, dispatch_uid="scheduling")

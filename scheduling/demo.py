@@ -98,9 +98,9 @@ def _seed_zoom_event(company: Company, meeting: SelectionMeeting, actor: User | 
         "Web面接（Zoom）",
         actor,
         web_meeting="zoom",
-        zoom_host_user_id=host.zoom_user_id,
-        zoom_host_email=host.email,
-        zoom_host_name=host.display_name,
+        meeting_host_id=host.zoom_user_id,
+        meeting_host_email=host.email,
+        meeting_host_name=host.display_name,
         duration_minutes=45,
     )
     return _slots(event, actor, [_next_weekday(company, 11, h) for h in (10, 11)], 45, 1)

@@ -15,6 +15,7 @@ from accounts.models import Company
 from applicants.models import SelectionStage
 from scheduling.models import Event, MeetingState, SelectionMeeting, WebMeeting
 from scheduling.services import SlotSpec
+from web_meetings.providers import Host
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -31,6 +32,17 @@ WEEKDAY_CHOICES = [
 ]
 MAX_BULK_SLOTS = 1000
 MAX_SLOT_MINUTES = 24 * 60
+
+
+def host_field(service: str) -> str:
+    """The 予約動作設定 field that picks the host at ``service`` (zoom_host: Zoomユーザ選択, teams_host)."""
+    return f"{service}_host"
+
+
+def missing_host_message(event: Event) -> str:
+    return _("%(service)sユーザー（ホスト）が未設定です。予約動作設定で選んでください。") % {
+        "service": event.get_web_meeting_display()
+    }
 
 
 class SelectionMeetingForm(forms.ModelForm):
@@ -51,6 +63,14 @@ class EventSettingsForm(forms.Form):
         label=_("Zoomユーザ選択"),
         required=False,
         help_text=_("ミーティングのホストにするZoomユーザーを選びます（Zoomを選んだ場合は必須）。"),
+    )
+    teams_host = forms.ChoiceField(
+        label=_("Microsoft Teamsユーザ選択"),
+        required=False,
+        help_text=_(
+            "会議の開催者（Outlookの予定表に会議が入るユーザー）を選びます"
+            "（Microsoft Teamsを選んだ場合は必須）。"
+        ),
     )
     duration_minutes = forms.IntegerField(
         label=_("所要時間（分）"), min_value=5, max_value=MAX_SLOT_MINUTES, initial=60
@@ -93,7 +113,7 @@ class EventSettingsForm(forms.Form):
         label=_("備考"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Zoomミーティングの議題にも記載されます。"),
+        help_text=_("Web面接のミーティングの議題（Teamsでは予定の本文）にも記載されます。"),
     )
     waiting_room = forms.BooleanField(label=_("待機室を有効にする"), required=False, initial=True)
     join_before_host = forms.BooleanField(
@@ -110,8 +130,8 @@ class EventSettingsForm(forms.Form):
         self,
         *args: Any,
         event: Event | None,
-        zoom_users: list,
-        zoom_available: bool,
+        service_hosts: dict[str, list[Host]],
+        linked_services: set[str],
         company: Company | None = None,
         **kwargs: Any,
     ) -> None:
@@ -119,7 +139,7 @@ class EventSettingsForm(forms.Form):
             kwargs["initial"] = {
                 "name": event.name,
                 "web_meeting": event.web_meeting,
-                "zoom_host": event.zoom_host_user_id,
+                host_field(event.web_meeting): event.meeting_host_id,
                 "booking_stage": event.booking_stage_id,
                 **{
                     name: getattr(event, name)
@@ -143,31 +163,45 @@ class EventSettingsForm(forms.Form):
                 forms.ModelChoiceField, self.fields["booking_stage"]
             ).queryset = SelectionStage.objects.filter(company=company, is_active=True)
         self.event = event
-        self.zoom_users = {user.zoom_user_id: user for user in zoom_users}
-        self.zoom_available = zoom_available
-        current_is_zoom = event is not None and event.is_zoom
-        if not zoom_available and not current_is_zoom:
-            cast(forms.ChoiceField, self.fields["web_meeting"]).choices = [
-                (WebMeeting.NONE, WebMeeting.NONE.label)
-            ]
+        self.hosts = {key: {host.id: host for host in hosts} for key, hosts in service_hosts.items()}
+        self.linked_services = linked_services
+        self._offer_services()
+        for key in self.SERVICES:
+            self._offer_hosts(key)
+
+    SERVICES = (WebMeeting.ZOOM, WebMeeting.TEAMS)
+
+    def _offer_services(self) -> None:
+        """なし, the linked services, and the event's current one even when its link is down."""
+        current = self.event.web_meeting if self.event is not None else WebMeeting.NONE
+        offered = [
+            (value, label)
+            for value, label in WebMeeting.choices
+            if value in (WebMeeting.NONE, current) or value in self.linked_services
+        ]
+        cast(forms.ChoiceField, self.fields["web_meeting"]).choices = offered
+        if len(offered) == 1:
             self.fields["web_meeting"].help_text = _(
-                "Zoomを選ぶには、管理者がWeb面接連携サービスでZoomを「連携中」にしてください。"
+                "Web面接連携を使うには、管理者がWeb面接連携サービスで"
+                "ZoomまたはMicrosoft Teamsを「連携中」にしてください。"
             )
-        host_choices: list[tuple[str, str | StrPromise]] = [("", _("選択してください"))]
-        host_choices += [(user.zoom_user_id, str(user)) for user in zoom_users if user.can_host]
-        current_host = event.zoom_host_user_id if event is not None else ""
-        if (
-            event is not None
-            and current_host
-            and current_host not in {value for value, _label in host_choices}
-        ):
-            host_choices.append(
-                (
-                    current_host,
-                    _("%(host)s（現在のホスト・利用できません）") % {"host": event.zoom_host_label},
-                )
-            )
-        cast(forms.ChoiceField, self.fields["zoom_host"]).choices = host_choices
+        for key in self.SERVICES:
+            if key not in {value for value, _label in offered}:
+                del self.fields[host_field(key)]
+
+    def _offer_hosts(self, key: str) -> None:
+        name = host_field(key)
+        if name not in self.fields:
+            return
+        hosts = self.hosts.get(key, {}).values()
+        choices: list[tuple[str, str | StrPromise]] = [("", _("選択してください"))]
+        choices += [(host.id, host.label) for host in hosts if host.usable]
+        event = self.event
+        offered = {value for value, _label in choices}
+        if event is not None and event.web_meeting == key and event.meeting_host_id not in offered | {""}:
+            label = _("%(host)s（現在のホスト・利用できません）") % {"host": event.meeting_host_label}
+            choices.append((event.meeting_host_id, label))
+        cast(forms.ChoiceField, self.fields[name]).choices = choices
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -178,38 +212,56 @@ class EventSettingsForm(forms.Form):
                 "booking_opens_hours_before",
                 _("予約受付開始は受付終了より前（開始からみて長い時間）にしてください。"),
             )
-        if cleaned.get("web_meeting") == WebMeeting.ZOOM:
-            self._clean_zoom_host(cleaned)
+        service = cleaned.get("web_meeting")
+        if service in self.SERVICES:
+            self._clean_host(service, cleaned)
         return cleaned
 
-    def _clean_zoom_host(self, cleaned: dict[str, Any]) -> None:
-        host = cleaned.get("zoom_host") or ""
+    def _clean_host(self, service: str, cleaned: dict[str, Any]) -> None:
+        name, label = host_field(service), WebMeeting(service).label
+        host = cleaned.get(name) or ""
         if not host:
-            self.add_error("zoom_host", _("Zoomを使う場合は、Zoomユーザ選択でホストを選んでください。"))
-            return
-        unchanged = self.event is not None and host == self.event.zoom_host_user_id
-        user = self.zoom_users.get(host)
-        if not unchanged and (user is None or not user.can_host):
             self.add_error(
-                "zoom_host",
-                _("選んだZoomユーザーはホストにできません。同期済みの有効なユーザーを選んでください。"),
+                name,
+                _("%(service)sを使う場合は、%(service)sユーザ選択でホストを選んでください。")
+                % {"service": label},
             )
-        if not unchanged and not self.zoom_available:
-            self.add_error("web_meeting", _("Zoom連携が「連携中」ではないため、ホストを変更できません。"))
+            return
+        event = self.event
+        unchanged = event is not None and event.web_meeting == service and host == event.meeting_host_id
+        user = self.hosts.get(service, {}).get(host)
+        if not unchanged and (user is None or not user.usable):
+            self.add_error(
+                name,
+                _("選んだ%(service)sユーザーはホストにできません。同期済みの有効なユーザーを選んでください。")
+                % {"service": label},
+            )
+        if not unchanged and service not in self.linked_services:
+            self.add_error(
+                "web_meeting",
+                _("%(service)s連携が「連携中」ではないため、ホストを変更できません。") % {"service": label},
+            )
 
     def settings(self) -> dict[str, Any]:
         """The cleaned values as Event fields."""
         data = dict(self.cleaned_data)
-        host = data.pop("zoom_host", "") or ""
-        user = self.zoom_users.get(host)
-        if self.event is not None and host == self.event.zoom_host_user_id and user is None:
-            email, name = self.event.zoom_host_email, self.event.zoom_host_name
+        service = data.get("web_meeting") or WebMeeting.NONE
+        hosts = {key: data.pop(host_field(key), "") or "" for key in self.SERVICES}
+        host = hosts.get(service, "")
+        user = self.hosts.get(service, {}).get(host)
+        event = self.event
+        if (
+            event is not None
+            and event.web_meeting == service
+            and host == event.meeting_host_id
+            and user is None
+        ):
+            email, name = event.meeting_host_email, event.meeting_host_name
         elif user is not None:
-            display = user.display_name or f"{user.last_name} {user.first_name}".strip()
-            email, name = user.email, display
+            email, name = user.email, user.name
         else:
-            email, name = "", ""
-        data.update(zoom_host_user_id=host, zoom_host_email=email, zoom_host_name=name)
+            host, email, name = "", "", ""
+        data.update(meeting_host_id=host, meeting_host_email=email, meeting_host_name=name)
         data["place"] = data.get("place") or ""
         data["notes"] = data.get("notes") or ""
         return data
@@ -290,10 +342,8 @@ class SlotForm(forms.Form):
                 "capacity",
                 _("定員は現在の予約数（%(booked)s名）以上にしてください。") % {"booked": self.booked},
             )
-        if self.event.is_zoom and not self.event.zoom_host_user_id:
-            raise forms.ValidationError(
-                _("Zoomユーザー（ホスト）が未設定です。予約動作設定で選んでください。")
-            )
+        if self.event.has_web_meeting and not self.event.meeting_host_id:
+            raise forms.ValidationError(missing_host_message(self.event))
         cleaned["starts_at"], cleaned["ends_at"] = starts_at, ends_at
         if not self.errors:
             self._check_closed_day(day)
@@ -389,10 +439,8 @@ class BulkSlotForm(forms.Form):
                 self.add_error("date_to", _("期間は1年以内にしてください。"))
         if self.errors:
             return cleaned
-        if self.event.is_zoom and not self.event.zoom_host_user_id:
-            raise forms.ValidationError(
-                _("Zoomユーザー（ホスト）が未設定です。予約動作設定で選んでください。")
-            )
+        if self.event.has_web_meeting and not self.event.meeting_host_id:
+            raise forms.ValidationError(missing_host_message(self.event))
         specs = self._specs(cleaned)
         if not specs:
             raise forms.ValidationError(
@@ -439,7 +487,7 @@ class BulkSlotForm(forms.Form):
 
 STATE_FILTER_CHOICES = [
     ("", _("すべて")),
-    ("problem", _("要対応（失敗・削除済み・Zoom側で変更）")),
+    ("problem", _("要対応（失敗・削除済み・サービス側で変更）")),
     *MeetingState.choices,
 ]
 

@@ -1,20 +1,22 @@
-"""Issuing, updating and deleting a slot's web meeting, through the event's provider
-(``web_meetings.providers``; Zoom today).
+"""Issuing, updating and deleting a slot's web meeting, through the provider of the event's Web面接連携
+(``web_meetings.providers``: Zoom, Microsoft Teams).
 
 One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for a pending slot:
 
 1. Claim the slot with one conditional UPDATE (state pending, no live claim). No row: another worker owns
    it, or there is nothing to do. The claim is a lease longer than the task's hard time limit, so a
-   killed worker's claim expires only after that worker can no longer be talking to Zoom.
-2. Compare what the slot wants (host, time, duration; wanted at all) with what Zoom has, and make one
-   call at a time: look up (after a create whose outcome is unknown), delete, update or create. Every
-   result is stored at once, guarded by the claim.
+   killed worker's claim expires only after that worker can no longer be talking to the service.
+2. Compare what the slot wants (service, host, time, duration; wanted at all) with what the service has,
+   and make one call at a time: look up (after a create whose outcome is unknown), delete, update or
+   create. Every result is stored at once, guarded by the claim. A meeting at another service than the
+   event's current choice (Web面接連携 switched) is deleted there before the new one is created.
 3. When nothing is left to do, mark the slot issued (or none), guarded by ``meeting_version``: a change
    made meanwhile by staff raises the version, the guard fails and the loop looks again.
 
 Before a create, ``create_in_doubt`` is committed. If the worker then times out or dies, the next attempt
 lists the host's meetings and adopts the one whose agenda carries the slot's marker instead of creating
-a second one. Zoom has no idempotency key; this is ours.
+a second one. Zoom has no idempotency key; this is ours (Teams also gets the marker as the event's
+``transactionId``, so a repeated create answers the first event).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +38,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_audit
 from scheduling import limits, pacing, signals
 from scheduling.models import MeetingState, Slot, WaitReason, WebMeeting, no_meeting_fields
-from scheduling.registry import slot_zoom_hosts
+from scheduling.registry import slot_meeting_hosts
 from scheduling.signals import SlotChange
 from web_meetings.errors import (
     DailyLimitExceeded,
@@ -72,8 +75,9 @@ class Outcome:
 @dataclass
 class Step:
     kind: str  # lookup | delete | update | create
+    provider: str = WebMeeting.ZOOM  # the service the call goes to
     host_id: str = ""
-    meeting_id: int | None = None
+    meeting_id: str | None = None
     spec: MeetingSpec | None = None
 
     def wanted(self) -> MeetingSpec:
@@ -82,7 +86,7 @@ class Step:
             raise ValueError(f"a {self.kind} step without a meeting spec")
         return self.spec
 
-    def existing_meeting_id(self) -> int:
+    def existing_meeting_id(self) -> str:
         """The meeting an update or delete step acts on: plan() gives those steps the slot's meeting."""
         if self.meeting_id is None:
             raise ValueError(f"a {self.kind} step without a meeting id")
@@ -96,7 +100,7 @@ class DailyLimitReached(Exception):
 
 
 class IssueRefused(Exception):
-    """A reason of ours not to call Zoom (the slot is over, the host left the account)."""
+    """A reason of ours not to call the service (the slot is over, the host left the account)."""
 
 
 # --- what the meeting should look like ---------------------------------------------------------------
@@ -128,6 +132,7 @@ def meeting_spec(slot: Slot) -> MeetingSpec:
         duration_minutes=slot.duration_minutes,
         time_zone=slot.company.time_zone,
         agenda=meeting_agenda(slot),
+        marker=slot.marker,
         options=MeetingOptions(
             waiting_room=event.waiting_room,
             join_before_host=event.join_before_host,
@@ -137,26 +142,47 @@ def meeting_spec(slot: Slot) -> MeetingSpec:
     )
 
 
-def meeting_provider(slot: Slot) -> MeetingProvider:
-    """The provider of the slot's meeting. Slots store Zoom meetings only (``zoom_meeting_id``) until the
-    provider-neutral columns of docs/web-meeting-providers.md arrive, so it is Zoom's."""
-    return provider_for(WebMeeting.ZOOM)
+def provider_of(key: str) -> MeetingProvider:
+    return provider_for(key or WebMeeting.ZOOM)  # slots from before the provider column are Zoom's
+
+
+def service_name(slot: Slot) -> str:
+    """The display name of the service the slot's meeting is (or will be) at, for messages."""
+    key = slot.meeting_provider or slot.event.web_meeting
+    try:
+        return provider_of(key if key != WebMeeting.NONE else "").display_name
+    except KeyError:
+        return key
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the slot's meeting should be: the service and the host there."""
+
+    provider: str
+    host_id: str
+
+
+def desired_placement(slot: Slot, now: datetime) -> Placement | None:
+    """The service and host that should hold the slot's meeting, or None when no meeting is wanted: the
+    host a higher app names for the slot (``scheduling.registry.slot_meeting_hosts``), else the event's."""
+    event = slot.event
+    if slot.deleted_at or not slot.meeting_wanted or not event.has_web_meeting or not event.meeting_host_id:
+        return None
+    if slot.meeting_id and slot.meeting_host_id and slot.starts_at <= now:
+        # started: a change of host or service applies to future slots only
+        return Placement(slot.meeting_provider or WebMeeting.ZOOM, slot.meeting_host_id)
+    return Placement(event.web_meeting, registered_host(slot) or event.meeting_host_id)
 
 
 def desired_host(slot: Slot, now: datetime) -> str | None:
-    """The Zoom user who should host the slot's meeting, or None when no meeting is wanted: the one a higher
-    app names for the slot (``scheduling.registry.slot_zoom_hosts``), else the event's host."""
-    event = slot.event
-    if slot.deleted_at or not slot.meeting_wanted or not event.is_zoom or not event.zoom_host_user_id:
-        return None
-    if slot.zoom_meeting_id and slot.meeting_host_zoom_id and slot.starts_at <= now:
-        return slot.meeting_host_zoom_id  # started: a host change applies to future slots only
-    return registered_host(slot) or event.zoom_host_user_id
+    placement = desired_placement(slot, now)
+    return placement.host_id if placement else None
 
 
 def registered_host(slot: Slot) -> str | None:
-    """The first Zoom host a higher app names for the slot, or None."""
-    for host in slot_zoom_hosts.functions():
+    """The first host a higher app names for the slot at its event's service, or None."""
+    for host in slot_meeting_hosts.functions():
         chosen = host(slot)
         if chosen:
             return chosen
@@ -164,19 +190,26 @@ def registered_host(slot: Slot) -> str | None:
 
 
 def plan(slot: Slot, now: datetime | None = None) -> Step | None:
-    """The next Zoom call that brings the meeting in line with the slot, or None when it is."""
+    """The next call that brings the meeting in line with the slot, or None when it is."""
     now = now or timezone.now()
-    host = desired_host(slot, now)
-    if slot.zoom_meeting_id is None:
-        if slot.create_in_doubt and slot.meeting_host_zoom_id:
-            return Step("lookup", host_id=slot.meeting_host_zoom_id)
-        if host is None:
+    wanted = desired_placement(slot, now)
+    current = slot.meeting_provider or WebMeeting.ZOOM
+    if slot.meeting_id is None:
+        if slot.create_in_doubt and slot.meeting_host_id:
+            return Step("lookup", provider=current, host_id=slot.meeting_host_id)
+        if wanted is None:
             return None
-        return Step("create", host_id=host, spec=meeting_spec(slot))
-    if host is None or host != slot.meeting_host_zoom_id:
-        return Step("delete", host_id=slot.meeting_host_zoom_id, meeting_id=slot.zoom_meeting_id)
+        return Step("create", provider=wanted.provider, host_id=wanted.host_id, spec=meeting_spec(slot))
+    if wanted is None or wanted != Placement(current, slot.meeting_host_id):
+        return Step("delete", provider=current, host_id=slot.meeting_host_id, meeting_id=slot.meeting_id)
     if slot.meeting_start != slot.starts_at or slot.meeting_duration != slot.duration_minutes:
-        return Step("update", host_id=host, meeting_id=slot.zoom_meeting_id, spec=meeting_spec(slot))
+        return Step(
+            "update",
+            provider=current,
+            host_id=wanted.host_id,
+            meeting_id=slot.meeting_id,
+            spec=meeting_spec(slot),
+        )
     return None
 
 
@@ -207,7 +240,7 @@ _RELEASE = {"claim_token": None, "claimed_until": None}
 
 
 def _finish(slot: Slot, token: uuid.UUID) -> bool:
-    state = MeetingState.ISSUED if slot.zoom_meeting_id else MeetingState.NONE
+    state = MeetingState.ISSUED if slot.meeting_id else MeetingState.NONE
     done = (
         _mine(slot.pk, token)
         .filter(meeting_version=slot.meeting_version)
@@ -243,14 +276,15 @@ def _fail(slot: Slot, token: uuid.UUID, reason: str) -> Outcome:
     return Outcome("failed")
 
 
-def _store_meeting(slot: Slot, token: uuid.UUID, meeting: Meeting, host_id: str) -> None:
+def _store_meeting(slot: Slot, token: uuid.UUID, meeting: Meeting, step: Step) -> None:
     start = meeting.start or slot.starts_at
     duration = meeting.duration_minutes or slot.duration_minutes
     _mine(slot.pk, token).update(
-        zoom_meeting_id=int(meeting.id),
+        meeting_provider=step.provider,
+        meeting_id=str(meeting.id),
         join_url=meeting.join_url,
         meeting_passcode=meeting.passcode,
-        meeting_host_zoom_id=host_id,
+        meeting_host_id=step.host_id,
         meeting_start=start,
         meeting_duration=duration,
         meeting_end=start + timedelta(minutes=duration),
@@ -267,22 +301,30 @@ def _clear_meeting(slot_id: int, token: uuid.UUID, **extra: Any) -> None:
 # --- one call to the service ------------------------------------------------------------------------------
 
 
-def account_key(connection: Any, slot: Slot) -> str:
-    return meeting_provider(slot).account_key(connection, slot.company_id)
+class Call:
+    """The provider, its connection and its rate-limit account for one step."""
+
+    def __init__(self, slot: Slot, step: Step) -> None:
+        self.provider = provider_of(step.provider)
+        self.connection = self.provider.connection(slot.company)
+        self.account = self.provider.account_key(self.connection, slot.company_id)
+        self.daily_limit = self.provider.limits().daily_host_limit
+
+    def pace(self, operation: str) -> None:
+        pacing.pace(account=self.account, operation=operation, provider=self.provider.key)
 
 
-def _check_host(slot: Slot, host_id: str) -> None:
-    problem = meeting_provider(slot).host_problem(slot.company_id, host_id)
+def _check_host(call: Call, slot: Slot, host_id: str) -> None:
+    problem = call.provider.host_problem(slot.company_id, host_id)
     if problem:
         raise IssueRefused(problem)
 
 
-def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
-    provider = meeting_provider(slot)
-    account = account_key(connection, slot)
-    pacing.pace(account=account, operation="list_user_meetings")
+def _do_lookup(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> None:
+    provider, connection = call.provider, call.connection
+    call.pace("list_user_meetings")
     try:
-        meetings = provider.list_host_meetings(connection, host_id=step.host_id)
+        meetings = provider.list_host_meetings(connection, host_id=step.host_id, marker=slot.marker)
     except NotFound:
         meetings = []  # the host is gone, and with it any meeting we might have made on it
     found = [m for m in meetings if slot.marker in (m.agenda or "")]
@@ -290,16 +332,16 @@ def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
         # Agenda missing from the list items: check the meetings that could be ours one by one.
         for item in meetings:
             if item.agenda is None and item.topic == meeting_topic(slot):
-                pacing.pace(account=account, operation="get_meeting")
-                full = provider.get_meeting(connection, meeting_id=item.id)
+                call.pace("get_meeting")
+                full = provider.get_meeting(connection, host_id=step.host_id, meeting_id=item.id)
                 if slot.marker in (full.agenda or ""):
                     found.append(full)
     if not found:
         _mine(slot.pk, token).update(create_in_doubt=False)
         return
-    pacing.pace(account=account, operation="get_meeting")
-    meeting = provider.get_meeting(connection, meeting_id=found[0].id)
-    _store_meeting(slot, token, meeting, step.host_id)
+    call.pace("get_meeting")
+    meeting = provider.get_meeting(connection, host_id=step.host_id, meeting_id=found[0].id)
+    _store_meeting(slot, token, meeting, step)
     record_audit(
         action="meeting.issued",
         company=slot.company,
@@ -307,9 +349,9 @@ def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
         details={"meeting_id": meeting.id, "adopted": True},
     )
     for duplicate in found[1:]:  # never two meetings for one slot
-        pacing.pace(account=account, operation="delete_meeting")
+        call.pace("delete_meeting")
         with contextlib.suppress(NotFound):
-            provider.delete_meeting(connection, meeting_id=duplicate.id)
+            provider.delete_meeting(connection, host_id=step.host_id, meeting_id=duplicate.id)
         record_audit(
             action="meeting.deleted",
             company=slot.company,
@@ -318,41 +360,62 @@ def _do_lookup(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
         )
 
 
-def _take_budget(slot: Slot, host_id: str) -> None:
-    if not limits.consume_host_budget(company_id=slot.company_id, zoom_user_id=host_id):
+def _take_budget(call: Call, slot: Slot, host_id: str) -> None:
+    if call.daily_limit is None:
+        return
+    if not limits.consume_host_budget(
+        company_id=slot.company_id, host_id=host_id, provider=call.provider.key, limit=call.daily_limit
+    ):
         raise DailyLimitReached(host_id)
 
 
-def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
+def _exhaust_budget(call: Call, slot: Slot, host_id: str) -> None:
+    limits.exhaust_host_budget(
+        company_id=slot.company_id, host_id=host_id, provider=call.provider.key, limit=call.daily_limit
+    )
+
+
+def _refund_budget(call: Call, slot: Slot, host_id: str) -> None:
+    if call.daily_limit is not None:
+        limits.refund_host_budget(company_id=slot.company_id, host_id=host_id, provider=call.provider.key)
+
+
+def _do_create(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> None:
+    service = call.provider.display_name
     if slot.ends_at <= timezone.now():
-        raise IssueRefused(_("日程の終了時刻を過ぎたため、Zoomミーティングを発行しませんでした。"))
-    _check_host(slot, step.host_id)
-    pacing.pace(account=account_key(connection, slot), operation="create_meeting")
-    _take_budget(slot, step.host_id)
-    _mine(slot.pk, token).update(create_in_doubt=True, meeting_host_zoom_id=step.host_id)
+        raise IssueRefused(
+            _("日程の終了時刻を過ぎたため、%(service)sミーティングを発行しませんでした。")
+            % {"service": service}
+        )
+    _check_host(call, slot, step.host_id)
+    call.pace("create_meeting")
+    _take_budget(call, slot, step.host_id)
+    _mine(slot.pk, token).update(
+        create_in_doubt=True, meeting_host_id=step.host_id, meeting_provider=call.provider.key
+    )
     try:
-        meeting = meeting_provider(slot).create_meeting(connection, host_id=step.host_id, spec=step.wanted())
+        meeting = call.provider.create_meeting(call.connection, host_id=step.host_id, spec=step.wanted())
     except DailyLimitExceeded:
         _mine(slot.pk, token).update(create_in_doubt=False)
-        limits.exhaust_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
+        _exhaust_budget(call, slot, step.host_id)
         raise DailyLimitReached(step.host_id) from None
     except TemporaryError as exc:
         if exc.status == 429:  # refused before anything was made
             _mine(slot.pk, token).update(create_in_doubt=False)
-            limits.refund_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
+            _refund_budget(call, slot, step.host_id)
         raise  # 5xx, timeout: the meeting may exist; the next attempt looks first
     except NotFound as exc:
         _mine(slot.pk, token).update(create_in_doubt=False)
         raise IssueRefused(
-            _("ホストのZoomユーザーがZoomアカウントに見つかりません（%(reason)s）。")
-            % {"reason": exc.message}
+            _("ホストのユーザーが%(service)sのアカウントに見つかりません（%(reason)s）。")
+            % {"service": service, "reason": exc.message}
         ) from exc
     except (PermanentError, ReauthorizationRequired):
         # Refused (4xx): nothing was made, so the next attempt need not look for it first.
         _mine(slot.pk, token).update(create_in_doubt=False)
         raise
     reissued = slot.meeting_synced_at is not None
-    _store_meeting(slot, token, meeting, step.host_id)
+    _store_meeting(slot, token, meeting, step)
     record_audit(
         action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": meeting.id}
     )
@@ -364,21 +427,21 @@ def _do_create(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Non
     )
 
 
-def _do_update(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
-    pacing.pace(account=account_key(connection, slot), operation="update_meeting")
-    _take_budget(slot, step.host_id)
+def _do_update(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> Outcome | None:
+    call.pace("update_meeting")
+    _take_budget(call, slot, step.host_id)
     try:
-        meeting_provider(slot).update_meeting(
-            connection, meeting_id=step.existing_meeting_id(), spec=step.wanted()
+        call.provider.update_meeting(
+            call.connection, host_id=step.host_id, meeting_id=step.existing_meeting_id(), spec=step.wanted()
         )
     except NotFound:
         return _meeting_gone(slot, token)
     except DailyLimitExceeded:
-        limits.exhaust_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
+        _exhaust_budget(call, slot, step.host_id)
         raise DailyLimitReached(step.host_id) from None
     except TemporaryError as exc:
         if exc.status == 429:
-            limits.refund_host_budget(company_id=slot.company_id, zoom_user_id=step.host_id)
+            _refund_budget(call, slot, step.host_id)
         raise
     _mine(slot.pk, token).update(
         meeting_start=slot.starts_at,
@@ -396,10 +459,10 @@ def _do_update(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Out
 
 
 def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
-    """The meeting was deleted in Zoom behind our back: show it; staff re-issue with one click."""
+    """The meeting was deleted at the service behind our back: show it; staff re-issue with one click."""
     reason = _(
-        "Zoom上でミーティングが見つかりませんでした（削除された可能性があります）。再発行してください。"
-    )
+        "%(service)s上でミーティングが見つかりませんでした（削除された可能性があります）。再発行してください。"
+    ) % {"service": service_name(slot)}
     _clear_meeting(
         slot.pk,
         token,
@@ -414,30 +477,32 @@ def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
         action="meeting.failed",
         company=slot.company,
         target=slot,
-        details={"meeting_id": slot.zoom_meeting_id, "reason": "not_found"},
+        details={"meeting_id": slot.meeting_id, "reason": "not_found"},
     )
     return Outcome("failed")
 
 
-def _do_delete(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> None:
-    pacing.pace(account=account_key(connection, slot), operation="delete_meeting")
+def _do_delete(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> None:
+    call.pace("delete_meeting")
     with contextlib.suppress(NotFound):  # already gone: that is what we wanted
-        meeting_provider(slot).delete_meeting(connection, meeting_id=step.existing_meeting_id())
-    _clear_meeting(slot.pk, token, meeting_host_zoom_id="")
+        call.provider.delete_meeting(
+            call.connection, host_id=step.host_id, meeting_id=step.existing_meeting_id()
+        )
+    _clear_meeting(slot.pk, token, meeting_host_id="", meeting_provider="")
     record_audit(
         action="meeting.deleted", company=slot.company, target=slot, details={"meeting_id": step.meeting_id}
     )
 
 
-def _perform(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outcome | None:
+def _perform(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> Outcome | None:
     if step.kind == "lookup":
-        _do_lookup(slot, token, connection, step)
+        _do_lookup(slot, token, call, step)
     elif step.kind == "create":
-        _do_create(slot, token, connection, step)
+        _do_create(slot, token, call, step)
     elif step.kind == "update":
-        return _do_update(slot, token, connection, step)
+        return _do_update(slot, token, call, step)
     else:
-        _do_delete(slot, token, connection, step)
+        _do_delete(slot, token, call, step)
     return None
 
 
@@ -445,7 +510,7 @@ def _perform(slot: Slot, token: uuid.UUID, connection: Any, step: Step) -> Outco
 
 
 def backoff_seconds(attempt: int, retry_after: datetime | None = None) -> float:
-    """Exponential backoff with full jitter, at least until Zoom's Retry-After."""
+    """Exponential backoff with full jitter, at least until the service's Retry-After."""
     cap = getattr(settings, "SCHEDULING_RETRY_MAX_SECONDS", 300)
     base = getattr(settings, "SCHEDULING_RETRY_BASE_SECONDS", 2.0)
     delay = min(cap, base * 2 ** max(0, attempt - 1))
@@ -484,10 +549,9 @@ class _Again(Exception):
 
 def _handle_errors(slot: Slot, token: uuid.UUID, step: Step) -> Outcome | None:
     try:
-        connection = meeting_provider(slot).connection(slot.company)
-        result = _perform(slot, token, connection, step)
+        result = _perform(slot, token, Call(slot, step), step)
     except (NotLinked, ReauthorizationRequired) as exc:
-        # Resumed by resume_zoom_issuance after relinking; the sweeper looks again now and then.
+        # Resumed by resume_issuance after relinking; the sweeper looks again now and then.
         recheck = timezone.now() + timedelta(
             seconds=getattr(settings, "SCHEDULING_LINK_RECHECK_SECONDS", 600)
         )
@@ -512,7 +576,10 @@ def _handle_errors(slot: Slot, token: uuid.UUID, step: Step) -> Outcome | None:
         return _temporary(slot, token, exc)
     except PermanentError as exc:
         return _fail(
-            slot, token, _("Zoomがリクエストを受け付けませんでした: %(reason)s") % {"reason": exc.message}
+            slot,
+            token,
+            _("%(service)sがリクエストを受け付けませんでした: %(reason)s")
+            % {"service": provider_of(step.provider).display_name, "reason": exc.message},
         )
     except Exception as exc:
         logger.exception("slot %s: unexpected error while syncing its meeting", slot.pk)
@@ -526,7 +593,12 @@ def _temporary(slot: Slot, token: uuid.UUID, exc: Exception) -> Outcome:
     attempt = slot.attempts + 1
     message = getattr(exc, "message", "") or exc.__class__.__name__
     if attempt >= max_temporary_attempts():
-        return _fail(slot, token, _("Zoomとの通信が繰り返し失敗しました: %(reason)s") % {"reason": message})
+        return _fail(
+            slot,
+            token,
+            _("%(service)sとの通信が繰り返し失敗しました: %(reason)s")
+            % {"service": service_name(slot), "reason": message},
+        )
     delay = backoff_seconds(attempt, getattr(exc, "retry_after", None))
     _release(
         slot.pk,
@@ -536,12 +608,12 @@ def _temporary(slot: Slot, token: uuid.UUID, exc: Exception) -> Outcome:
         meeting_error=message[:500],
         not_before=timezone.now() + timedelta(seconds=delay),
     )
-    logger.info("slot %s: temporary Zoom error (%s), retry %s in %.1fs", slot.pk, message, attempt, delay)
+    logger.info("slot %s: temporary service error (%s), retry %s in %.1fs", slot.pk, message, attempt, delay)
     return Outcome("retry", retry_in=delay)
 
 
 def sync_slot_meeting(*, slot_id: int) -> Outcome:
-    """Bring the slot's Zoom meeting in line with the slot. Safe to run twice, and concurrently."""
+    """Bring the slot's web meeting in line with the slot. Safe to run twice, and concurrently."""
     token = claim(slot_id)
     if token is None:
         return Outcome("busy")
@@ -551,6 +623,20 @@ def sync_slot_meeting(*, slot_id: int) -> Outcome:
         # Soft time limit, shutdown: give the slot back (a create in flight stays "in doubt").
         _release(slot_id, token, not_before=timezone.now() + timedelta(seconds=5))
         raise
+
+
+# --- ホストとして開始 ------------------------------------------------------------------------------------
+
+
+def host_start_url(slot: Slot) -> str:
+    """The host's link to start the slot's meeting, asked of its service now (never stored): paced like
+    every call, and raising the service's errors (or PacingBusy when the account is busy for seconds)."""
+    provider = provider_of(slot.meeting_provider)
+    connection = provider.connection(slot.company)
+    account = provider.account_key(connection, slot.company_id)
+    wait = pacing.reserve(account=account, operation="get_meeting", provider=provider.key, max_wait=3)
+    time.sleep(wait)
+    return provider.host_start_url(connection, host_id=slot.meeting_host_id, meeting_id=str(slot.meeting_id))
 
 
 # --- the sweeper -----------------------------------------------------------------------------------------

@@ -43,11 +43,12 @@ class SelectionMeeting(models.Model):
 class WebMeeting(models.TextChoices):
     NONE = "none", _("なし")
     ZOOM = "zoom", _("Zoom")
+    TEAMS = "teams", _("Microsoft Teams")
 
 
 class Event(models.Model):
     """イベント of a selection meeting with its 予約動作設定 (booking behaviour and Web面接連携):
-    capacity, the booking window, the cancellation deadline, the reminder and its Zoom host."""
+    capacity, the booking window, the cancellation deadline, the reminder and its web-meeting host."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="events")
     selection_meeting = models.ForeignKey(
@@ -57,11 +58,12 @@ class Event(models.Model):
     web_meeting = models.CharField(
         _("Web面接連携"), max_length=10, choices=WebMeeting.choices, default=WebMeeting.NONE
     )
-    # The host is kept by its Zoom user id (and a copy of its name and email), not by a foreign key:
-    # Zoom user rows are deleted when the link is released and come back as new rows after a relink.
-    zoom_host_user_id = models.CharField(_("ZoomユーザーID"), max_length=64, blank=True)
-    zoom_host_email = models.EmailField(_("ホストのメールアドレス"), blank=True)
-    zoom_host_name = models.CharField(_("ホスト名"), max_length=255, blank=True)
+    # The host is kept by its id at the chosen service (and a copy of its name and email), not by a foreign
+    # key: a service's user rows are deleted when the link is released and come back as new rows after a
+    # relink.
+    meeting_host_id = models.CharField(_("ホストのユーザーID"), max_length=64, blank=True)
+    meeting_host_email = models.EmailField(_("ホストのメールアドレス"), blank=True)
+    meeting_host_name = models.CharField(_("ホスト名"), max_length=255, blank=True)
     duration_minutes = models.PositiveIntegerField(_("所要時間（分）"), default=60)
     default_capacity = models.PositiveIntegerField(_("定員（初期値）"), default=1)
     # Booking window: open from N hours before the start (empty: as soon as the slot is shown) until
@@ -87,7 +89,7 @@ class Event(models.Model):
     )
     place = models.CharField(_("会場"), max_length=255, blank=True)
     notes = models.TextField(_("備考"), blank=True)
-    # Meeting options (Zoom): applied to meetings issued from now on.
+    # Meeting options (Zoom's; other services apply the ones they have): for meetings issued from now on.
     waiting_room = models.BooleanField(_("待機室を有効にする"), default=True)
     join_before_host = models.BooleanField(_("ホストより前の参加を許可する"), default=False)
     use_passcode = models.BooleanField(_("パスコードを設定する"), default=True)
@@ -96,7 +98,7 @@ class Event(models.Model):
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
-    # Not a column: why the Zoom host cannot host ("" when it can), set by scheduling.views.schedule.
+    # Not a column: why the web-meeting host cannot host ("" when it can), set by scheduling.views.schedule.
     host_problem: str
     # Not columns: the event's slots shown on 日程設定 (grouped by local day) and how many it has there.
     slot_days: list[tuple[date, list[Slot]]]
@@ -108,7 +110,7 @@ class Event(models.Model):
         ordering = ["sort_order", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(web_meeting="zoom") | ~Q(zoom_host_user_id=""), name="zoom_event_has_host"
+                condition=Q(web_meeting="none") | ~Q(meeting_host_id=""), name="web_meeting_event_has_host"
             ),
         ]
 
@@ -120,12 +122,17 @@ class Event(models.Model):
         return self.web_meeting == WebMeeting.ZOOM
 
     @property
-    def zoom_host_label(self) -> str:
-        if not self.zoom_host_user_id:
+    def has_web_meeting(self) -> bool:
+        """Web面接連携 is on (Zoom, Teams, ...): its shown slots get a meeting from the service."""
+        return self.web_meeting != WebMeeting.NONE
+
+    @property
+    def meeting_host_label(self) -> str:
+        if not self.meeting_host_id:
             return ""
-        if self.zoom_host_name and self.zoom_host_email:
-            return f"{self.zoom_host_name} <{self.zoom_host_email}>"
-        return self.zoom_host_email or self.zoom_host_user_id
+        if self.meeting_host_name and self.meeting_host_email:
+            return f"{self.meeting_host_name} <{self.meeting_host_email}>"
+        return self.meeting_host_email or self.meeting_host_id
 
 
 class MeetingState(models.TextChoices):
@@ -188,7 +195,7 @@ class Slot(models.Model):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    # --- the Zoom meeting: what we want ---------------------------------------------------------
+    # --- the web meeting: what we want ---------------------------------------------------------
     meeting_wanted = models.BooleanField(default=False)
     meeting_state = models.CharField(
         _("発行状況"), max_length=10, choices=MeetingState.choices, default=MeetingState.NONE
@@ -198,12 +205,15 @@ class Slot(models.Model):
     meeting_error = models.TextField(_("エラー内容"), blank=True)
     wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, default="", blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
-    # --- the Zoom meeting: what Zoom has -----------------------------------------------------------
-    zoom_meeting_id = models.BigIntegerField(_("ZoomミーティングID"), null=True, blank=True, db_index=True)
-    join_url = models.URLField(_("ZoomミーティングURL"), max_length=1000, blank=True)
+    # --- the web meeting: what the service has ------------------------------------------------------
+    # The service the meeting (or the last create) is at: the event's choice may change meanwhile.
+    meeting_provider = models.CharField(_("Web面接連携サービス"), max_length=10, blank=True)
+    # The service's id of the meeting (Zoom's number, Graph's event id) as text.
+    meeting_id = models.CharField(_("ミーティングID"), max_length=255, null=True, blank=True, db_index=True)
+    join_url = models.URLField(_("ミーティングURL"), max_length=1000, blank=True)
     meeting_passcode = models.CharField(_("パスコード"), max_length=50, blank=True)
     # The host the meeting lives on (or the last create was attempted on).
-    meeting_host_zoom_id = models.CharField(max_length=64, blank=True)
+    meeting_host_id = models.CharField(max_length=64, blank=True)
     meeting_start = models.DateTimeField(null=True, blank=True)
     meeting_duration = models.PositiveIntegerField(null=True, blank=True)
     # meeting_start + meeting_duration, so lists can compare with the slot's end in SQL.
@@ -254,11 +264,17 @@ class Slot(models.Model):
         return f"e2rpro-slot:{self.uuid}"
 
     @property
+    def service_display(self) -> str:
+        """The name of the service the slot's meeting is (or will be) at: Zoom, Microsoft Teams."""
+        key = self.meeting_provider or self.event.web_meeting
+        return str(WebMeeting(key).label) if key in WebMeeting.values else key
+
+    @property
     def meeting_out_of_sync(self) -> bool:
         """The issued meeting's time differs from the slot's (moved in Zoom behind our back)."""
         return (
             self.meeting_state == MeetingState.ISSUED
-            and self.zoom_meeting_id is not None
+            and self.meeting_id is not None
             and self.meeting_start is not None
             and (self.meeting_start != self.starts_at or self.meeting_end != self.ends_at)
         )
@@ -269,7 +285,7 @@ class Slot(models.Model):
 
     @property
     def can_reissue(self) -> bool:
-        return self.event.is_zoom and self.needs_attention and self.deleted_at is None
+        return self.event.has_web_meeting and self.needs_attention and self.deleted_at is None
 
     # --- the event's 予約動作設定 applied to this slot -------------------------------------------------
 
@@ -307,7 +323,7 @@ class Slot(models.Model):
 def no_meeting_fields() -> dict[str, str | None]:
     """The meeting fields of a slot whose Zoom meeting is gone (deleted by us or in Zoom)."""
     return {
-        "zoom_meeting_id": None,
+        "meeting_id": None,
         "join_url": "",
         "meeting_passcode": "",
         "meeting_start": None,
@@ -317,26 +333,30 @@ def no_meeting_fields() -> dict[str, str | None]:
 
 
 class HostDailyUsage(models.Model):
-    """Zoom meeting creates + updates made on one host in one UTC day (Zoom allows 100, reset 00:00 UTC).
+    """Meeting creates + updates made on one host of a service in one UTC day, for a service with a daily
+    per-host budget (Zoom allows 100, reset 00:00 UTC).
 
     Counted on our side before each call with one conditional UPDATE, so every worker on every machine
     shares the count.
     """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    zoom_user_id = models.CharField(max_length=64)
+    provider = models.CharField(max_length=10, default="zoom")
+    host_id = models.CharField(max_length=64)
     day = models.DateField()
     used = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("Zoom発行数（ホスト・日別）")
-        verbose_name_plural = _("Zoom発行数（ホスト・日別）")
+        verbose_name = _("ミーティング発行数（ホスト・日別）")
+        verbose_name_plural = _("ミーティング発行数（ホスト・日別）")
         constraints = [
-            models.UniqueConstraint(fields=["company", "zoom_user_id", "day"], name="uniq_host_usage_per_day")
+            models.UniqueConstraint(
+                fields=["company", "provider", "host_id", "day"], name="uniq_host_usage_per_day"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.zoom_user_id} {self.day}: {self.used}"
+        return f"{self.provider} {self.host_id} {self.day}: {self.used}"
 
 
 class PacingState(models.Model):

@@ -1,11 +1,12 @@
-"""Pacing of Zoom calls against the account's per-second rate limit, shared by every worker and machine.
+"""Pacing of web-meeting calls against the service's per-second rate limits, shared by every worker and
+machine.
 
-Zoom limits each account per second and per category (Pro: Light 30/s, Medium 20/s, Heavy 10/s), for all
-apps together. Each call first reserves a send time with GCRA (a "theoretical arrival time" that advances
-by 1/rate per call) and sleeps until then, so calls leave evenly spaced and never more than the rate in
-any one-second window, whichever process or machine sends them. The reservation is kept in Redis (one
-Lua script, Redis' own clock) when Redis is configured, otherwise in a PostgreSQL/SQLite row taken with
-SELECT ... FOR UPDATE.
+Each service limits an account per second and per bucket, for all apps together (Zoom Pro: Light 30/s,
+Medium 20/s, Heavy 10/s); the provider names its buckets and rates (``MeetingProvider.limits()``). Each call
+first reserves a send time with GCRA (a "theoretical arrival time" that advances by 1/rate per call) and
+sleeps until then, so calls leave evenly spaced and never more than the rate in any one-second window,
+whichever process or machine sends them. The reservation is kept in Redis (one Lua script, Redis' own clock)
+when Redis is configured, otherwise in a PostgreSQL/SQLite row taken with SELECT ... FOR UPDATE.
 """
 
 from __future__ import annotations
@@ -18,19 +19,9 @@ from django.conf import settings
 from django.db import transaction
 
 from scheduling.models import PacingState
+from web_meetings.providers import provider_for
 
 logger = logging.getLogger(__name__)
-
-# Zoom's rate-limit category of each call we make
-# (https://developers.zoom.us/docs/api/rest/rate-limits/).
-CATEGORY = {
-    "create_meeting": "medium",
-    "list_user_meetings": "medium",
-    "get_meeting": "light",
-    "update_meeting": "light",
-    "delete_meeting": "light",
-}
-DEFAULT_RATES = {"light": 30.0, "medium": 20.0, "heavy": 10.0}  # Pro plan
 
 _GCRA = """
 local t = redis.call('TIME')
@@ -54,8 +45,10 @@ class PacingBusy(Exception):
         self.retry_in = retry_in
 
 
-def rate_for(category: str) -> float:
-    rates = {**DEFAULT_RATES, **getattr(settings, "SCHEDULING_ZOOM_RATE_LIMITS", {})}
+def rate_for(category: str, provider: str = "zoom") -> float:
+    """Calls per second we allow ourselves in the provider's bucket: its rate less a safety margin
+    (``SCHEDULING_ZOOM_RATE_SAFETY``, default 0.95, for every service)."""
+    rates = provider_for(provider).limits().rates
     return rates[category] * getattr(settings, "SCHEDULING_ZOOM_RATE_SAFETY", 0.95)
 
 
@@ -77,10 +70,10 @@ def _redis_client(url: str):
     return client, client.register_script(_GCRA)
 
 
-def _key(account: str, category: str) -> str:
+def _key(provider: str, account: str, category: str) -> str:
     # The database name keeps test runs and benchmarks that share one Redis apart.
     database = settings.DATABASES["default"].get("NAME", "")
-    return f"e2rpro:zoom-pace:{database}:{account}:{category}"
+    return f"e2rpro:{provider}-pace:{database}:{account}:{category}"
 
 
 def _reserve_redis(url: str, key: str, interval: float, max_wait: float) -> float:
@@ -113,12 +106,13 @@ def backend() -> str:
     return choice
 
 
-def reserve(*, account: str, operation: str, max_wait: float | None = None) -> float:
-    """Reserve the next send time for ``operation`` on ``account``; returns the seconds to wait."""
-    category = CATEGORY[operation]
-    interval = 1.0 / rate_for(category)
+def reserve(*, account: str, operation: str, provider: str = "zoom", max_wait: float | None = None) -> float:
+    """Reserve the next send time for ``operation`` on the provider's ``account``; returns the seconds to
+    wait."""
+    category = provider_for(provider).limits().categories[operation]
+    interval = 1.0 / rate_for(category, provider)
     max_wait = getattr(settings, "SCHEDULING_PACING_MAX_WAIT", 10.0) if max_wait is None else max_wait
-    key = _key(account, category)
+    key = _key(provider, account, category)
     if backend() == "redis":
         try:
             return _reserve_redis(_redis_url(), key, interval, max_wait)
@@ -129,8 +123,8 @@ def reserve(*, account: str, operation: str, max_wait: float | None = None) -> f
     return _reserve_database(key, interval, max_wait)
 
 
-def pace(*, account: str, operation: str) -> None:
-    """Wait until this process may send ``operation`` to Zoom for ``account``."""
-    wait = reserve(account=account, operation=operation)
+def pace(*, account: str, operation: str, provider: str = "zoom") -> None:
+    """Wait until this process may send ``operation`` to the provider's service for ``account``."""
+    wait = reserve(account=account, operation=operation, provider=provider)
     if wait > 0:
         time.sleep(wait)

@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, SlotBatch, WaitReason
-from zoom_integration.models import ZoomUser
-from zoom_integration.selectors import zoom_is_linked
+from web_meetings.providers import Host, provider_for, registered_providers
 
 
 def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
@@ -26,36 +25,60 @@ def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
     )
 
 
-def zoom_users(company: Company) -> list[ZoomUser]:
-    return list(ZoomUser.objects.filter(company=company).order_by("display_name", "email"))
+def service_hosts(company: Company) -> dict[str, list[Host]]:
+    """The host candidates of each web-meeting service, by the service's key (one query per service)."""
+    return {provider.key: provider.hosts(company) for provider in registered_providers()}
 
 
-def zoom_available(company: Company) -> bool:
-    return zoom_is_linked(company)
+def linked_services(company: Company) -> set[str]:
+    """The keys of the services the company may issue meetings with now (連携中)."""
+    return {provider.key for provider in registered_providers() if provider.is_linked(company)}
 
 
-def host_problem(event: Event, users_by_id: dict[str, ZoomUser]) -> str:
-    """Why the event's Zoom host cannot host right now, or "" when it can (or the event is not Zoom)."""
-    if not event.is_zoom:
+def host_ids_of(user: User) -> set[str]:
+    """The user's ids at every web-meeting service (matched by email), e.g. to tell whether they host."""
+    if user.company_id is None or not user.email:
+        return set()
+    email = user.email.lower()
+    return {
+        host.id
+        for hosts in service_hosts(user.company).values()
+        for host in hosts
+        if host.email.lower() == email
+    }
+
+
+def service_name(key: str) -> str:
+    try:
+        return provider_for(key).display_name
+    except KeyError:
+        return key
+
+
+def host_problem(event: Event, hosts_by_service: dict[str, list[Host]]) -> str:
+    """Why the event's web-meeting host cannot host right now, or "" when it can (or the event has no
+    web meeting)."""
+    if not event.has_web_meeting:
         return ""
-    user = users_by_id.get(event.zoom_host_user_id)
-    if user is None:
+    service = service_name(event.web_meeting)
+    host = next(
+        (h for h in hosts_by_service.get(event.web_meeting, []) if h.id == event.meeting_host_id), None
+    )
+    if host is None:
         return _(
-            "ホストのZoomユーザー（%(host)s）が見つかりません。Zoom連携の再連携・ユーザー同期後に確認してください。"
-        ) % {"host": event.zoom_host_label}
-    if not user.in_account:
+            "ホストの%(service)sユーザー（%(host)s）が見つかりません。"
+            "%(service)s連携の再連携・ユーザー同期後に確認してください。"
+        ) % {"service": service, "host": event.meeting_host_label}
+    if not host.usable:
         return _(
-            "ホストのZoomユーザー（%(host)s）はZoomアカウントから削除されています。ホストを選び直してください。"
-        ) % {"host": event.zoom_host_label}
-    if not user.can_host:
-        return _("ホストのZoomユーザー（%(host)s）は無効です。ホストを選び直してください。") % {
-            "host": event.zoom_host_label
-        }
+            "ホストの%(service)sユーザー（%(host)s）は%(service)sアカウントから削除されています、"
+            "または無効です。ホストを選び直してください。"
+        ) % {"service": service, "host": event.meeting_host_label}
     return ""
 
 
 def out_of_sync_q() -> Q:
-    """Issued meetings whose time in Zoom differs from the slot's (moved in Zoom behind our back)."""
+    """Issued meetings whose time at the service differs from the slot's (moved there behind our back)."""
     return Q(meeting_state=MeetingState.ISSUED, meeting_start__isnull=False) & (
         ~Q(meeting_start=F("starts_at")) | ~Q(meeting_end=F("ends_at"))
     )
@@ -131,31 +154,32 @@ def issuance_problems(company: Company, *, limit: int = 50) -> tuple[list[Slot],
 
 
 def interviewer_upcoming_slots(user: User, *, limit: int = 50) -> list[Slot]:
-    """The 面接官's own upcoming slots: events whose Zoom host has the user's email."""
+    """The 面接官's own upcoming slots: events whose web-meeting host has the user's email."""
     if user.company_id is None:
         return []
     return list(
         Slot.objects.filter(
             company_id=user.company_id,
-            event__web_meeting="zoom",
-            event__zoom_host_email__iexact=user.email,
+            event__meeting_host_email__iexact=user.email,
             ends_at__gte=timezone.now(),
         )
+        .exclude(event__web_meeting="none")
         .select_related("company", "event__selection_meeting")
         .order_by("starts_at", "pk")[:limit]
     )
 
 
 def host_overlaps(slot: Slot) -> list[Slot]:
-    """Other live Zoom slots of the same host that overlap this one (a Zoom user hosts one at a time)."""
+    """Other live slots of the same web-meeting host that overlap this one (a Zoom user hosts one meeting
+    at a time)."""
     event = slot.event
-    if not event.is_zoom or not event.zoom_host_user_id:
+    if not event.has_web_meeting or not event.meeting_host_id:
         return []
     return list(
         Slot.objects.filter(
             company_id=slot.company_id,
-            event__web_meeting="zoom",
-            event__zoom_host_user_id=event.zoom_host_user_id,
+            event__web_meeting=event.web_meeting,
+            event__meeting_host_id=event.meeting_host_id,
             starts_at__lt=slot.ends_at,
             ends_at__gt=slot.starts_at,
         )
@@ -166,15 +190,16 @@ def host_overlaps(slot: Slot) -> list[Slot]:
 
 
 def host_overlaps_for_specs(event: Event, specs: list) -> set[datetime]:
-    """Start times among ``specs`` that overlap an existing slot of the event's Zoom host (one query)."""
-    if not event.is_zoom or not event.zoom_host_user_id or not specs:
+    """Start times among ``specs`` that overlap an existing slot of the event's web-meeting host (one
+    query)."""
+    if not event.has_web_meeting or not event.meeting_host_id or not specs:
         return set()
     first, last = min(s.starts_at for s in specs), max(s.ends_at for s in specs)
     existing = list(
         Slot.objects.filter(
             company_id=event.company_id,
-            event__web_meeting="zoom",
-            event__zoom_host_user_id=event.zoom_host_user_id,
+            event__web_meeting=event.web_meeting,
+            event__meeting_host_id=event.meeting_host_id,
             starts_at__lt=last,
             ends_at__gt=first,
         ).values_list("starts_at", "ends_at")
@@ -187,8 +212,9 @@ def host_overlaps_for_specs(event: Event, specs: list) -> set[datetime]:
 
 
 def hosted_events_q(user: User, prefix: str = "") -> Q:
-    """Events whose Zoom host is the user (the 面接官 is matched by the host email stored on the event)."""
-    return Q(**{f"{prefix}web_meeting": "zoom", f"{prefix}zoom_host_email__iexact": user.email})
+    """Events whose web-meeting host is the user (the 面接官 is matched by the host email stored on the
+    event)."""
+    return Q(**{f"{prefix}meeting_host_email__iexact": user.email}) & ~Q(**{f"{prefix}web_meeting": "none"})
 
 
 SCHEDULE_SLOTS_PER_PAGE = 100

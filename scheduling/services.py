@@ -1,7 +1,7 @@
 """Writes for selection meetings, events and slots. Each service owns its transaction, writes the audit
-log, and enqueues the meeting sync after commit (scheduling.issuance does the Zoom side).
+log, and enqueues the meeting sync after commit (scheduling.issuance does the service side).
 
-``resume_zoom_issuance`` and ``handle_zoom_meeting_event`` answer zoom_integration's signals (connected in
+``resume_issuance`` and ``handle_meeting_change`` answer the web-meeting providers' signals (connected in
 scheduling.receivers).
 """
 
@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import F, Model, Q
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
@@ -31,9 +30,9 @@ logger = logging.getLogger(__name__)
 EVENT_SETTING_FIELDS = [
     "name",
     "web_meeting",
-    "zoom_host_user_id",
-    "zoom_host_email",
-    "zoom_host_name",
+    "meeting_host_id",
+    "meeting_host_email",
+    "meeting_host_name",
     "duration_minutes",
     "default_capacity",
     "booking_opens_hours_before",
@@ -57,25 +56,25 @@ class SchedulingError(ValidationError):
 # --- meeting sync bookkeeping ----------------------------------------------------------------------------
 
 
-def _needs_zoom_work(slot: Slot) -> bool:
-    """A worker holds the slot (it must look again), or Zoom does not match the slot."""
+def _needs_service_work(slot: Slot) -> bool:
+    """A worker holds the slot (it must look again), or the service does not match the slot."""
     return slot.claim_token is not None or issuance.plan(slot) is not None
 
 
 def _request_sync(slots: list[Slot], *, keep_deleted: bool = True) -> list[int]:
     """Mark slots whose meeting must change as pending (version raised) and enqueue them after commit.
 
-    Slots whose meeting was deleted in Zoom stay 削除済み until staff re-issue (``keep_deleted``), unless
-    the slot itself goes away. Slots with nothing to do in Zoom are settled here without a task.
+    Slots whose meeting was deleted at the service stay 削除済み until staff re-issue (``keep_deleted``),
+    unless the slot itself goes away. Slots with nothing to do at the service are settled here without a task.
     """
     pending_ids: list[int] = []
     settled: dict[str, list[int]] = {MeetingState.NONE: [], MeetingState.ISSUED: []}
     for slot in slots:
         if keep_deleted and slot.meeting_state == MeetingState.DELETED and slot.deleted_at is None:
             continue
-        if _needs_zoom_work(slot):
+        if _needs_service_work(slot):
             pending_ids.append(slot.pk)
-        elif slot.zoom_meeting_id is not None:
+        elif slot.meeting_id is not None:
             settled[MeetingState.ISSUED].append(slot.pk)
         else:
             settled[MeetingState.NONE].append(slot.pk)
@@ -138,7 +137,7 @@ def update_selection_meeting(
 
 
 def _has_live_slots(slots) -> bool:
-    """Slots that still count: not deleted, or deleted but with a Zoom meeting not yet dropped."""
+    """Slots that still count: not deleted, or deleted but with a meeting not yet dropped."""
     return slots.exclude(deleted_at__isnull=False, meeting_state=MeetingState.NONE).exists()
 
 
@@ -191,8 +190,9 @@ def _audit_settings(event: Event) -> dict[str, Any]:
 def update_event_settings(
     *, event: Event, actor: User, settings: dict[str, Any], request: HttpRequest | None = None
 ) -> list[int]:
-    """Save 予約動作設定. Switching Zoom on or off, or changing the host, re-plans the future slots'
-    meetings (issue, delete, or re-issue on the new host). Returns the slots queued for Zoom."""
+    """Save 予約動作設定. Switching Web面接連携 (none, Zoom, Teams), or changing the host, re-plans the
+    future slots' meetings (issue, delete, or re-issue on the new host). Returns the slots queued for the
+    service."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         before = _audit_settings(event)
@@ -205,7 +205,7 @@ def update_event_settings(
             name: [before[name], after[name]] for name in EVENT_SETTING_FIELDS if before[name] != after[name]
         }
         queued: list[int] = []
-        if changed.keys() & {"web_meeting", "zoom_host_user_id"}:
+        if changed.keys() & {"web_meeting", "meeting_host_id"}:
             queued = _replan_future_slots(event)
         record_audit(
             action="event.settings_changed",
@@ -229,21 +229,22 @@ def _replan_future_slots(event: Event) -> list[int]:
     )
     for slot in slots:
         slot.event = event
-        slot.meeting_wanted = event.is_zoom and (slot.is_published or slot.zoom_meeting_id is not None)
+        slot.meeting_wanted = event.has_web_meeting and (slot.is_published or slot.meeting_id is not None)
     Slot.objects.bulk_update(slots, ["meeting_wanted"])
     # A failed slot is retried: fixing the host is the usual cure for its failure.
     return _request_sync(slots)
 
 
 def replan_meeting_hosts(*, slot_ids: list[int]) -> list[int]:
-    """A higher app changed who should host these slots' meetings (``scheduling.registry.slot_zoom_hosts``):
-    the future Zoom slots whose meeting is on another host are re-issued on the new one. Returns the slots
-    queued for Zoom."""
+    """A higher app changed who should host these slots' meetings
+    (``scheduling.registry.slot_meeting_hosts``): the future web-meeting slots whose meeting is on another
+    host are re-issued on the new one. Returns the slots queued for the service."""
     with transaction.atomic():
         slots = list(
             Slot.objects.select_for_update(of=("self",))
             .select_related("company", "event")
-            .filter(pk__in=slot_ids, event__web_meeting="zoom", starts_at__gt=timezone.now())
+            .filter(pk__in=slot_ids, starts_at__gt=timezone.now())
+            .exclude(event__web_meeting="none")
             .order_by("pk")
         )
         return _request_sync(slots)
@@ -284,14 +285,14 @@ def _new_slot(event: Event, spec: SlotSpec, actor: User | None) -> Slot:
         is_published=spec.is_published,
         note=spec.note,
         created_by=actor,
-        meeting_wanted=event.is_zoom and spec.is_published,
+        meeting_wanted=event.has_web_meeting and spec.is_published,
     )
 
 
 def create_slots(
     *, event: Event, actor: User | None, specs: list[SlotSpec], request: HttpRequest | None = None
 ) -> list[Slot]:
-    """新規日程作成 (one or many). Zoom-linked slots created with 日程を表示する get a meeting."""
+    """新規日程作成 (one or many). With Web面接連携, slots created with 日程を表示する get a meeting."""
     with transaction.atomic():
         slots = Slot.objects.bulk_create([_new_slot(event, spec, actor) for spec in specs])
         if any(slot.pk is None for slot in slots):  # backends without RETURNING
@@ -349,7 +350,7 @@ def update_slot(
         moved = starts_at != slot.starts_at or ends_at != slot.ends_at
         slot.starts_at, slot.ends_at, slot.capacity, slot.note = starts_at, ends_at, capacity, note
         slot.is_published = is_published
-        if is_published and slot.event.is_zoom:
+        if is_published and slot.event.has_web_meeting:
             slot.meeting_wanted = True
         slot.save(
             update_fields=[
@@ -395,7 +396,7 @@ def update_slot(
 
 
 def delete_slot(*, slot: Slot, actor: User, request: HttpRequest | None = None) -> None:
-    """Delete a slot; its Zoom meeting is deleted too (404 in Zoom counts as done)."""
+    """Delete a slot; its meeting is deleted too (404 at the service counts as done)."""
     with transaction.atomic():
         slot = Slot.objects.select_for_update().select_related("company", "event").get(pk=slot.pk)
         if slot.booked_count > 0:
@@ -411,15 +412,16 @@ def delete_slot(*, slot: Slot, actor: User, request: HttpRequest | None = None) 
 
 
 def reissue_slot_meeting(*, slot: Slot, actor: User | None, request: HttpRequest | None = None) -> None:
-    """再発行 / 再試行: a failed slot, a meeting deleted in Zoom, or one moved in Zoom behind our back."""
+    """再発行 / 再試行: a failed slot, a meeting deleted at the service, or one moved there behind our
+    back."""
     with transaction.atomic():
         slot = (
             Slot.objects.select_for_update()
             .select_related("company", "event__selection_meeting")
             .get(pk=slot.pk)
         )
-        if not slot.event.is_zoom:
-            raise SchedulingError(_("このイベントはZoom連携を使用していません。"))
+        if not slot.event.has_web_meeting:
+            raise SchedulingError(_("このイベントはWeb面接連携を使用していません。"))
         if slot.ends_at <= timezone.now():
             raise SchedulingError(_("終了した日程のミーティングは再発行できません。"))
         slot.meeting_wanted = True
@@ -443,15 +445,17 @@ def reissue_slot_meeting(*, slot: Slot, actor: User | None, request: HttpRequest
         )
 
 
-# --- answers to zoom_integration's signals -------------------------------------------------------------
+# --- answers to the web-meeting providers' signals (web_meetings.signals) -------------------------------
 
 
-def resume_zoom_issuance(*, company: Company) -> None:
-    """After a (re)link: slots waiting for the link (or anything else) go on now."""
+def resume_issuance(*, company: Company, provider: str) -> None:
+    """After a (re)link to ``provider``: slots waiting for the link (or anything else) go on now."""
     now = timezone.now()
     with transaction.atomic():
-        waiting = Slot.all_objects.filter(company=company, meeting_state=MeetingState.PENDING).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        waiting = (
+            Slot.all_objects.filter(company=company, meeting_state=MeetingState.PENDING)
+            .filter(Q(event__web_meeting=provider) | Q(meeting_provider=provider))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         )
         ids = list(waiting.values_list("pk", flat=True))
         Slot.all_objects.filter(pk__in=ids, wait_reason__in=["link", "temporary"]).update(not_before=None)
@@ -463,49 +467,50 @@ def resume_zoom_issuance(*, company: Company) -> None:
         transaction.on_commit(lambda: tasks.enqueue(eligible))
 
 
-def _event_time(payload: dict) -> datetime | None:
-    # When the change happened in Zoom (ms): meeting.updated carries it as payload.time_stamp; the
-    # envelope's event_ts is used when a caller passes it along.
-    event_ts = payload.get("event_ts", payload.get("time_stamp"))
-    if isinstance(event_ts, int | float):
-        return datetime.fromtimestamp(event_ts / 1000, tz=timezone.get_current_timezone()).astimezone(
-            timezone.get_default_timezone()
-        )
-    return None
-
-
-def handle_zoom_meeting_event(*, company: Company, event: str, meeting_id: int, payload: dict) -> None:
-    """meeting.deleted / meeting.updated from Zoom for a meeting one of our slots owns. Idempotent."""
+def handle_meeting_change(
+    *,
+    company: Company,
+    provider: str,
+    meeting_id: str,
+    change: str,
+    start: datetime | None = None,
+    duration_minutes: int | None = None,
+    changed_at: datetime | None = None,
+) -> None:
+    """A meeting one of our slots owns was changed ("updated") or deleted ("deleted") at the service
+    (Zoom's webhook, Graph's change notification). Idempotent; a change older than our last write to the
+    meeting (``changed_at`` before ``meeting_synced_at``) is ignored."""
     with transaction.atomic():
         slot = (
             Slot.all_objects.select_for_update()
             .select_related("company", "event")
-            .filter(company=company, zoom_meeting_id=meeting_id)
+            .filter(company=company, meeting_id=str(meeting_id))
+            .filter(Q(meeting_provider=provider) | Q(meeting_provider=""))
             .first()
         )
         if slot is None:
             return
-        happened = _event_time(payload)
-        stale = happened is not None and slot.meeting_synced_at and happened < slot.meeting_synced_at
-        if event == "meeting.updated" and stale:
-            return  # a change older than what we last did to the meeting: Zoom has ours now
-        if event == "meeting.deleted":
-            _meeting_deleted_in_zoom(slot)
-        elif event == "meeting.updated":
-            _meeting_updated_in_zoom(slot, payload)
+        stale = changed_at is not None and slot.meeting_synced_at and changed_at < slot.meeting_synced_at
+        if change == "deleted":
+            _meeting_deleted_at_service(slot)
+        elif change == "updated" and not stale:
+            _meeting_updated_at_service(slot, start=start, duration=duration_minutes)
 
 
-def _meeting_deleted_in_zoom(slot: Slot) -> None:
-    wanted = slot.meeting_wanted and slot.deleted_at is None and slot.event.is_zoom
+def _meeting_deleted_at_service(slot: Slot) -> None:
+    wanted = slot.meeting_wanted and slot.deleted_at is None and slot.event.has_web_meeting
     if wanted:
         state = MeetingState.DELETED
-        error = _("Zoom上でミーティングが削除されました。必要であれば再発行してください。")
+        error = _("%(service)s上でミーティングが削除されました。必要であれば再発行してください。") % {
+            "service": issuance.service_name(slot)
+        }
     else:
         state = MeetingState.PENDING if slot.meeting_state == MeetingState.PENDING else MeetingState.NONE
         error = ""
-    Slot.all_objects.filter(pk=slot.pk, zoom_meeting_id=slot.zoom_meeting_id).update(
+    Slot.all_objects.filter(pk=slot.pk, meeting_id=slot.meeting_id).update(
         **no_meeting_fields(),
-        meeting_host_zoom_id="",
+        meeting_host_id="",
+        meeting_provider="",
         meeting_state=state,
         meeting_error=error,
         wait_reason="",
@@ -516,32 +521,30 @@ def _meeting_deleted_in_zoom(slot: Slot) -> None:
         action="meeting.deleted_in_zoom",
         company=slot.company,
         target=slot,
-        details={"meeting_id": slot.zoom_meeting_id},
+        details={"meeting_id": slot.meeting_id},
     )
     if wanted:
         signals.announce_slot_change(slot, change=SlotChange.DELETED_IN_ZOOM)
 
 
-def _meeting_updated_in_zoom(slot: Slot, payload: dict) -> None:
-    obj = payload.get("object", payload) if isinstance(payload, dict) else {}
+def _meeting_updated_at_service(slot: Slot, *, start: datetime | None, duration: int | None) -> None:
     changes: dict[str, Any] = {}
-    start = parse_datetime(str(obj.get("start_time") or ""))
     if start is not None:
         changes["meeting_start"] = start
-    if isinstance(obj.get("duration"), int):
-        changes["meeting_duration"] = obj["duration"]
+    if duration is not None:
+        changes["meeting_duration"] = duration
     if not changes:
         return
     start = changes.get("meeting_start", slot.meeting_start)
     duration = changes.get("meeting_duration", slot.meeting_duration)
     if start is not None and duration is not None:
         changes["meeting_end"] = start + timedelta(minutes=duration)
-    Slot.all_objects.filter(pk=slot.pk, zoom_meeting_id=slot.zoom_meeting_id).update(**changes)
+    Slot.all_objects.filter(pk=slot.pk, meeting_id=slot.meeting_id).update(**changes)
     slot.refresh_from_db()
     if slot.meeting_out_of_sync:
         record_audit(
             action="meeting.changed_in_zoom",
             company=slot.company,
             target=slot,
-            details={"meeting_id": slot.zoom_meeting_id, "zoom_start": str(slot.meeting_start)},
+            details={"meeting_id": slot.meeting_id, "zoom_start": str(slot.meeting_start)},
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -25,10 +24,7 @@ from scheduling import batches, issuance, limits, pacing, selectors, services
 from scheduling.forms import BulkSlotForm, EventSettingsForm, SelectionMeetingForm, SlotFilterForm, SlotForm
 from scheduling.models import BatchAction, Event, SelectionMeeting, Slot, SlotBatch
 from scheduling.registry import slot_panels, slot_readers
-from zoom_integration import client as zoom_client
-from zoom_integration.client import ZoomError, ZoomNotFound
-from zoom_integration.models import ZoomUser
-from zoom_integration.services import usable_connection
+from web_meetings.errors import MeetingServiceError, NotFound
 
 logger = logging.getLogger(__name__)
 SLOTS_PER_PAGE = 50
@@ -105,9 +101,9 @@ def schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_company_object_or_404(request, SelectionMeeting, pk=pk)
     events = selectors.schedule_event_list(meeting)
     include_past, event_filter = _schedule_filters(request, request.GET, events)
-    users = {user.zoom_user_id: user for user in selectors.zoom_users(company)}
+    hosts = selectors.service_hosts(company)
     for event in events:
-        event.host_problem = selectors.host_problem(event, users)
+        event.host_problem = selectors.host_problem(event, hosts)
     page = _attach_slots(
         events,
         meeting,
@@ -118,20 +114,20 @@ def schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    any_zoom = any(event.is_zoom for event in events)
+    any_web_meeting = any(event.has_web_meeting for event in events)
     context = {
         "meeting": meeting,
         "events": events,
         "shown_events": [event_filter] if event_filter else events,
         "event_filter": event_filter,
         "include_past": include_past,
-        "zoom_available": selectors.zoom_available(company),
-        "any_zoom": any_zoom,
+        "linked_services": selectors.linked_services(company),
+        "any_web_meeting": any_web_meeting,
         "page": page,
         "query": query.urlencode(),
         "batch_actions": BatchAction.choices,
         "preview_size": selectors.SCHEDULE_PREVIEW_SLOTS,
-        "progress": selectors.issuance_progress(company, meeting=meeting) if any_zoom else None,
+        "progress": selectors.issuance_progress(company, meeting=meeting) if any_web_meeting else None,
         "progress_url": f"{reverse('scheduling:issuance_progress')}?meeting={meeting.pk}",
         "batches": selectors.slot_batches(meeting),
     }
@@ -244,8 +240,8 @@ def _event_form(request: HttpRequest, event: Event | None) -> EventSettingsForm:
     return EventSettingsForm(
         request.POST or None,
         event=event,
-        zoom_users=selectors.zoom_users(company),
-        zoom_available=selectors.zoom_available(company),
+        service_hosts=selectors.service_hosts(company),
+        linked_services=selectors.linked_services(company),
         company=company,
     )
 
@@ -275,15 +271,17 @@ def event_settings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("予約動作設定を保存しました。"))
         if queued:
             messages.info(
-                request, _("%(count)s件の日程のZoomミーティングを更新します。") % {"count": len(queued)}
+                request,
+                _("%(count)s件の日程の%(service)sミーティングを更新します。")
+                % {"count": len(queued), "service": event.get_web_meeting_display()},
             )
         return redirect("scheduling:schedule", pk=event.selection_meeting_id)
-    users = {user.zoom_user_id: user for user in form.zoom_users.values()}
+    hosts = {key: list(by_id.values()) for key, by_id in form.hosts.items()}
     context = {
         "form": form,
         "meeting": event.selection_meeting,
         "event": event,
-        "host_problem": selectors.host_problem(event, users),
+        "host_problem": selectors.host_problem(event, hosts),
     }
     return render(request, "scheduling/event_form.html", context)
 
@@ -311,18 +309,24 @@ def _warn_overlaps(request: HttpRequest, slots: list[Slot]) -> None:
             messages.warning(
                 request,
                 _(
-                    "ホストのZoomユーザーは同じ時間帯に別の日程（%(others)s）も担当しています。"
-                    "Zoomでは1人のホストが同時に開催できるミーティングは1つです。"
+                    "ホストの%(service)sユーザーは同じ時間帯に別の日程（%(others)s）も担当しています。"
+                    "1人のホストが同時に開催できるミーティングは1つです。"
                 )
-                % {"others": "、".join(str(other) for other in clashes[:3])},
+                % {
+                    "service": slot.event.get_web_meeting_display(),
+                    "others": "、".join(str(other) for other in clashes[:3]),
+                },
             )
 
 
 def _link_notice(request: HttpRequest, event: Event) -> None:
-    if event.is_zoom and not selectors.zoom_available(event.company):
+    if event.has_web_meeting and event.web_meeting not in selectors.linked_services(event.company):
         messages.warning(
             request,
-            _("Zoom連携が「連携中」ではないため、Zoomミーティングは再連携後に自動で発行されます。"),
+            _(
+                "%(service)s連携が「連携中」ではないため、%(service)sミーティングは再連携後に自動で発行されます。"
+            )
+            % {"service": event.get_web_meeting_display()},
         )
 
 
@@ -364,7 +368,7 @@ def slot_bulk_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             overlap_count=len(clashes),
             skipped=form.skipped,
             closed_skipped=form.closed_skipped,
-            daily_limit_note=event.is_zoom
+            daily_limit_note=event.has_web_meeting
             and form.cleaned_data["visibility"] == "show"
             and len(specs) > limits.daily_limit(),
             reset_at=limits.next_utc_midnight(),
@@ -396,17 +400,15 @@ def slot_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def hosts_slot(user: User, slot: Slot) -> bool:
-    """The signed-in 面接官 hosts this slot: the Zoom user its meeting is on (the event's host, unless a
-    higher app gave the slot its own, ``scheduling.registry.slot_zoom_hosts``) has the user's email."""
+    """The signed-in 面接官 hosts this slot: the service user its meeting is on (the event's host, unless a
+    higher app gave the slot its own, ``scheduling.registry.slot_meeting_hosts``) has the user's email."""
     event = slot.event
-    if not event.is_zoom or not user.email:
+    if not event.has_web_meeting or not user.email:
         return False
-    host_id = slot.meeting_host_zoom_id or event.zoom_host_user_id
-    if host_id == event.zoom_host_user_id:
-        return bool(event.zoom_host_email) and event.zoom_host_email.lower() == user.email.lower()
-    return ZoomUser.objects.filter(
-        company_id=slot.company_id, zoom_user_id=host_id, email__iexact=user.email
-    ).exists()
+    host_id = slot.meeting_host_id or event.meeting_host_id
+    if host_id == event.meeting_host_id:
+        return bool(event.meeting_host_email) and event.meeting_host_email.lower() == user.email.lower()
+    return host_id in selectors.host_ids_of(user)
 
 
 def _slot_for(request: AuthenticatedHttpRequest, pk: int) -> Slot:
@@ -420,18 +422,18 @@ def _slot_for(request: AuthenticatedHttpRequest, pk: int) -> Slot:
 
 
 def may_read_slot(user: User, slot: Slot) -> bool:
-    """A 面接官 reads the page of a slot they host in Zoom or that a higher app lets them read (assigned)."""
+    """A 面接官 reads the page of a slot whose meeting they host or that a higher app lets them read
+    (assigned)."""
     return hosts_slot(user, slot) or any(reads(user, slot) for reads in slot_readers.functions())
 
 
 @member_required
 def slot_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = _slot_for(request, pk)
-    users = {user.zoom_user_id: user for user in selectors.zoom_users(slot.company)}
     context = {
         "slot": slot,
         "overlaps": selectors.host_overlaps(slot),
-        "host_problem": selectors.host_problem(slot.event, users),
+        "host_problem": selectors.host_problem(slot.event, selectors.service_hosts(slot.company)),
         "can_manage": request.user.is_recruiter_or_admin,
         "panels": [panel(request, slot) for panel in slot_panels.functions()],
     }
@@ -495,7 +497,10 @@ def slot_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.SchedulingError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, _("Zoomミーティングの発行を再開しました。"))
+        messages.success(
+            request,
+            _("%(service)sミーティングの発行を再開しました。") % {"service": issuance.service_name(slot)},
+        )
     if back:
         return HttpResponseRedirect(back)
     return redirect("scheduling:slot_detail", pk=pk)
@@ -518,35 +523,41 @@ def _page_to_return_to(request: HttpRequest, next_url: str) -> str:
 @member_required
 @require_GET
 def slot_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """ホストとして開始: fetch a fresh start_url from Zoom and redirect straight to it (never stored).
-    A 面接官 may read a slot they are assigned to, but starts only a meeting they host."""
+    """ホストとして開始: ask the meeting's service for the host's link (Zoom: a fresh start_url, never
+    stored) and redirect straight to it. A 面接官 may read a slot they are assigned to, but starts only a
+    meeting they host."""
     slot = _slot_for(request, pk)
     if not request.user.is_recruiter_or_admin and not hosts_slot(request.user, slot):
         raise PermissionDenied
-    if not slot.zoom_meeting_id:
-        messages.error(request, _("この日程にはZoomミーティングがありません。"))
+    service = issuance.service_name(slot)
+    if not slot.meeting_id:
+        messages.error(request, _("この日程には%(service)sミーティングがありません。") % {"service": service})
         return redirect("scheduling:slot_detail", pk=pk)
     try:
-        connection = usable_connection(slot.company)
-        wait = pacing.reserve(
-            account=issuance.account_key(connection, slot), operation="get_meeting", max_wait=3
-        )
-        time.sleep(wait)
-        meeting = zoom_client.get_meeting(connection, meeting_id=slot.zoom_meeting_id)
+        start_url = issuance.host_start_url(slot)
     except pacing.PacingBusy:
-        messages.error(request, _("Zoomへのアクセスが混み合っています。少し待ってから再度お試しください。"))
-        return redirect("scheduling:slot_detail", pk=pk)
-    except ZoomNotFound:
-        messages.error(request, _("Zoom上でミーティングが見つかりません。削除された可能性があります。"))
-        return redirect("scheduling:slot_detail", pk=pk)
-    except ZoomError as exc:
         messages.error(
-            request, _("Zoomから開始リンクを取得できませんでした: %(reason)s") % {"reason": exc.message}
+            request,
+            _("%(service)sへのアクセスが混み合っています。少し待ってから再度お試しください。")
+            % {"service": service},
         )
         return redirect("scheduling:slot_detail", pk=pk)
-    start_url = meeting.get("start_url") or ""
+    except NotFound:
+        messages.error(
+            request,
+            _("%(service)s上でミーティングが見つかりません。削除された可能性があります。")
+            % {"service": service},
+        )
+        return redirect("scheduling:slot_detail", pk=pk)
+    except MeetingServiceError as exc:
+        messages.error(
+            request,
+            _("%(service)sから開始リンクを取得できませんでした: %(reason)s")
+            % {"service": service, "reason": exc.message},
+        )
+        return redirect("scheduling:slot_detail", pk=pk)
     if not start_url.startswith(("https://", "http://")):
-        messages.error(request, _("Zoomから開始リンクを取得できませんでした。"))
+        messages.error(request, _("%(service)sから開始リンクを取得できませんでした。") % {"service": service})
         return redirect("scheduling:slot_detail", pk=pk)
     record_audit(action="meeting.start_link_opened", actor=request.user, target=slot, request=request)
     response = HttpResponseRedirect(start_url)

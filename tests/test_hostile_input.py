@@ -120,9 +120,9 @@ def _interviewer_hosts_a_zoom_event(tenant: Tenant) -> Event:
         settings={
             "name": "Web面接（Zoom）",
             "web_meeting": "zoom",
-            "zoom_host_user_id": "zhost0002",
-            "zoom_host_email": tenant.interviewer.email,
-            "zoom_host_name": "面接官",
+            "meeting_host_id": "zhost0002",
+            "meeting_host_email": tenant.interviewer.email,
+            "meeting_host_name": "面接官",
             "duration_minutes": 45,
         },
     )

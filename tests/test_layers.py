@@ -20,7 +20,7 @@ from notifications import receivers as notification_receivers
 from scheduling import receivers as scheduling_receivers
 from scheduling.registry import slot_panels
 from scheduling.signals import slot_changed, slot_deleted, slot_seats_added
-from zoom_integration import signals as zoom_signals
+from web_meetings import signals as web_meeting_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
@@ -43,8 +43,8 @@ def test_every_required_receiver_is_connected_when_the_apps_are_ready():
         (slot_deleted, receivers.on_slot_deleted, "booking"),
         (applicant_anonymizing, receivers.on_applicant_anonymizing, "booking"),
         (applicant_anonymizing, notification_receivers.on_applicant_anonymizing, "notifications"),
-        (zoom_signals.link_usable, scheduling_receivers.on_link_usable, "scheduling"),
-        (zoom_signals.meeting_event, scheduling_receivers.on_meeting_event, "scheduling"),
+        (web_meeting_signals.link_usable, scheduling_receivers.on_link_usable, "scheduling"),
+        (web_meeting_signals.meeting_changed, scheduling_receivers.on_meeting_changed, "scheduling"),
     ],
     ids=lambda value: getattr(value, "name", getattr(value, "__module__", value)),
 )

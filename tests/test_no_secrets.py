@@ -226,9 +226,9 @@ def zoom_flows(world, emu) -> Slot:
         settings={
             "name": "Web面接",
             "web_meeting": "zoom",
-            "zoom_host_user_id": host.zoom_user_id,
-            "zoom_host_email": host.email,
-            "zoom_host_name": host.display_name,
+            "meeting_host_id": host.zoom_user_id,
+            "meeting_host_email": host.email,
+            "meeting_host_name": host.display_name,
             "reminder_hours_before": 72,
         },
     )
@@ -254,8 +254,8 @@ def zoom_flows(world, emu) -> Slot:
     # webhooks: url_validation, meeting.updated and meeting.deleted in Zoom, a forged delivery
     assert emu.validate_webhook_url()
     other = Slot.objects.get(pk=slots[1].pk)
-    emu.move_meeting_in_zoom(other.zoom_meeting_id, other.starts_at + timedelta(hours=3))
-    emu.delete_meeting_in_zoom(other.zoom_meeting_id)
+    emu.move_meeting_in_zoom(other.meeting_id, other.starts_at + timedelta(hours=3))
+    emu.delete_meeting_in_zoom(other.meeting_id)
     body = b'{"event":"meeting.deleted","payload":{"account_id":"x","object":{"id":1}}}'
     stamp = str(int(timezone.now().timestamp()))
     forged = signature_for(secret="not-" + emu.webhook_secret_token, timestamp=stamp, body=body)
@@ -345,7 +345,7 @@ def booking_flows(world, emu, slot: Slot) -> str:
     )
     assert moved.status_code == 302
     slot.refresh_from_db()
-    emu.delete_meeting_in_zoom(slot.zoom_meeting_id)  # gone in Zoom: re-issued with a new URL
+    emu.delete_meeting_in_zoom(slot.meeting_id)  # gone in Zoom: re-issued with a new URL
     recruiter.post(reverse("scheduling:slot_reissue", args=[slot.pk]))
     run_reminder_sources(now=slot.starts_at - timedelta(hours=71))
     recruiter.get(reverse("scheduling:slot_start", args=[slot.pk]))  # the host starts it again

@@ -228,7 +228,7 @@ def _english_client(client):
         "scheduling:meeting_list",
         "scheduling:meeting_create",
         "scheduling:slot_list",
-        "zoom_integration:services",
+        "web_meetings:services",
         "zoom_integration:zoom",
         "notifications:template_list",
         "notifications:mail_settings",

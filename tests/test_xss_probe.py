@@ -453,7 +453,7 @@ def book_everything(world, emu, poisoned: Poisoned, applicant: Applicant, schedu
         },
     )
     second.refresh_from_db()
-    emu.delete_meeting_in_zoom(second.zoom_meeting_id)
+    emu.delete_meeting_in_zoom(second.meeting_id)
     post_ok(recruiter, reverse("scheduling:slot_reissue", args=[second.pk]), {})
     run_reminder_sources(now=second.starts_at - timedelta(hours=71))
     # Zoom's own words reach pages and mails too: a refused create, and a link that needs reauthorization.

@@ -101,6 +101,9 @@ class MeetingProvider(Protocol):
     # --- link ------------------------------------------------------------------------------------------
     def link_status(self, company: Company) -> LinkStatus: ...
 
+    def is_linked(self, company: Company) -> bool:
+        """Whether the company may issue meetings with the service now (enabled and 連携中)."""
+
     def settings_url(self) -> str:
         """The service's 設定 page (Web面接連携サービス → the service)."""
 
@@ -124,9 +127,15 @@ class MeetingProvider(Protocol):
 
     def get_meeting(self, connection: Any, *, host_id: str, meeting_id: str) -> Meeting: ...
 
-    def update_meeting(self, connection: Any, *, host_id: str, meeting_id: str, spec: MeetingSpec) -> None: ...
+    def update_meeting(
+        self, connection: Any, *, host_id: str, meeting_id: str, spec: MeetingSpec
+    ) -> None: ...
 
     def delete_meeting(self, connection: Any, *, host_id: str, meeting_id: str) -> None: ...
+
+    def host_start_url(self, connection: Any, *, host_id: str, meeting_id: str) -> str:
+        """ホストとして開始: the host's link to open the meeting, fetched now and never stored (Zoom's
+        start_url logs the host in; Teams' organizer opens the join URL signed in as themself)."""
 
     def list_host_meetings(self, connection: Any, *, host_id: str, marker: str) -> list[Meeting]:
         """The host's upcoming meetings that may be the one a lost create made (a provider may narrow the

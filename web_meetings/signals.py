@@ -5,9 +5,9 @@ service works again (linked or relinked); work that waited for it may go on.
 
 ``meeting_changed`` (inside the transaction that handles a stored change notification; ``company``,
 ``provider``, ``meeting_id``: str, ``change``: "updated" | "deleted", ``start``: datetime | None,
-``duration_minutes``: int | None): a meeting on the company's linked account was changed or deleted at the
-service (Zoom webhook, Graph change notification, ...). A receiver that raises leaves the notification
-unprocessed, to be handled again.
+``duration_minutes``: int | None, ``changed_at``: when the service made the change, datetime | None): a
+meeting on the company's linked account was changed or deleted at the service (Zoom webhook, Graph change
+notification, ...). A receiver that raises leaves the notification unprocessed, to be handled again.
 """
 
 from __future__ import annotations

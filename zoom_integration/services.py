@@ -2,7 +2,8 @@
 deauthorization, Zoom user sync. Each service owns its transaction; mail and hooks run after commit.
 
 Used by scheduling: ``usable_connection(company)`` (a ZoomConnection, or client.ZoomNotLinked with a Japanese
-reason) and ``sync_zoom_users``. A (re)link is announced with ``signals.link_usable`` after commit.
+reason) and ``sync_zoom_users``. A (re)link is announced with ``web_meetings.signals.link_usable`` after
+commit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import Company, User
-from zoom_integration import client, signals
+from web_meetings import signals
+from zoom_integration import client
 from zoom_integration.client import (
     TokenSet,
     ZoomError,
@@ -361,7 +363,7 @@ def _announce_link_usable(company_id: int) -> None:
     """Tell the apps above that the link works again (slots that waited for it go on)."""
     company = Company.objects.get(pk=company_id)
     # The link is saved: a failing receiver must not turn it into an error page.
-    signals.link_usable.send_logged(ZoomConnection, company=company)
+    signals.link_usable.send_logged(ZoomConnection, company=company, provider="zoom")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from zoom_integration import views
 app_name = "zoom_integration"
 
 urlpatterns = [
-    path("", views.services_list, name="services"),
     path("zoom/", views.zoom_service, name="zoom"),
     path("zoom/status/", views.zoom_status, name="status"),
     path("zoom/authorize/", views.authorize, name="authorize"),

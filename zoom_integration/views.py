@@ -25,14 +25,6 @@ logger = logging.getLogger(__name__)
 
 @recruiter_required
 @require_GET
-def services_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Web面接連携サービス: the services and their status (Zoom)."""
-    overview = selectors.zoom_overview(request_company(request))
-    return render(request, "zoom_integration/services.html", {"zoom": overview})
-
-
-@recruiter_required
-@require_GET
 def zoom_service(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The Zoom service page (設定): state, link details, Zoom users; 認可開始 / 連携解除 for admins."""
     company = request_company(request)

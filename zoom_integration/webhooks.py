@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Company
-from zoom_integration import services, signals
+from web_meetings import signals
+from zoom_integration import services
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection
 
 logger = logging.getLogger(__name__)
@@ -140,12 +141,29 @@ def _handle_meeting_event(event_name: str, account_id: str, payload: dict) -> st
     if not account_id or not companies:
         logger.warning("zoom webhook: %s for unknown account %s", event_name, account_id or "-")
         return "ignored: unknown account"
+    duration = meeting.get("duration")
+    change = {
+        "company": None,
+        "provider": "zoom",
+        "meeting_id": str(meeting_id),
+        "change": "deleted" if event_name == "meeting.deleted" else "updated",
+        "start": _parse_time(meeting.get("start_time")),
+        "duration_minutes": duration if isinstance(duration, int) else None,
+        "changed_at": _event_time(payload),
+    }
     for company in companies:
         # A receiver that raises leaves the delivery unprocessed (handle_webhook_event retries it).
-        signals.meeting_event.send(
-            sender=WebhookEvent, company=company, event=event_name, meeting_id=meeting_id, payload=payload
-        )
+        signals.meeting_changed.send(sender=WebhookEvent, **{**change, "company": company})
     return f"announced to {len(companies)} company(ies)"
+
+
+def _event_time(payload: dict) -> datetime | None:
+    """When the change happened in Zoom: meeting.updated carries it (ms) as payload.time_stamp; the
+    envelope's event_ts is used when a caller passes it along."""
+    event_ts = payload.get("event_ts", payload.get("time_stamp"))
+    if isinstance(event_ts, int | float):
+        return datetime.fromtimestamp(event_ts / 1000, tz=UTC)
+    return None
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -32,8 +32,8 @@ def hosted(company, linked):
     return ZoomEventFactory(
         selection_meeting=meeting,
         name="Web面接",
-        zoom_host_user_id="zhost0002",
-        zoom_host_email="interviewer@acme.example.com",
+        meeting_host_id="zhost0002",
+        meeting_host_email="interviewer@acme.example.com",
     )
 
 

@@ -113,8 +113,8 @@ def zoom_event(company, linked):
     return ZoomEventFactory(
         selection_meeting=meeting,
         name="Web面接",
-        zoom_host_user_id="zhost0002",
-        zoom_host_email="interviewer@acme.example.com",
+        meeting_host_id="zhost0002",
+        meeting_host_email="interviewer@acme.example.com",
     )
 
 
@@ -172,9 +172,9 @@ def test_a_meeting_deleted_in_zoom_and_reissued_sends_the_new_url(
     old_url = slot.join_url
 
     with django_capture_on_commit_callbacks(execute=True):
-        del fake_zoom.meetings[slot.zoom_meeting_id]
-        services.handle_zoom_meeting_event(
-            company=slot.company, event="meeting.deleted", meeting_id=slot.zoom_meeting_id, payload={}
+        del fake_zoom.meetings[slot.meeting_id]
+        services.handle_meeting_change(
+            company=slot.company, provider="zoom", change="deleted", meeting_id=slot.meeting_id
         )
     host_notice = SentMail.objects.filter(kind=MailKind.HOST_NOTICE, body__contains="再発行").get()
     assert host_notice.to_email == "interviewer@acme.example.com"

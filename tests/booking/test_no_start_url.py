@@ -46,8 +46,8 @@ def test_no_applicant_page_or_mail_of_a_zoom_booking_carries_a_start_url(
     event = ZoomEventFactory(
         selection_meeting=SelectionMeetingFactory(company=company, name="一次面接"),
         reminder_hours_before=72,
-        zoom_host_user_id="zhost0002",
-        zoom_host_email="interviewer@acme.example.com",
+        meeting_host_id="zhost0002",
+        meeting_host_email="interviewer@acme.example.com",
     )
     first = zoom_slot(event, capture, days=5)
     second = zoom_slot(event, capture, days=6)
@@ -82,9 +82,9 @@ def test_no_applicant_page_or_mail_of_a_zoom_booking_carries_a_start_url(
     visit(f"bookings/{booking.pk}/")
     with capture(execute=True):  # deleted in Zoom, re-issued: URL変更
         pending.refresh_from_db()
-        del fake_zoom.meetings[pending.zoom_meeting_id]
-        services.handle_zoom_meeting_event(
-            company=company, event="meeting.deleted", meeting_id=pending.zoom_meeting_id, payload={}
+        del fake_zoom.meetings[pending.meeting_id]
+        services.handle_meeting_change(
+            company=company, provider="zoom", change="deleted", meeting_id=pending.meeting_id
         )
         services.reissue_slot_meeting(slot=pending, actor=world.acme.recruiter)
     with capture(execute=True):  # moved by staff: 予約変更

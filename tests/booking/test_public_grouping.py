@@ -127,8 +127,8 @@ def zoom_booking(company, linked, applicant):
     event = ZoomEventFactory(
         selection_meeting=meeting,
         name="Web面接",
-        zoom_host_user_id="zhost0001",
-        zoom_host_email="host@zoom.example.com",
+        meeting_host_id="zhost0001",
+        meeting_host_email="host@zoom.example.com",
     )
     slot = slot_for(
         event, capacity=2, join_url="https://zoom.us/j/81234567890?pwd=abc", meeting_passcode="424242"

@@ -92,7 +92,7 @@ def test_applicant_books_a_zoom_slot_by_the_mailed_link_and_follows_the_recruite
     assert str(vevent["UID"]) == f"e2rpro-booking-{booking.pk}@testserver"
 
     # the meeting is deleted in Zoom (webhook); the recruiter re-issues; the applicant gets the new URL
-    emu.delete_meeting_in_zoom(slot.zoom_meeting_id)
+    emu.delete_meeting_in_zoom(slot.meeting_id)
     assert Slot.objects.get(pk=slot.pk).meeting_state == MeetingState.DELETED
     recruiter.post(reverse("scheduling:slot_reissue", args=[slot.pk]))
     fresh = Slot.objects.get(pk=slot.pk)

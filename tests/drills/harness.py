@@ -227,7 +227,7 @@ class Database:
 
     def slots(self, event_ids: list[int]) -> list[dict]:
         columns = [
-            "id", "uuid", "meeting_state", "zoom_meeting_id", "join_url", "meeting_error", "wait_reason",
+            "id", "uuid", "meeting_state", "meeting_id", "join_url", "meeting_error", "wait_reason",
             "create_in_doubt", "claimed_until", "enqueued_at", "attempts", "meeting_start", "starts_at",
             "meeting_synced_at",
         ]  # fmt: skip
@@ -456,9 +456,9 @@ def check_one_meeting_per_slot(slots: list[dict], meetings: list[dict]) -> list[
                 f"{slot['meeting_error']!r})"
             )
             continue
-        meeting = by_id.get(int(slot["zoom_meeting_id"] or 0))
+        meeting = by_id.get(int(slot["meeting_id"] or 0))
         if meeting is None or uuid not in (meeting.get("agenda") or ""):
-            problems.append(f"slot {slot['id']} points at meeting {slot['zoom_meeting_id']}, not its own")
+            problems.append(f"slot {slot['id']} points at meeting {slot['meeting_id']}, not its own")
         elif slot["join_url"] != meeting["join_url"]:
             problems.append(f"slot {slot['id']} shows another join URL than its meeting's")
     strays = [uuid for uuid in counts if uuid not in uuids]

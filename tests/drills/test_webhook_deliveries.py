@@ -88,7 +88,7 @@ def test_a_delivery_repeated_or_raced_is_handled_once(stack, site, zoom, db_, fi
 
     # Zoom deletes the first meeting and delivers meeting.deleted; then Zoom's retries bring the very same
     # body again, five at once.
-    zoom.delete_meeting(first["zoom_meeting_id"])
+    zoom.delete_meeting(first["meeting_id"])
     wait_for(
         lambda: db_.slot(first["id"])["meeting_state"] == "deleted",
         timeout=30,
@@ -102,7 +102,7 @@ def test_a_delivery_repeated_or_raced_is_handled_once(stack, site, zoom, db_, fi
     assert len(stored(db_, body)) == 1
 
     # A delivery never seen before, six copies racing into both gunicorn workers at the same moment.
-    raced = deleted_body(zoom, meeting_object(zoom, second["zoom_meeting_id"]))
+    raced = deleted_body(zoom, meeting_object(zoom, second["meeting_id"]))
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: zoom.deliver(raced).status_code, range(6)))
     assert answers == [200] * 6, "a racing duplicate must not end in a 500 (Zoom would retry it)"
@@ -118,12 +118,12 @@ def test_a_delivery_repeated_or_raced_is_handled_once(stack, site, zoom, db_, fi
 def test_meeting_updated_arriving_after_meeting_deleted_changes_nothing(stack, site, zoom, db_, first_day):
     _event, slots = issue_slots(site, db_, first_day, "ドリル: Webhook順序")
     target = slots[0]
-    meeting = meeting_object(zoom, target["zoom_meeting_id"])
+    meeting = meeting_object(zoom, target["meeting_id"])
     moved_ms = int(time.time() * 1000)
     late_update = updated_body(zoom, meeting, start=target["starts_at"] + timedelta(hours=3), at_ms=moved_ms)
 
     # In Zoom the meeting was moved, then deleted; the deletion is delivered first, the move after it.
-    zoom.delete_meeting(target["zoom_meeting_id"])
+    zoom.delete_meeting(target["meeting_id"])
     wait_for(
         lambda: db_.slot(target["id"])["meeting_state"] == "deleted",
         timeout=30,
@@ -132,7 +132,7 @@ def test_meeting_updated_arriving_after_meeting_deleted_changes_nothing(stack, s
     assert zoom.deliver(late_update).status_code == 200
     wait_handled(db_, late_update)
     after = db_.slot(target["id"])
-    assert after["meeting_state"] == "deleted" and after["zoom_meeting_id"] is None
+    assert after["meeting_state"] == "deleted" and after["meeting_id"] is None
     assert after["join_url"] == "" and after["meeting_start"] is None
     assert db_.audit_count("meeting.changed_in_zoom", target["id"]) == 0
 
@@ -159,7 +159,7 @@ def test_a_zoom_side_change_delivered_after_our_own_update_does_not_overwrite_it
     the slot say that Zoom changed it."""
     _event, slots = issue_slots(site, db_, first_day, "ドリル: 遅れて届いた変更")
     target = slots[0]
-    meeting = meeting_object(zoom, target["zoom_meeting_id"])
+    meeting = meeting_object(zoom, target["meeting_id"])
     changed_in_zoom_ms = int(time.time() * 1000) - 60_000  # a minute ago, before the staff's move
     zoom_start = target["starts_at"] + timedelta(hours=5)
     stale = updated_body(zoom, meeting, start=zoom_start, at_ms=changed_in_zoom_ms)
@@ -186,7 +186,7 @@ def test_a_zoom_side_change_delivered_after_our_own_update_does_not_overwrite_it
         timeout=30,
         message="the staff's move to reach the meeting in Zoom",
     )
-    in_zoom = meeting_object(zoom, target["zoom_meeting_id"])["start_time"]
+    in_zoom = meeting_object(zoom, target["meeting_id"])["start_time"]
     assert in_zoom == new_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     assert zoom.deliver(stale).status_code == 200
@@ -232,7 +232,7 @@ def test_an_old_app_deauthorized_arriving_after_a_newer_link_is_ignored(stack, s
 def test_a_replayed_or_forged_delivery_is_refused_and_changes_nothing(stack, site, zoom, db_, first_day):
     _event, slots = issue_slots(site, db_, first_day, "ドリル: リプレイ")
     target = slots[0]
-    body = deleted_body(zoom, meeting_object(zoom, target["zoom_meeting_id"]))
+    body = deleted_body(zoom, meeting_object(zoom, target["meeting_id"]))
     events_before = db_.value("SELECT count(*) FROM zoom_integration_webhookevent")
     now = int(time.time())
     attempts = {

@@ -234,8 +234,8 @@ def test_overlaps_count_the_zoom_slots_a_user_hosts(company, linked, world):
     """The 面接官 hosts a Zoom event by email: its slots are theirs (interviews.selectors) and overlap."""
     hosted = ZoomEventFactory(
         selection_meeting=SelectionMeetingFactory(company=company),
-        zoom_host_user_id="zhost0002",
-        zoom_host_email=world.acme.interviewer.email,
+        meeting_host_id="zhost0002",
+        meeting_host_email=world.acme.interviewer.email,
     )
     theirs = slot_in(hosted, 6)
     other = slot_at(
@@ -331,8 +331,8 @@ def test_the_meeting_is_hosted_by_the_slots_interviewer_when_the_event_says_so(
 
     [(_call, created)] = [call for call in fake_zoom.calls if call[0] == "create"]
     assert created["host_id"] == "zhost0002"
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0002"
-    assert slot.meeting_host_zoom_id == "zhost0002"
+    assert fake_zoom.meetings[slot.meeting_id]["host_id"] == "zhost0002"
+    assert slot.meeting_host_id == "zhost0002"
     assert AuditEntry.objects.filter(action="interview.zoom_host_policy_changed").exists()
     slot_page = page(as_recruiter.get(reverse("scheduling:slot_detail", args=[slot.pk])))
     assert (
@@ -350,7 +350,7 @@ def test_without_the_setting_or_a_zoom_user_of_the_interviewer_the_event_host_ho
     assign_event(zoom_event, tanaka, actor=world.acme.recruiter)  # 田中 has no Zoom user
     without_zoom_user = zoom_slot(zoom_event, 6, django_capture_on_commit_callbacks)
 
-    hosts = [fake_zoom.meetings[s.zoom_meeting_id]["host_id"] for s in (without_setting, without_zoom_user)]
+    hosts = [fake_zoom.meetings[s.meeting_id]["host_id"] for s in (without_setting, without_zoom_user)]
     assert hosts == ["zhost0001", "zhost0001"]
 
 
@@ -360,7 +360,7 @@ def test_turning_the_setting_on_moves_the_future_meetings_to_the_interviewer(
     assign_event(zoom_event, world.acme.interviewer, actor=world.acme.recruiter)
     slot = zoom_slot(zoom_event, 5, django_capture_on_commit_callbacks)
     staff_book(slot, ApplicantFactory(company=company, email="hanako@example.jp"))
-    old_meeting = slot.zoom_meeting_id
+    old_meeting = slot.meeting_id
 
     with django_capture_on_commit_callbacks(execute=True):
         response = follow_interviewer(as_recruiter, zoom_event)
@@ -368,7 +368,7 @@ def test_turning_the_setting_on_moves_the_future_meetings_to_the_interviewer(
     slot.refresh_from_db()
     assert response.status_code == 302
     assert old_meeting not in fake_zoom.meetings
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0002"
+    assert fake_zoom.meetings[slot.meeting_id]["host_id"] == "zhost0002"
     assert "1件の日程のZoomミーティングを新しいホストで発行し直します" in page(
         as_recruiter.get(response["Location"])
     )
@@ -382,7 +382,7 @@ def test_a_new_interviewer_of_the_slot_takes_over_its_meeting(
     follow_interviewer(as_recruiter, zoom_event)
     assign_event(zoom_event, tanaka, actor=world.acme.recruiter)
     slot = zoom_slot(zoom_event, 5, django_capture_on_commit_callbacks)
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0001"
+    assert fake_zoom.meetings[slot.meeting_id]["host_id"] == "zhost0001"
 
     with django_capture_on_commit_callbacks(execute=True):
         post_interviewers(
@@ -390,7 +390,7 @@ def test_a_new_interviewer_of_the_slot_takes_over_its_meeting(
         )
 
     slot.refresh_from_db()
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0002"
+    assert fake_zoom.meetings[slot.meeting_id]["host_id"] == "zhost0002"
 
 
 def test_the_interviewer_who_hosts_the_meeting_may_start_it_and_the_event_host_no_longer(
@@ -405,7 +405,7 @@ def test_the_interviewer_who_hosts_the_meeting_may_start_it_and_the_event_host_n
     response = client_for(world.acme.interviewer).get(start)
 
     assert response.status_code == 302
-    assert response["Location"] == fake_zoom.meetings[slot.zoom_meeting_id]["start_url"]
+    assert response["Location"] == fake_zoom.meetings[slot.meeting_id]["start_url"]
     assert client_for(event_host).get(start).status_code == 403
 
 

@@ -156,7 +156,7 @@ def test_filters_by_meeting_event_state(as_admin, world, acme_event):
 
 def test_filters_by_interviewer_and_host(as_recruiter, world, acme_event):
     zoom = ZoomEventFactory(
-        selection_meeting=acme_event.selection_meeting, zoom_host_email="Boss@Zoom.example.com"
+        selection_meeting=acme_event.selection_meeting, meeting_host_email="Boss@Zoom.example.com"
     )
     when = datetime(2026, 12, 9, 1, 0, tzinfo=UTC)
     by_event = _slot(acme_event, when)
@@ -180,7 +180,7 @@ def test_interviewer_sees_only_their_slots_and_no_people_filters(world, acme_eve
     other_event = EventFactory(selection_meeting=acme_event.selection_meeting, name="別イベント")
     _slot(other_event, when)
     hosted_event = ZoomEventFactory(
-        selection_meeting=acme_event.selection_meeting, zoom_host_email=world.acme.interviewer.email
+        selection_meeting=acme_event.selection_meeting, meeting_host_email=world.acme.interviewer.email
     )
     hosted = _slot(hosted_event, when + timedelta(hours=3))
     SlotInterviewer.objects.create(company=world.acme.company, slot=mine, user=world.acme.interviewer)
@@ -204,7 +204,7 @@ def test_other_company_slots_and_ids_never_show(as_admin, world, acme_event):
     mine = _slot(acme_event, when)
     foreign_meeting = SelectionMeetingFactory(company=world.other.company, name="他社の選考会")
     foreign_event = ZoomEventFactory(
-        selection_meeting=foreign_meeting, name="他社イベント", zoom_host_email="x@other.example.com"
+        selection_meeting=foreign_meeting, name="他社イベント", meeting_host_email="x@other.example.com"
     )
     foreign = _slot(foreign_event, when)
     base = {"view": "week", "date": "2026-12-09"}

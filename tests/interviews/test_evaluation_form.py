@@ -231,7 +231,7 @@ def test_the_zoom_host_of_the_event_may_evaluate_and_is_not_reminded(world):
     scene = make_scene(world.acme)
     host = UserFactory(company=world.acme.company, role=Role.INTERVIEWER, email="host@acme.example.com")
     zoom_event = ZoomEventFactory(
-        selection_meeting=scene.meeting, zoom_host_email="Host@acme.example.com", name="Web面接"
+        selection_meeting=scene.meeting, meeting_host_email="Host@acme.example.com", name="Web面接"
     )
     applicant = ApplicantFactory(company=world.acme.company)
     book(make_slot(zoom_event, starts=hours_ago(40)), applicant)

@@ -210,8 +210,8 @@ def test_the_feed_carries_the_join_url_never_the_start_url(
 ):
     event = ZoomEventFactory(
         selection_meeting=SelectionMeetingFactory(company=company),
-        zoom_host_user_id="zhost0002",
-        zoom_host_email=world.acme.interviewer.email,
+        meeting_host_id="zhost0002",
+        meeting_host_email=world.acme.interviewer.email,
     )
     slot = zoom_slot(event, 3, django_capture_on_commit_callbacks)
 

@@ -133,8 +133,8 @@ def test_a_move_updates_the_new_slots_interviewers_and_cancels_for_those_of_the_
 def test_the_zoom_host_who_is_also_assigned_gets_one_mail_with_the_invite(company, linked, world, applicant):
     hosted = ZoomEventFactory(
         selection_meeting=SelectionMeetingFactory(company=company),
-        zoom_host_user_id="zhost0002",
-        zoom_host_email=world.acme.interviewer.email,
+        meeting_host_id="zhost0002",
+        meeting_host_email=world.acme.interviewer.email,
     )
     slot = slot_in(hosted, 5)
     assign_slot(slot, world.acme.interviewer, actor=world.acme.recruiter)
@@ -148,8 +148,8 @@ def test_the_zoom_host_who_is_also_assigned_gets_one_mail_with_the_invite(compan
 def test_the_host_alone_is_told_as_before_without_an_invite(company, linked, world, applicant):
     hosted = ZoomEventFactory(
         selection_meeting=SelectionMeetingFactory(company=company),
-        zoom_host_user_id="zhost0002",
-        zoom_host_email=world.acme.interviewer.email,
+        meeting_host_id="zhost0002",
+        meeting_host_email=world.acme.interviewer.email,
     )
 
     staff_book(slot_in(hosted, 5), applicant)

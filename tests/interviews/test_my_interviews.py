@@ -189,7 +189,7 @@ def hosted_by_interviewer(company, linked, fake_zoom, world, tanaka, django_capt
     assign_event(event, world.acme.interviewer, tanaka, actor=world.acme.recruiter)
     slot = zoom_slot(event, 4, django_capture_on_commit_callbacks)
     staff_book(slot, ApplicantFactory(company=company, name="佐藤 花子"))
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0002"
+    assert fake_zoom.meetings[slot.meeting_id]["host_id"] == "zhost0002"
     return slot
 
 
@@ -202,7 +202,7 @@ def test_the_meetings_host_may_start_it_from_my_interviews(world, hosted_by_inte
     start = reverse("scheduling:slot_start", args=[slot.pk])
     assert f'href="{start}"' in html and "ホストとして開始" in html and slot.join_url in html
     assert not contains_start_url(html)
-    assert client.get(start)["Location"] == fake_zoom.meetings[slot.zoom_meeting_id]["start_url"]
+    assert client.get(start)["Location"] == fake_zoom.meetings[slot.meeting_id]["start_url"]
 
 
 def test_a_co_interviewer_gets_the_join_link_but_not_the_start(tanaka, hosted_by_interviewer):

@@ -194,11 +194,24 @@ class _Answered(Exception):
         self.answer = answer
 
 
+class MeetingsById(dict):
+    """Zoom's meetings by their numeric id; a slot's ``meeting_id`` (text) finds its meeting too."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(int(key))
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(int(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(int(key) if isinstance(key, str) and key.isdigit() else key)
+
+
 @dataclass
 class FakeZoom:
     """Zoom's meeting endpoints, in memory. See the module docstring."""
 
-    meetings: dict[int, dict] = field(default_factory=dict)
+    meetings: dict[int, dict] = field(default_factory=lambda: MeetingsById())
     calls: list[tuple[str, dict]] = field(default_factory=list)
     requests: list[ZoomRequest] = field(default_factory=list)
     fail: dict[str, list[Fault]] = field(default_factory=dict)

@@ -33,9 +33,9 @@ class EventFactory(factory.django.DjangoModelFactory):
 class ZoomEventFactory(EventFactory):
     name = factory.Sequence(lambda n: f"Web面接{n}")
     web_meeting = WebMeeting.ZOOM
-    zoom_host_user_id = "zhost0001"
-    zoom_host_email = "host@zoom.example.com"
-    zoom_host_name = "ホスト 太郎"
+    meeting_host_id = "zhost0001"
+    meeting_host_email = "host@zoom.example.com"
+    meeting_host_name = "ホスト 太郎"
     place = ""
 
 

@@ -61,7 +61,7 @@ def test_after_a_lost_answer_six_workers_at_once_adopt_the_meeting_and_create_no
 
     assert errors == [] and sorted(results) == ["busy"] * 5 + ["done"]
     [meeting] = emu.meetings()
-    assert Slot.objects.get(pk=slot.pk).zoom_meeting_id == meeting["id"]
+    assert Slot.objects.get(pk=slot.pk).meeting_id == meeting["id"]
     assert emu.state()["request_counts"]["create_meeting"] == 1
 
 
@@ -110,7 +110,7 @@ def test_the_daily_budget_is_never_overdrawn_by_concurrent_workers(world, settin
     company_id = world.acme.company.pk
 
     results, errors = run_in_threads(
-        20, lambda _i: limits.consume_host_budget(company_id=company_id, zoom_user_id="host-x")
+        20, lambda _i: limits.consume_host_budget(company_id=company_id, host_id="host-x")
     )
 
     assert errors == []

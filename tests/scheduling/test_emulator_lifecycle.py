@@ -39,9 +39,9 @@ def zoom_event(world, *, host_email: str = RECRUITER_HOST):
         settings={
             "name": "Web面接",
             "web_meeting": "zoom",
-            "zoom_host_user_id": host.zoom_user_id,
-            "zoom_host_email": host.email,
-            "zoom_host_name": host.display_name,
+            "meeting_host_id": host.zoom_user_id,
+            "meeting_host_email": host.email,
+            "meeting_host_name": host.display_name,
             "notes": "カメラをオンにしてご参加ください。",
         },
     )
@@ -76,7 +76,7 @@ def test_a_slot_is_issued_moved_and_deleted_in_zoom(world, zoom_emulator):
 
     assert slot.meeting_state == MeetingState.ISSUED
     [meeting] = zoom_emulator.meetings()
-    assert meeting["id"] == slot.zoom_meeting_id
+    assert str(meeting["id"]) == slot.meeting_id
     assert meeting["start_time"] == starts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert meeting["start_time"].endswith("T01:00:00Z")  # 10:00 JST
     assert meeting["timezone"] == "Asia/Tokyo" and meeting["duration"] == 60
@@ -139,7 +139,7 @@ def test_a_meeting_deleted_in_zoom_shows_on_the_slot_and_is_reissued_with_one_cl
     link(world, zoom_emulator)
     slot = reload(new_slot(world, zoom_event(world), jst(2, 10)))
 
-    zoom_emulator.delete_meeting_in_zoom(slot.zoom_meeting_id)  # webhook delivered to /zoom/webhook/
+    zoom_emulator.delete_meeting_in_zoom(slot.meeting_id)  # webhook delivered to /zoom/webhook/
 
     assert ("meeting.deleted", 200) in zoom_emulator.webhook_responses
     deleted = reload(slot)
@@ -152,7 +152,7 @@ def test_a_meeting_deleted_in_zoom_shows_on_the_slot_and_is_reissued_with_one_cl
 
     reissued = reload(slot)
     [meeting] = zoom_emulator.meetings()
-    assert reissued.meeting_state == MeetingState.ISSUED and meeting["id"] == reissued.zoom_meeting_id
+    assert reissued.meeting_state == MeetingState.ISSUED and str(meeting["id"]) == reissued.meeting_id
     assert reissued.join_url and reissued.join_url != slot.join_url
 
 
@@ -160,7 +160,7 @@ def test_a_meeting_moved_in_zoom_is_flagged_and_moved_back(world, zoom_emulator)
     link(world, zoom_emulator)
     slot = reload(new_slot(world, zoom_event(world), jst(2, 10)))
 
-    zoom_emulator.move_meeting_in_zoom(slot.zoom_meeting_id, slot.starts_at + timedelta(hours=2))
+    zoom_emulator.move_meeting_in_zoom(slot.meeting_id, slot.starts_at + timedelta(hours=2))
 
     flagged = reload(slot)
     assert flagged.meeting_out_of_sync
@@ -183,12 +183,12 @@ def test_changing_the_host_reissues_future_slots_on_the_new_host(world, zoom_emu
     services.update_event_settings(
         event=event,
         actor=world.acme.recruiter,
-        settings={"zoom_host_user_id": new_host.zoom_user_id, "zoom_host_email": new_host.email},
+        settings={"meeting_host_id": new_host.zoom_user_id, "meeting_host_email": new_host.email},
     )
 
     meetings = zoom_emulator.meetings()
     assert len(meetings) == 2 and {m["host_id"] for m in meetings} == {new_host.zoom_user_id}
-    assert {reload(s).zoom_meeting_id for s in slots} == {m["id"] for m in meetings}
+    assert {reload(s).meeting_id for s in slots} == {str(m["id"]) for m in meetings}
 
 
 def test_the_host_start_link_comes_fresh_from_zoom(world, zoom_emulator):
@@ -223,7 +223,7 @@ def test_a_lost_create_answer_never_makes_a_second_meeting(world, zoom_emulator)
 
     [meeting] = zoom_emulator.meetings()
     slot = reload(slot)
-    assert slot.meeting_state == MeetingState.ISSUED and slot.zoom_meeting_id == meeting["id"]
+    assert slot.meeting_state == MeetingState.ISSUED and slot.meeting_id == str(meeting["id"])
     assert zoom_emulator.state()["request_counts"]["create_meeting"] == 1
 
 
@@ -278,7 +278,7 @@ def test_issuance_stops_when_the_app_is_removed_and_resumes_after_relinking(worl
     slot = reload(slot)
     assert slot.meeting_state == MeetingState.ISSUED
     [meeting] = zoom_emulator.meetings()
-    assert meeting["id"] == slot.zoom_meeting_id
+    assert str(meeting["id"]) == slot.meeting_id
 
 
 def test_temporary_faults_are_retried_until_issued_without_duplicates(world, zoom_emulator):
@@ -301,4 +301,4 @@ def test_temporary_faults_are_retried_until_issued_without_duplicates(world, zoo
 
     slot = reload(slot)
     assert slot.meeting_state == MeetingState.ISSUED
-    assert len(zoom_emulator.meetings()) == 1 and zoom_emulator.meetings()[0]["id"] == slot.zoom_meeting_id
+    assert len(zoom_emulator.meetings()) == 1 and str(zoom_emulator.meetings()[0]["id"]) == slot.meeting_id

@@ -120,7 +120,7 @@ def test_hiding_a_slot_keeps_its_meeting(world, linked, zoom_event, fake_zoom, i
     )
 
     slot = reload(slot)
-    assert slot.meeting_state == MeetingState.ISSUED and slot.zoom_meeting_id in fake_zoom.meetings
+    assert slot.meeting_state == MeetingState.ISSUED and slot.meeting_id in fake_zoom.meetings
     assert fake_zoom.count("delete") == 0
 
 
@@ -147,7 +147,7 @@ def test_moving_a_slot_updates_its_meeting_and_calls_the_booking_hook(
     assert update[1]["body"]["start_time"] == new_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert update[1]["body"]["duration"] == 90
     request = fake_zoom.requests[-1]
-    assert (request.method, request.path) == ("PATCH", f"/meetings/{slot.zoom_meeting_id}")
+    assert (request.method, request.path) == ("PATCH", f"/meetings/{slot.meeting_id}")
     assert slot.meeting_start == new_start and slot.meeting_end == slot.ends_at
     assert fake_zoom.count("create") == 1
     assert AuditEntry.objects.filter(action="meeting.updated", target_id=str(slot.pk)).exists()
@@ -175,13 +175,13 @@ def test_moving_a_slot_whose_meeting_was_deleted_in_zoom_marks_it_for_reissue(
     slot = reload(slot)
     assert slot.meeting_state == MeetingState.DELETED
     assert "再発行" in slot.meeting_error
-    assert slot.zoom_meeting_id is None and slot.join_url == ""
+    assert slot.meeting_id is None and slot.join_url == ""
     assert fake_zoom.count("create") == 1
 
     issue(services.reissue_slot_meeting, slot=slot, actor=world.acme.recruiter)
 
     slot = reload(slot)
-    assert slot.meeting_state == MeetingState.ISSUED and slot.zoom_meeting_id in fake_zoom.meetings
+    assert slot.meeting_state == MeetingState.ISSUED and slot.meeting_id in fake_zoom.meetings
     assert AuditEntry.objects.filter(
         action="slot.meeting_changed", target_id=str(slot.pk), details__reason="reissued"
     ).exists()
@@ -192,7 +192,7 @@ def test_deleting_a_slot_deletes_its_meeting_and_a_404_counts_as_done(
 ):
     first = reload(issue(make_slot, zoom_event, tomorrow_at(10)))
     second = reload(issue(make_slot, zoom_event, tomorrow_at(12)))
-    del fake_zoom.meetings[second.zoom_meeting_id]
+    del fake_zoom.meetings[second.meeting_id]
 
     issue(services.delete_slot, slot=first, actor=world.acme.recruiter)
     issue(services.delete_slot, slot=second, actor=world.acme.recruiter)
@@ -200,34 +200,34 @@ def test_deleting_a_slot_deletes_its_meeting_and_a_404_counts_as_done(
     assert fake_zoom.meetings == {}
     deletes = [r for r in fake_zoom.requests if r.method == "DELETE"]
     assert [r.path for r in deletes] == [
-        f"/meetings/{first.zoom_meeting_id}",
-        f"/meetings/{second.zoom_meeting_id}",
+        f"/meetings/{first.meeting_id}",
+        f"/meetings/{second.meeting_id}",
     ]
     assert all(r.query == {"schedule_for_reminder": "false"} for r in deletes)
     for slot in (first, second):
         slot = reload(slot)
         assert slot.deleted_at is not None
-        assert slot.zoom_meeting_id is None and slot.meeting_state == MeetingState.NONE
+        assert slot.meeting_id is None and slot.meeting_state == MeetingState.NONE
     assert not Slot.objects.filter(pk__in=[first.pk, second.pk]).exists()
     assert AuditEntry.objects.filter(action="meeting.deleted").count() == 2
 
 
 def test_changing_the_host_reissues_future_slots_on_the_new_host(world, linked, zoom_event, fake_zoom, issue):
     slot = reload(issue(make_slot, zoom_event))
-    old_meeting = slot.zoom_meeting_id
+    old_meeting = slot.meeting_id
 
     queued = issue(
         services.update_event_settings,
         event=zoom_event,
         actor=world.acme.recruiter,
-        settings={"zoom_host_user_id": "zhost0002", "zoom_host_email": "interviewer@acme.example.com"},
+        settings={"meeting_host_id": "zhost0002", "meeting_host_email": "interviewer@acme.example.com"},
     )
 
     slot = reload(slot)
     assert queued == [slot.pk]
     assert old_meeting not in fake_zoom.meetings
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["host_id"] == "zhost0002"
-    assert slot.meeting_host_zoom_id == "zhost0002" and slot.meeting_state == MeetingState.ISSUED
+    assert fake_zoom.meetings[slot.meeting_id]["host_id"] == "zhost0002"
+    assert slot.meeting_host_id == "zhost0002" and slot.meeting_state == MeetingState.ISSUED
     assert [name for name, _ in fake_zoom.calls] == ["create", "delete", "create"]
     assert [(r.method, r.path) for r in fake_zoom.requests] == [
         ("POST", "/users/zhost0001/meetings"),
@@ -300,7 +300,7 @@ def test_after_a_lost_answer_the_retry_adopts_the_meeting_instead_of_creating_an
     assert fake_zoom.count("list") == 1
     lookup = next(r for r in fake_zoom.requests if r.method == "GET" and r.path.startswith("/users/"))
     assert lookup.path == "/users/zhost0001/meetings" and lookup.query["type"] == "scheduled"
-    assert slot.meeting_state == MeetingState.ISSUED and slot.zoom_meeting_id in fake_zoom.meetings
+    assert slot.meeting_state == MeetingState.ISSUED and slot.meeting_id in fake_zoom.meetings
     assert not slot.create_in_doubt
     assert AuditEntry.objects.filter(action="meeting.issued", details__adopted=True).exists()
 
@@ -329,7 +329,7 @@ def test_duplicates_found_by_the_lookup_are_deleted(world, linked, zoom_event, f
 
     issuance.sync_slot_meeting(slot_id=slot.pk)
 
-    assert len(fake_zoom.meetings) == 1 and reload(slot).zoom_meeting_id in fake_zoom.meetings
+    assert len(fake_zoom.meetings) == 1 and reload(slot).meeting_id in fake_zoom.meetings
     assert fake_zoom.count("delete") == 1
 
 
@@ -344,7 +344,7 @@ def test_temporary_errors_retry_with_backoff_honouring_retry_after(world, linked
     assert outcome.status == "retry" and outcome.retry_in >= 29
     assert slot.not_before >= retry_after - timedelta(seconds=1)
     assert slot.attempts == 1 and not slot.create_in_doubt  # a 429 made nothing: no lookup needed
-    assert limits.host_budget_left(company_id=slot.company_id, zoom_user_id="zhost0001") == 100  # refunded
+    assert limits.host_budget_left(company_id=slot.company_id, host_id="zhost0001") == 100  # refunded
 
 
 def test_backoff_grows_and_has_jitter():
@@ -389,8 +389,8 @@ def test_a_permanent_error_fails_with_the_reason_and_retry_issues(
 def test_a_host_that_left_the_account_fails_without_calling_zoom(world, linked, fake_zoom, issue):
     event = ZoomEventFactory(
         selection_meeting__company=world.acme.company,
-        zoom_host_user_id="zgone0003",
-        zoom_host_email="gone@x.jp",
+        meeting_host_id="zgone0003",
+        meeting_host_email="gone@x.jp",
     )
 
     slot = reload(issue(make_slot, event))
@@ -412,7 +412,7 @@ def test_an_unlinked_company_waits_with_the_reason_and_resumes_after_relinking(
     assert fake_zoom.calls == []  # no HTTP call without a usable link
 
     set_link_status(world.acme.company, ConnectionStatus.LINKED)
-    issue(services.resume_zoom_issuance, company=world.acme.company)
+    issue(services.resume_issuance, company=world.acme.company, provider="zoom")
 
     assert reload(slot).meeting_state == MeetingState.ISSUED
 
@@ -456,7 +456,7 @@ def test_the_host_daily_budget_holds_slots_as_pending_until_midnight_utc(
     tasks.sweep()
 
     assert all(reload(s).meeting_state == MeetingState.ISSUED for s in slots)
-    assert HostDailyUsage.objects.get(zoom_user_id="zhost0001", day="2026-11-26").used == 2
+    assert HostDailyUsage.objects.get(host_id="zhost0001", day="2026-11-26").used == 2
 
 
 def test_zoom_saying_the_host_is_at_its_daily_limit_stops_every_worker_for_the_day(
@@ -467,18 +467,18 @@ def test_zoom_saying_the_host_is_at_its_daily_limit_stops_every_worker_for_the_d
     slot = reload(issue(make_slot, zoom_event))
 
     assert slot.meeting_state == MeetingState.PENDING and slot.wait_reason == WaitReason.DAILY_LIMIT
-    assert limits.host_budget_left(company_id=slot.company_id, zoom_user_id="zhost0001") == 0
+    assert limits.host_budget_left(company_id=slot.company_id, host_id="zhost0001") == 0
     assert slot.not_before == limits.next_utc_midnight()
 
 
 def test_the_budget_is_counted_per_host_and_day_and_never_exceeded(world, settings):
     settings.SCHEDULING_ZOOM_DAILY_LIMIT = 2
     company = world.acme.company
-    taken = [limits.consume_host_budget(company_id=company.pk, zoom_user_id="a") for _ in range(3)]
+    taken = [limits.consume_host_budget(company_id=company.pk, host_id="a") for _ in range(3)]
     assert taken == [True, True, False]
-    assert limits.consume_host_budget(company_id=company.pk, zoom_user_id="b")
+    assert limits.consume_host_budget(company_id=company.pk, host_id="b")
     tomorrow = timezone.now() + timedelta(days=1)
-    assert limits.consume_host_budget(company_id=company.pk, zoom_user_id="a", now=tomorrow)
+    assert limits.consume_host_budget(company_id=company.pk, host_id="a", now=tomorrow)
 
 
 def test_the_sweeper_recovers_slots_whose_task_was_lost(world, linked, zoom_event, fake_zoom, monkeypatch):
@@ -535,7 +535,7 @@ def test_a_change_made_while_the_worker_runs_is_not_lost(world, linked, zoom_eve
     slot = reload(slot)
     assert slot.meeting_state == MeetingState.ISSUED
     assert [name for name, _ in fake_zoom.calls] == ["create", "update"]
-    assert fake_zoom.meetings[slot.zoom_meeting_id]["start_time"] == moved_to.astimezone(UTC).strftime(
+    assert fake_zoom.meetings[slot.meeting_id]["start_time"] == moved_to.astimezone(UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
 
@@ -568,15 +568,15 @@ def test_a_meeting_deleted_in_zoom_is_shown_and_reissued_with_one_click(
     world, linked, zoom_event, fake_zoom, issue
 ):
     slot = reload(issue(make_slot, zoom_event))
-    del fake_zoom.meetings[slot.zoom_meeting_id]
+    del fake_zoom.meetings[slot.meeting_id]
 
     for _ in range(2):  # a redelivery changes nothing
         issue(
-            services.handle_zoom_meeting_event,
+            services.handle_meeting_change,
             company=world.acme.company,
-            event="meeting.deleted",
-            meeting_id=slot.zoom_meeting_id,
-            payload={"object": {"id": slot.zoom_meeting_id}},
+            provider="zoom",
+            change="deleted",
+            meeting_id=slot.meeting_id,
         )
 
     deleted = reload(slot)
@@ -596,11 +596,12 @@ def test_a_meeting_moved_in_zoom_is_flagged_and_reissue_moves_it_back(
     moved = slot.starts_at + timedelta(hours=5)
 
     issue(
-        services.handle_zoom_meeting_event,
+        services.handle_meeting_change,
         company=world.acme.company,
-        event="meeting.updated",
-        meeting_id=slot.zoom_meeting_id,
-        payload={"object": {"id": slot.zoom_meeting_id, "start_time": moved.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+        provider="zoom",
+        change="updated",
+        meeting_id=slot.meeting_id,
+        start=moved,
     )
 
     flagged = reload(slot)
@@ -616,8 +617,8 @@ def test_a_meeting_moved_in_zoom_is_flagged_and_reissue_moves_it_back(
 def test_a_webhook_for_another_companys_meeting_changes_nothing(world, linked, zoom_event, fake_zoom, issue):
     slot = reload(issue(make_slot, zoom_event))
 
-    services.handle_zoom_meeting_event(
-        company=world.other.company, event="meeting.deleted", meeting_id=slot.zoom_meeting_id, payload={}
+    services.handle_meeting_change(
+        company=world.other.company, provider="zoom", change="deleted", meeting_id=slot.meeting_id
     )
 
     assert reload(slot).meeting_state == MeetingState.ISSUED

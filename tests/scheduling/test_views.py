@@ -130,8 +130,8 @@ def test_a_recruiter_follows_the_guide_and_the_slot_shows_its_zoom_url(
     response = as_recruiter.post(reverse("scheduling:event_settings", args=[event.pk]), event_form())
     assert response.status_code == 302
     event.refresh_from_db()
-    assert event.is_zoom and event.zoom_host_user_id == "zhost0001"
-    assert event.zoom_host_email == "host@zoom.example.com"
+    assert event.has_web_meeting and event.meeting_host_id == "zhost0001"
+    assert event.meeting_host_email == "host@zoom.example.com"
     assert AuditEntry.objects.filter(action="event.settings_changed", target_id=str(event.pk)).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -204,11 +204,11 @@ def test_a_released_link_keeps_the_events_host_and_says_it_is_missing(
     )
     assert response.status_code == 302  # other settings can still be saved
     zoom_event.refresh_from_db()
-    assert zoom_event.name == "改名" and zoom_event.zoom_host_user_id == "zhost0001"
+    assert zoom_event.name == "改名" and zoom_event.meeting_host_id == "zhost0001"
 
 
 def test_a_host_that_left_the_account_is_shown_on_the_schedule(as_recruiter, world, linked):
-    event = ZoomEventFactory(selection_meeting__company=world.acme.company, zoom_host_user_id="zgone0003")
+    event = ZoomEventFactory(selection_meeting__company=world.acme.company, meeting_host_id="zgone0003")
 
     content = as_recruiter.get(
         reverse("scheduling:schedule", args=[event.selection_meeting_id])
@@ -479,8 +479,8 @@ def test_an_event_with_slots_cannot_be_deleted(as_recruiter, world):
 def issued_slot(world, linked, fake_zoom):
     event = ZoomEventFactory(
         selection_meeting__company=world.acme.company,
-        zoom_host_user_id="zhost0002",
-        zoom_host_email="Interviewer@acme.example.com",
+        meeting_host_id="zhost0002",
+        meeting_host_email="Interviewer@acme.example.com",
     )
     slot = make_slot(event)
     from scheduling import issuance
@@ -494,11 +494,11 @@ def test_the_start_link_is_fetched_fresh_and_redirects_straight_to_zoom(as_recru
     response = as_recruiter.get(reverse("scheduling:slot_start", args=[issued_slot.pk]))
 
     assert response.status_code == 302
-    assert response["Location"] == f"https://zoom.us/s/{issued_slot.zoom_meeting_id}?zak=secret-zak"
+    assert response["Location"] == f"https://zoom.us/s/{issued_slot.meeting_id}?zak=secret-zak"
     assert "no-store" in response["Cache-Control"]
-    assert fake_zoom.calls[-1] == ("get", {"meeting_id": issued_slot.zoom_meeting_id})
+    assert fake_zoom.calls[-1] == ("get", {"meeting_id": int(issued_slot.meeting_id)})
     request = fake_zoom.requests[-1]
-    assert (request.method, request.path) == ("GET", f"/meetings/{issued_slot.zoom_meeting_id}")
+    assert (request.method, request.path) == ("GET", f"/meetings/{issued_slot.meeting_id}")
     assert AuditEntry.objects.filter(action="meeting.start_link_opened").exists()
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from tests.helpers import client_for
-from zoom_integration import signals
+from web_meetings import signals
 from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 from zoom_integration.oauth import SESSION_KEY
@@ -21,7 +21,7 @@ from .helpers import API, CLIENT_ID, OAUTH, add_users, form, token_json, zoom_us
 
 pytestmark = pytest.mark.django_db
 
-SERVICES = reverse("zoom_integration:services")
+SERVICES = reverse("web_meetings:services")
 ZOOM = reverse("zoom_integration:zoom")
 AUTHORIZE = reverse("zoom_integration:authorize")
 CALLBACK = reverse("zoom_integration:callback")
@@ -183,7 +183,7 @@ def test_after_linking_the_link_is_announced_usable_once_committed(
     announced = []
 
     def record(**kwargs):
-        announced.append(kwargs["company"])
+        announced.append((kwargs["company"], kwargs["provider"]))
 
     signals.link_usable.connect(record, weak=False, dispatch_uid="test-recorder")
     try:
@@ -196,7 +196,7 @@ def test_after_linking_the_link_is_announced_usable_once_committed(
             callback()
     finally:
         signals.link_usable.disconnect(dispatch_uid="test-recorder")
-    assert announced == [world.acme.company]
+    assert announced == [(world.acme.company, "zoom")]
 
 
 def test_a_failing_link_usable_receiver_does_not_undo_the_link(

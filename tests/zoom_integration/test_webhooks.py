@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from zoom_integration import signals, tasks, webhooks
+from web_meetings import signals
+from zoom_integration import tasks, webhooks
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection, ZoomUser
 
 from .factories import ZoomConnectionFactory, ZoomUserFactory
@@ -262,15 +263,15 @@ def test_a_link_in_error_is_released_by_deauthorization_too(connection, django_c
 
 @pytest.fixture
 def scheduling_hook():
-    """Records what zoom_integration announces with signals.meeting_event (scheduling's receiver stays)."""
+    """Records what zoom_integration announces with signals.meeting_changed (scheduling's receiver stays)."""
     calls = []
 
     def record(**kwargs):
         calls.append(kwargs)
 
-    signals.meeting_event.connect(record, weak=False, dispatch_uid="test-recorder")
+    signals.meeting_changed.connect(record, weak=False, dispatch_uid="test-recorder")
     yield calls
-    signals.meeting_event.disconnect(dispatch_uid="test-recorder")
+    signals.meeting_changed.disconnect(dispatch_uid="test-recorder")
 
 
 def test_meeting_events_are_announced_for_the_account_s_company(
@@ -287,8 +288,7 @@ def test_meeting_events_are_announced_for_the_account_s_company(
     assert len(scheduling_hook) == 2
     call = scheduling_hook[0]
     assert call["company"] == world.acme.company
-    assert (call["event"], call["meeting_id"]) == ("meeting.deleted", 91033400269)
-    assert call["payload"]["object"]["topic"] == "一次面接（山田様）"
+    assert (call["provider"], call["change"], call["meeting_id"]) == ("zoom", "deleted", "91033400269")
 
 
 def test_meeting_events_of_unknown_accounts_are_not_passed_on(
@@ -318,9 +318,9 @@ def failing_receiver():
         if state["fail"]:
             raise RuntimeError("database went away")
 
-    signals.meeting_event.connect(receive, weak=False, dispatch_uid="test-failing")
+    signals.meeting_changed.connect(receive, weak=False, dispatch_uid="test-failing")
     yield state
-    signals.meeting_event.disconnect(dispatch_uid="test-failing")
+    signals.meeting_changed.disconnect(dispatch_uid="test-failing")
 
 
 def test_a_meeting_event_whose_handling_fails_stays_unprocessed_and_is_retried(
