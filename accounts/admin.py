@@ -1,4 +1,4 @@
-"""Django admin for operators (superusers): companies, Zoom switch, users, audit log.
+"""Django admin for operators (superusers): companies, Zoom and Teams switches, users, audit log.
 
 The admin signs in through the product's login (throttled, with 2段階認証), not a login form of its own.
 django-otp's device pages are not registered: they would show the keys and recovery codes; operators reset a
@@ -24,9 +24,17 @@ for _device_model in (TOTPDevice, StaticDevice):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "time_zone", "zoom_enabled", "require_two_factor", "created_at"]
-    list_editable = ["zoom_enabled"]
-    list_filter = ["zoom_enabled"]
+    list_display = [
+        "name",
+        "slug",
+        "time_zone",
+        "zoom_enabled",
+        "teams_enabled",
+        "require_two_factor",
+        "created_at",
+    ]
+    list_editable = ["zoom_enabled", "teams_enabled"]
+    list_filter = ["zoom_enabled", "teams_enabled"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "notifications",
     "web_meetings",
     "zoom_integration",
+    "teams_integration",
     "scheduling",
     "booking",
     "interviews",
@@ -302,6 +303,20 @@ ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").r
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
 # Read timeout (seconds) of every HTTP call to Zoom; connecting gets at most 5 seconds.
 ZOOM_HTTP_TIMEOUT = float(os.environ.get("ZOOM_HTTP_TIMEOUT") or 15)
+# Microsoft Teams (Web面接連携サービス). An Entra ID app registration (multi-tenant) with the application
+# permissions User.Read.All, Calendars.ReadWrite and OnlineMeetings.ReadWrite.All, granted by each company's
+# admin consent; see README.md "Microsoft Teams". Without MICROSOFT_CLIENT_ID the Teams pages say Teams is
+# not configured. Graph change notifications go to <SITE_URL>/teams/notifications/ (and /teams/lifecycle/).
+MICROSOFT_CLIENT_ID = os.environ.get("MICROSOFT_CLIENT_ID", "")
+MICROSOFT_CLIENT_SECRET = os.environ.get("MICROSOFT_CLIENT_SECRET", "")
+MICROSOFT_LOGIN_BASE_URL = os.environ.get(
+    "MICROSOFT_LOGIN_BASE_URL", "https://login.microsoftonline.com"
+).rstrip("/")
+MICROSOFT_GRAPH_BASE_URL = os.environ.get(
+    "MICROSOFT_GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"
+).rstrip("/")
+# Read timeout (seconds) of every HTTP call to Entra ID and Graph; connecting gets at most 5 seconds.
+MICROSOFT_HTTP_TIMEOUT = float(os.environ.get("MICROSOFT_HTTP_TIMEOUT") or 15)
 # Fernet keys for the Zoom tokens at rest, comma-separated, newest first: the newest encrypts, any decrypts
 # (rotate by prepending a new key, then `manage.py rotate_token_keys`, then drop the old key).
 TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
@@ -314,9 +329,10 @@ if not TOKEN_ENCRYPTION_KEYS:
         TOKEN_ENCRYPTION_KEYS = [
             base64.urlsafe_b64encode(hashlib.sha256(b"e2rpro-development-token-key").digest()).decode()
         ]
-    elif ZOOM_CLIENT_ID:
+    elif ZOOM_CLIENT_ID or MICROSOFT_CLIENT_ID:
         raise ImproperlyConfigured(
-            "TOKEN_ENCRYPTION_KEYS must be set when ZOOM_CLIENT_ID is set. Generate a key with "
+            "TOKEN_ENCRYPTION_KEYS must be set when ZOOM_CLIENT_ID or MICROSOFT_CLIENT_ID is set. "
+            "Generate a key with "
             'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
         )
 else:
@@ -342,6 +358,18 @@ CELERY_BEAT_SCHEDULE["zoom-retry-unprocessed-webhooks"] = {
 CELERY_BEAT_SCHEDULE["zoom-purge-webhook-events"] = {
     "task": "zoom_integration.tasks.purge_old_webhook_events",
     "schedule": crontab(minute=23, hour=4),
+}
+CELERY_BEAT_SCHEDULE["teams-resync-users"] = {
+    "task": "teams_integration.tasks.resync_all_teams_users",
+    "schedule": crontab(minute=43),  # hourly, like Zoom's: the host list stays current without the button
+}
+CELERY_BEAT_SCHEDULE["teams-renew-subscriptions"] = {
+    "task": "teams_integration.tasks.renew_due_subscriptions",
+    "schedule": crontab(minute="*/30"),  # subscriptions live ~70 hours and are renewed a day before expiry
+}
+CELERY_BEAT_SCHEDULE["teams-process-notifications"] = {
+    "task": "teams_integration.tasks.process_pending_notifications",
+    "schedule": 60.0,  # stored notifications whose task was lost or failed
 }
 CELERY_BEAT_SCHEDULE["notifications-send-due-reminders"] = {
     "task": "notifications.tasks.send_due_reminders",

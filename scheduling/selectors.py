@@ -37,7 +37,7 @@ def linked_services(company: Company) -> set[str]:
 
 def host_ids_of(user: User) -> set[str]:
     """The user's ids at every web-meeting service (matched by email), e.g. to tell whether they host."""
-    if user.company_id is None or not user.email:
+    if user.company is None or not user.email:
         return set()
     email = user.email.lower()
     return {

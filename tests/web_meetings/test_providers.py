@@ -7,17 +7,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduling.models import WebMeeting
+from teams_integration.provider import TeamsProvider
 from web_meetings import errors
 from web_meetings.providers import MeetingSpec, provider_for, registered_keys
 from zoom_integration import client
 from zoom_integration.provider import ZoomProvider, as_meeting, create_body
 
 
-def test_zoom_is_the_registered_provider_of_the_zoom_choice():
-    assert registered_keys() == ["zoom"]
+def test_each_web_meeting_choice_has_its_registered_provider():
+    assert registered_keys() == ["zoom", "teams"]
     assert isinstance(provider_for("zoom"), ZoomProvider)
+    assert isinstance(provider_for("teams"), TeamsProvider)
+    assert {key for key, _label in WebMeeting.choices} == {"none", *registered_keys()}
     with pytest.raises(KeyError):
-        provider_for("teams")
+        provider_for("none")
 
 
 @pytest.mark.parametrize(

@@ -58,8 +58,16 @@ class Command(BaseCommand):
     def _seed(self) -> None:
         company, _ = Company.objects.get_or_create(
             slug="demo",
-            defaults={"name": "株式会社デモ商事", "time_zone": "Asia/Tokyo", "zoom_enabled": True},
+            defaults={
+                "name": "株式会社デモ商事",
+                "time_zone": "Asia/Tokyo",
+                "zoom_enabled": True,
+                "teams_enabled": True,
+            },
         )
+        if not company.teams_enabled:  # a demo database seeded before the Teams switch existed
+            company.teams_enabled = True
+            company.save(update_fields=["teams_enabled"])
         users = {}
         for email, name, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
