@@ -3,7 +3,8 @@
 Idempotent (looked up by name). Slots are only added to an event that has none, so a second run changes
 nothing. The Web面接 event starts as 対面 (Web面接連携 なし): the demo walks the guide's steps, 変更 →
 Web面接連携 Zoom → Zoomユーザ選択 → 設定 → 新規日程作成. When seed_demo runs again after the admin linked
-Zoom, a ready Zoom event (hosted by the recruiter's Zoom user) is added and its slots are issued.
+Zoom (or Microsoft Teams), a ready event for each linked service (hosted by the recruiter's user there) is
+added and its slots are issued.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from accounts.models import Company, Role, User
 from scheduling import services
 from scheduling.models import Event, SelectionMeeting
 from scheduling.services import SlotSpec
-from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
+from web_meetings.providers import registered_providers
 
 
 def _next_weekday(company: Company, days_ahead: int, hour: int, minute: int = 0) -> datetime:
@@ -80,27 +81,31 @@ def seed(*, company: Company, users: dict, stdout: Any) -> None:
     )
     created += _slots(web, recruiter, [_next_weekday(company, 10, h) for h in (10, 13)], 45, 1)
 
-    created += _seed_zoom_event(company, first, recruiter)
+    created += _seed_web_meeting_events(company, first, recruiter)
     stdout.write(
         f"  scheduling: 選考会 {SelectionMeeting.objects.filter(company=company).count()}件, 日程 +{created}"
     )
 
 
-def _seed_zoom_event(company: Company, meeting: SelectionMeeting, actor: User | None) -> int:
-    """Once the demo company is linked, a ready Zoom event whose slots get meetings."""
-    if not ZoomConnection.objects.filter(company=company, status=ConnectionStatus.LINKED).exists():
-        return 0
-    host = ZoomUser.objects.filter(company=company, email__iexact="recruiter@demo.example.com").first()
-    if host is None or not host.can_host:
-        return 0
-    event = _event(
-        meeting,
-        "Web面接（Zoom）",
-        actor,
-        web_meeting="zoom",
-        meeting_host_id=host.zoom_user_id,
-        meeting_host_email=host.email,
-        meeting_host_name=host.display_name,
-        duration_minutes=45,
-    )
-    return _slots(event, actor, [_next_weekday(company, 11, h) for h in (10, 11)], 45, 1)
+def _seed_web_meeting_events(company: Company, meeting: SelectionMeeting, actor: User | None) -> int:
+    """For each service the demo company has linked, a ready event whose slots get meetings."""
+    created = 0
+    for provider in registered_providers():
+        if not provider.is_linked(company):
+            continue
+        recruiter = "recruiter@demo.example.com"
+        host = next((h for h in provider.hosts(company) if h.email.lower() == recruiter and h.usable), None)
+        if host is None:
+            continue
+        event = _event(
+            meeting,
+            f"Web面接（{provider.display_name}）",
+            actor,
+            web_meeting=provider.key,
+            meeting_host_id=host.id,
+            meeting_host_email=host.email,
+            meeting_host_name=host.name,
+            duration_minutes=45,
+        )
+        created += _slots(event, actor, [_next_weekday(company, 11, h) for h in (10, 11)], 45, 1)
+    return created
