@@ -62,11 +62,13 @@ class EventSettingsForm(forms.Form):
     zoom_host = forms.ChoiceField(
         label=_("Zoomユーザ選択"),
         required=False,
+        widget=forms.Select(attrs={"data-show-when": "web_meeting=zoom"}),
         help_text=_("ミーティングのホストにするZoomユーザーを選びます（Zoomを選んだ場合は必須）。"),
     )
     teams_host = forms.ChoiceField(
         label=_("Microsoft Teamsユーザ選択"),
         required=False,
+        widget=forms.Select(attrs={"data-show-when": "web_meeting=teams"}),
         help_text=_(
             "会議の開催者（Outlookの予定表に会議が入るユーザー）を選びます"
             "（Microsoft Teamsを選んだ場合は必須）。"

@@ -71,6 +71,28 @@
     });
   }
 
+  // <select data-show-when="web_meeting=zoom"> shows its .field only while the form's field "web_meeting"
+  // has the value "zoom" (e.g. Zoomユーザ選択 only when Web面接連携 is Zoom). Without JS every field shows.
+  function setupShowWhen() {
+    var dependents = document.querySelectorAll("[data-show-when]");
+    if (!dependents.length) return;
+    function currentValue(form, name) {
+      var checked = form.querySelector('[name="' + name + '"]:checked');
+      if (checked) return checked.value;
+      var field = form.querySelector('select[name="' + name + '"]');
+      return field ? field.value : null;
+    }
+    function refresh() {
+      dependents.forEach(function (element) {
+        var rule = element.getAttribute("data-show-when").split("=");
+        var wrapper = element.closest(".field") || element;
+        wrapper.hidden = element.form ? currentValue(element.form, rule[0]) !== rule[1] : false;
+      });
+    }
+    document.addEventListener("change", refresh);
+    refresh();
+  }
+
   window.e2rpro = { onReady: onReady };
   onReady(function () {
     setupNavToggle();
@@ -78,5 +100,6 @@
     setupConfirmations();
     setupSelectAll();
     setupAutoSubmit();
+    setupShowWhen();
   });
 })();

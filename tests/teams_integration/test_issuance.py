@@ -202,3 +202,44 @@ def test_the_booked_applicant_is_mailed_the_teams_join_url(
     [message] = [m for m in mail.outbox if "hanako@example.com" in m.to]
     assert f"Microsoft TeamsミーティングURL: {slot.join_url}" in message.body
     assert "Zoom" not in message.body
+
+
+def event_settings(web_meeting: str, **hosts: str) -> dict[str, str]:
+    return {
+        "name": "Web面接",
+        "web_meeting": web_meeting,
+        **hosts,
+        "duration_minutes": "60",
+        "default_capacity": "1",
+        "booking_closes_hours_before": "24",
+        "cancel_deadline_hours_before": "24",
+        "waiting_room": "on",
+        "use_passcode": "on",
+    }
+
+
+def test_the_event_settings_offer_teams_with_its_users_and_switch_the_event(
+    teams_event, teams_world, publish, ms, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.helpers import client_for
+
+    recruiter = client_for(teams_world.acme.recruiter)
+    url = reverse("scheduling:event_settings", args=[teams_event.pk])
+    page = recruiter.get(url).content.decode()
+    assert 'value="teams"' in page and 'name="teams_host"' in page
+    assert 'data-show-when="web_meeting=teams"' in page
+    assert "interviewer@demo.example.com" in page  # a tenant user offered as the host
+    assert 'value="zoom"' not in page  # Zoom is not linked for this company
+
+    refused = recruiter.post(url, event_settings("teams", teams_host=""))
+    assert "Microsoft Teamsを使う場合は、Microsoft Teamsユーザ選択でホストを選んでください。" in (
+        refused.content.decode()
+    )
+
+    slot = publish(teams_event)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = recruiter.post(url, event_settings("none"))
+    assert response.status_code == 302
+    assert run(slot).meeting_id is None and ms.events() == []
