@@ -1,8 +1,8 @@
 """Interviews: an interviewer's agenda (マイ面接) and their personal calendar subscription (.ics feed).
 
-The agenda is every slot the user interviews (assigned in interviews, or hosting its event in Zoom) from 30
-days back, with the slot's active bookings, its interviewers and whether the user hosts its Zoom meeting; a
-fixed number of queries whatever the number of rows.
+The agenda is every slot the user interviews (assigned in interviews, or hosting its event's web meeting)
+from 30 days back, with the slot's active bookings, its interviewers and whether the user hosts its web
+meeting; a fixed number of queries whatever the number of rows.
 
 The feed's URL carries ``Signer(salt=FEED_SALT).sign(f"{user.pk}:{version}")``: it cannot be guessed or
 altered, and issuing a new URL raises the version, which revokes every earlier one. The feed shows the join
@@ -52,7 +52,7 @@ class Interview:
     slot: Slot
     bookings: list[Booking] = field(default_factory=list)
     interviewers: list[User] = field(default_factory=list)
-    is_host: bool = False  # the user hosts its Zoom meeting: ホストとして開始
+    is_host: bool = False  # the user hosts its web meeting: ホストとして開始
 
     @property
     def join_url(self) -> str:
@@ -263,7 +263,10 @@ def _description(interview: Interview, *, contact: bool, page_url: str) -> str:
         names = "、".join(user.display_name for user in interview.interviewers)
         lines.append(_("面接官: %(names)s") % {"names": names})
     if interview.join_url:
-        lines.append(_("ZoomミーティングURL: %(url)s") % {"url": interview.join_url})
+        lines.append(
+            _("%(service)sミーティングURL: %(url)s")
+            % {"service": interview.slot.service_display, "url": interview.join_url}
+        )
         if interview.passcode:
             lines.append(_("パスコード: %(passcode)s") % {"passcode": interview.passcode})
     if interview.place:
