@@ -285,7 +285,9 @@ def _apply(slots: QuerySet[Slot], filters: Filters) -> QuerySet[Slot]:
         assigned = Slot.objects.filter(assigned_slots_q(filters.interviewer)).values("pk")
         slots = slots.filter(pk__in=assigned)
     if filters.host is not None:
-        slots = slots.filter(event__web_meeting="zoom", event__meeting_host_email__iexact=filters.host.email)
+        slots = slots.filter(event__meeting_host_email__iexact=filters.host.email).exclude(
+            event__web_meeting="none"
+        )
     if filters.state == PROBLEM:
         slots = slots.filter(problem_q())
     elif filters.state:

@@ -81,8 +81,8 @@ def attendance_table(report: AttendanceReport) -> Table:
 def issuance_table(health: IssuanceHealth) -> Table:
     rows: list[list[Cell]] = [[str(label), health.counts[state]] for state, label in MeetingState.choices]
     rows.append([_("合計"), health.total])
-    rows.append([_("要対応（失敗・Zoomで削除・Zoomで変更）"), health.attention])
-    return Table(title=_("Zoom発行状況"), headers=[_("発行状況"), _("日程数")], rows=rows)
+    rows.append([_("要対応（失敗・サービス側で削除・サービス側で変更）"), health.attention])
+    return Table(title=_("Web面接の発行状況"), headers=[_("発行状況"), _("日程数")], rows=rows)
 
 
 def _csv_cell(value: Cell) -> str:

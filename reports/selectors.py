@@ -16,8 +16,9 @@ last step gives the counts. The period filter reads the ``applicant_applied`` in
 company's zone and before now, grouped by 選考会 with one count per 出欠 kind and 未記録. The rates are of the
 recorded bookings: 出席率 = (出席 + 遅刻) / recorded, 無断欠席率 = 無断欠席 / recorded.
 
-**Zoom issuance health.** Upcoming (not yet ended) live slots of Zoom events, counted by 発行状況, with 失敗
-and 要対応 (failed, deleted or moved in Zoom) counts. Not limited by the period: it is about what comes next.
+**Web-meeting issuance health.** Upcoming (not yet ended) live slots of events with Web面接連携, counted by
+発行状況, with 失敗 and 要対応 (failed, deleted or moved at the service) counts. Not limited by the period:
+it is about what comes next.
 """
 
 from __future__ import annotations
@@ -215,11 +216,14 @@ class IssuanceHealth:
 
 
 def issuance_health(company: Company, now: datetime | None = None) -> IssuanceHealth:
-    """Upcoming Zoom slots by 発行状況, with the failures and those needing attention: one query."""
+    """Upcoming slots with Web面接連携 (any service) by 発行状況, with the failures and those needing
+    attention: one query."""
     aggregates = {f"n_{state}": Count("pk", filter=Q(meeting_state=state)) for state in MeetingState.values}
-    numbers = Slot.objects.filter(
-        company=company, event__web_meeting=WebMeeting.ZOOM, ends_at__gte=now or timezone.now()
-    ).aggregate(total=Count("pk"), attention=Count("pk", filter=problem_q()), **aggregates)
+    numbers = (
+        Slot.objects.filter(company=company, ends_at__gte=now or timezone.now())
+        .exclude(event__web_meeting=WebMeeting.NONE)
+        .aggregate(total=Count("pk"), attention=Count("pk", filter=problem_q()), **aggregates)
+    )
     counts = {state: numbers[f"n_{state}"] for state in MeetingState.values}
     return IssuanceHealth(
         counts=counts,

@@ -1,4 +1,4 @@
-"""レポート: the selection funnel, interviews and 出欠, Zoom issuance health; each as CSV and .xlsx."""
+"""レポート: the selection funnel, interviews and 出欠, web-meeting issuance health; each as CSV and .xlsx."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _attendance_chart(report: selectors.AttendanceReport) -> SafeString:
 
 def _issuance_chart(health: selectors.IssuanceHealth) -> SafeString:
     bars = [Bar(str(label), health.counts[state], tone=state) for state, label in MeetingState.choices]
-    return bar_chart(_("Zoom発行状況"), bars)
+    return bar_chart(_("Web面接の発行状況"), bars)
 
 
 @recruiter_required

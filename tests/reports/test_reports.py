@@ -238,7 +238,7 @@ def test_staff_see_the_reports_with_charts_and_tables(world, funnel_world, role)
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count('<svg class="chart" role="img"') == 3
-    assert "選考ファネル" in page and "面接の実施と出欠" in page and "Zoom発行状況" in page
+    assert "選考ファネル" in page and "面接の実施と出欠" in page and "Web面接の発行状況" in page
     assert ">83.3<" in page  # 説明会's conversion in the table
     assert "他社" not in page
 
