@@ -57,9 +57,10 @@ class InterviewersForm(forms.Form):
 class ZoomHostForm(forms.Form):
     zoom_host_follows_interviewer = forms.BooleanField(
         required=False,
-        label=_("Zoomのホストを日程の面接官にする"),
+        label=_("Web面接のホストを日程の面接官にする"),
         help_text=_(
-            "面接官と同じメールアドレスのZoomユーザーがホストになります。見つからない場合はイベントのホストです。"
+            "面接官と同じメールアドレスのユーザー（Zoom・Microsoft Teams）がホストになります。"
+            "見つからない場合はイベントのホストです。"
         ),
     )
 

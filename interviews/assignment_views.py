@@ -29,10 +29,14 @@ MAX_EVENT_SLOTS = 200
 
 
 def _queued_notice(request: HttpRequest, queued: list[int]) -> None:
+    """N件の日程の<service>ミーティングを…: the slots re-issued on a new host (all of one event's service)."""
     if queued:
+        slot = Slot.all_objects.select_related("event").filter(pk=queued[0]).first()
+        service = slot.event.get_web_meeting_display() if slot else ""
         messages.info(
             request,
-            _("%(count)s件の日程のZoomミーティングを新しいホストで発行し直します。") % {"count": len(queued)},
+            _("%(count)s件の日程の%(service)sミーティングを新しいホストで発行し直します。")
+            % {"count": len(queued), "service": service},
         )
 
 
@@ -72,7 +76,8 @@ def _event_context(event: Event, form: InterviewersForm) -> dict:
 
 @recruiter_required
 def event_interviewers(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """イベントの面接官: who interviews the event's slots (those without their own), and its Zoom host."""
+    """イベントの面接官: who interviews the event's slots (those without their own), and its web
+    meeting host."""
     event = get_company_object_or_404(
         request, Event.objects.select_related("selection_meeting", "company"), pk=pk
     )
@@ -98,7 +103,7 @@ def event_interviewers(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @recruiter_required
 @require_POST
 def event_zoom_host(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Zoomのホスト: the slot's interviewer or the event's host."""
+    """Web面接のホスト: the slot's interviewer or the event's host."""
     event = get_company_object_or_404(request, Event.objects.select_related("company"), pk=pk)
     form = ZoomHostForm(request.POST)
     if form.is_valid():
@@ -106,7 +111,7 @@ def event_zoom_host(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         queued = assignments.set_zoom_host_policy(
             event=event, follows_interviewer=follows, actor=request.user, request=request
         )
-        messages.success(request, _("Zoomのホストの設定を保存しました。"))
+        messages.success(request, _("Web面接のホストの設定を保存しました。"))
         _queued_notice(request, queued)
     return redirect("interviews:event_interviewers", pk=event.pk)
 
