@@ -147,6 +147,9 @@ class TeamsProvider:
     def is_linked(self, company: Company) -> bool:
         return selectors.is_linked(company)
 
+    def needs_reauthorization(self, company: Company) -> bool:
+        return selectors.needs_reauthorization(company)
+
     def settings_url(self) -> str:
         return reverse("teams_integration:teams")
 

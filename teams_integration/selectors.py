@@ -86,3 +86,11 @@ def is_linked(company: Company) -> bool:
     if not company.teams_enabled:
         return False
     return TeamsConnection.objects.filter(company=company, status=ConnectionStatus.LINKED).exists()
+
+
+def needs_reauthorization(company: Company) -> bool:
+    """Whether the company's Teams link is in エラー（再認可が必要） (for the admins' banner)."""
+    return (
+        company.teams_enabled
+        and TeamsConnection.objects.filter(company=company, status=ConnectionStatus.ERROR).exists()
+    )

@@ -104,6 +104,9 @@ class MeetingProvider(Protocol):
     def is_linked(self, company: Company) -> bool:
         """Whether the company may issue meetings with the service now (enabled and 連携中)."""
 
+    def needs_reauthorization(self, company: Company) -> bool:
+        """Whether the link is in エラー（再認可が必要） (the admins' banner); one cheap query."""
+
     def settings_url(self) -> str:
         """The service's 設定 page (Web面接連携サービス → the service)."""
 

@@ -92,6 +92,9 @@ class ZoomProvider:
     def is_linked(self, company: Company) -> bool:
         return selectors.zoom_is_linked(company)
 
+    def needs_reauthorization(self, company: Company) -> bool:
+        return selectors.needs_reauthorization(company)
+
     def settings_url(self) -> str:
         return reverse("zoom_integration:zoom")
 

@@ -232,6 +232,36 @@ def test_withdrawn_consent_turns_the_link_to_error_once(
     assert ms.subscriptions() == []
 
 
+def test_withdrawn_consent_found_by_subscription_removed_alone_turns_the_link_to_error_once(
+    meeting, ms, linked, teams_world, django_capture_on_commit_callbacks
+):
+    # Two workers take the two lifecycle notifications; say subscriptionRemoved is handled first (or alone,
+    # reauthorizationRequired's handling having failed). Recreating the subscription fails at the token fetch
+    # inside the subscription's block: the link's エラー must outlive that block's rollback.
+    ms.revoke_consent()
+    with django_capture_on_commit_callbacks(execute=False):  # stored, not yet handled
+        ms.deliver_notifications()
+    removed, reauthorize = (
+        GraphNotification.objects.get(change_type=change).pk
+        for change in ("subscriptionRemoved", "reauthorizationRequired")
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.process_notification(removed)
+
+    connection = TeamsConnection.objects.get(pk=linked.pk)
+    assert connection.status == ConnectionStatus.ERROR and connection.last_error
+    assert len(mail.outbox) == 1
+    assert GraphSubscription.objects.get().status == "removed"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.process_notification(reauthorize)
+
+    assert TeamsConnection.objects.get(pk=linked.pk).status == ConnectionStatus.ERROR
+    assert len(mail.outbox) == 1
+    assert not GraphNotification.objects.filter(processed_at__isnull=True).exists()
+
+
 def test_renewal_patches_subscriptions_close_to_expiry(meeting, ms, linked):
     row = GraphSubscription.objects.get()
     GraphSubscription.objects.filter(pk=row.pk).update(expires_at=timezone.now() + timedelta(hours=2))

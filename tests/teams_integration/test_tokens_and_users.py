@@ -93,6 +93,10 @@ def test_withdrawn_consent_puts_the_link_in_error_and_mails_the_admins_once(
     assert AuditEntry.objects.filter(action="teams.reauthorization_required").count() == 1
     page = client_for(teams_world.acme.recruiter).get(TEAMS).content.decode()
     assert "エラー（再認可が必要）" in page
+    banner = "Microsoft Teams連携が「エラー（再認可が必要）」の状態です"
+    assert banner in client_for(teams_world.acme.admin).get("/").content.decode()  # every page, for admins
+    assert banner not in client_for(teams_world.acme.recruiter).get("/").content.decode()
+    assert banner not in client_for(teams_world.other.admin).get("/").content.decode()
 
 
 def test_graph_rejecting_a_valid_looking_token_after_a_fresh_one_is_reauthorization(
