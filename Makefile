@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=1 EMAIL_BACKEND=notifications.backends.MailboxBackend
 # The demo's Zoom is the local emulator (zoom_emulator, started by rundemo on :8765).
-# rundemo also starts the local Microsoft Entra ID + Graph (microsoft_emulator) on :8766.
+# rundemo also starts the local Microsoft Entra ID + Graph (microsoft_emulator) on :8766
+# and the local Google OAuth + Calendar (google_emulator) on :8767.
 DEMO_ENV += ZOOM_CLIENT_ID=e2rpro-demo-client ZOOM_CLIENT_SECRET=e2rpro-demo-secret
 DEMO_ENV += ZOOM_WEBHOOK_SECRET_TOKEN=e2rpro-demo-webhook-token
 DEMO_ENV += ZOOM_OAUTH_BASE_URL=http://127.0.0.1:8765 ZOOM_API_BASE_URL=http://127.0.0.1:8765/v2
@@ -46,7 +47,7 @@ typecheck: $(STAMP)
 
 # Needs GNU gettext (msgfmt). The compiled .mo files are committed, so a fresh machine needs nothing.
 messages: $(STAMP)
-	$(DEMO_ENV) $(PY) manage.py makemessages -l en --ignore=.venv --ignore=zoom_emulator --ignore=microsoft_emulator --ignore=emulator_kit --ignore=benchmarks --ignore=tests
+	$(DEMO_ENV) $(PY) manage.py makemessages -l en --ignore=.venv --ignore=zoom_emulator --ignore=microsoft_emulator --ignore=google_emulator --ignore=emulator_kit --ignore=benchmarks --ignore=tests
 	$(DEMO_ENV) $(PY) manage.py compilemessages -l en --ignore=.venv
 
 clean:

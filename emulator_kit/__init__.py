@@ -1,4 +1,5 @@
-"""What the local vendor emulators (``zoom_emulator``, ``microsoft_emulator``) share, module by module:
+"""What the local vendor emulators (``zoom_emulator``, ``microsoft_emulator``, ``google_emulator``) share,
+module by module:
 
 - ``clock``: the settable, freezable emulated clock
 - ``wire``: transport-neutral Request/Response objects and answer helpers (JSON, HTML, redirects)

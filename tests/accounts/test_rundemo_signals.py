@@ -97,12 +97,13 @@ class Demo:
     emulator_port: int
     log: Path
     microsoft_port: int = 0
+    google_port: int = 0
     children: dict[int, int] = field(default_factory=dict)  # pid → start time
 
 
 @pytest.fixture
 def demo(tmp_path, demo_env) -> Iterator[Demo]:
-    site_port, emulator_port, microsoft_port = free_port(), free_port(), free_port()
+    site_port, emulator_port, microsoft_port, google_port = free_port(), free_port(), free_port(), free_port()
     log = tmp_path / "rundemo.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -118,6 +119,8 @@ def demo(tmp_path, demo_env) -> Iterator[Demo]:
                 str(tmp_path / "zoom_emulator.json"),
                 "--microsoft-emulator-port",
                 str(microsoft_port),
+                "--google-emulator-port",
+                str(google_port),
                 "--stop-timeout",
                 "5",
             ],
@@ -132,6 +135,7 @@ def demo(tmp_path, demo_env) -> Iterator[Demo]:
         emulator_port=emulator_port,
         log=log,
         microsoft_port=microsoft_port,
+        google_port=google_port,
     )
     try:
         yield running_demo
@@ -156,8 +160,11 @@ def test_rundemo_stops_the_site_and_the_emulator_when_signalled(demo, signum):
         wait_until(
             lambda: answers(demo.microsoft_port), timeout=5, what="the Microsoft emulator", log=demo.log
         )
+    has_google = (BASE_DIR / "google_emulator" / "__main__.py").exists()
+    if has_google:
+        wait_until(lambda: answers(demo.google_port), timeout=5, what="the Google emulator", log=demo.log)
     demo.children.update(children_of(demo.process.pid))
-    assert len(demo.children) == 1 + has_emulator + has_microsoft, demo.children
+    assert len(demo.children) == 1 + has_emulator + has_microsoft + has_google, demo.children
 
     demo.process.send_signal(signum)
 
@@ -173,6 +180,7 @@ def test_rundemo_stops_the_site_and_the_emulator_when_signalled(demo, signum):
     )
     assert not answers(demo.site_port) and not answers(demo.emulator_port)
     assert not answers(demo.microsoft_port)
+    assert not answers(demo.google_port)
     output = demo.log.read_text(errors="replace")
     assert returncode == 0, output
     assert "Demo stopped." in output

@@ -1,4 +1,5 @@
-"""Run the demo: the site (and, when present, the Zoom and Microsoft emulators) until Ctrl-C or SIGTERM.
+"""Run the demo: the site (and, when present, the Zoom, Microsoft and Google emulators) until Ctrl-C or
+SIGTERM.
 
 Each child runs in a session (process group) of its own, so a Ctrl-C in the terminal reaches only rundemo,
 and rundemo stops them: SIGINT, SIGTERM or SIGHUP → SIGTERM to every child's group, a wait of
@@ -37,8 +38,8 @@ class _Stop(Exception):
 
 class Command(BaseCommand):
     help = (
-        "Start the demo site on 127.0.0.1:8000 (and the Zoom emulator on :8765 and the Microsoft emulator on "
-        ":8766 when they exist); Ctrl-C or SIGTERM stops them all."
+        "Start the demo site on 127.0.0.1:8000 (and the Zoom emulator on :8765, the Microsoft emulator on "
+        ":8766 and the Google emulator on :8767 when they exist); Ctrl-C or SIGTERM stops them all."
     )
 
     def add_arguments(self, parser) -> None:
@@ -61,6 +62,12 @@ class Command(BaseCommand):
             help="port of the Microsoft (Entra ID + Graph) emulator (default 8766; 0: do not start it)",
         )
         parser.add_argument(
+            "--google-emulator-port",
+            type=int,
+            default=int(os.environ.get("DEMO_GOOGLE_EMULATOR_PORT", 8767)),
+            help="port of the Google (OAuth + Calendar + Meet) emulator (default 8767; 0: do not start it)",
+        )
+        parser.add_argument(
             "--stop-timeout",
             type=float,
             default=10.0,
@@ -75,6 +82,7 @@ class Command(BaseCommand):
         emulator_state_file: str,
         microsoft_emulator_port: int,
         stop_timeout: float,
+        google_emulator_port: int = 0,
         **options: Any,
     ) -> None:
         self._children: list[subprocess.Popen[bytes]] = []
@@ -85,7 +93,9 @@ class Command(BaseCommand):
         previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
         site: subprocess.Popen[bytes] | None = None
         try:
-            site = self._run(port, emulator_port, emulator_state_file, microsoft_emulator_port)
+            site = self._run(
+                port, emulator_port, emulator_state_file, microsoft_emulator_port, google_emulator_port
+            )
         except _Stop as stop:
             self.stdout.write(f"Stopping the demo ({signal.Signals(stop.signum).name}) ...")
         finally:
@@ -101,7 +111,7 @@ class Command(BaseCommand):
     # --- children ------------------------------------------------------------------------------------
 
     def _run(
-        self, port: int, emulator_port: int, state_file: str, microsoft_port: int = 0
+        self, port: int, emulator_port: int, state_file: str, microsoft_port: int = 0, google_port: int = 0
     ) -> subprocess.Popen[bytes]:
         base_dir = Path(settings.BASE_DIR)
         site_env = dict(os.environ)
@@ -134,11 +144,15 @@ class Command(BaseCommand):
                 "ZOOM_API_BASE_URL": f"http://127.0.0.1:{emulator_port}/v2",
             }.items():
                 site_env.setdefault(key, value)
+        # The other emulators' state files sit beside the Zoom emulator's (var/ by default).
+        zoom_state = Path(state_file) if state_file else base_dir / "var" / "zoom_emulator.json"
         if microsoft_port and (base_dir / "microsoft_emulator" / "__main__.py").exists():
-            # Its state file sits beside the Zoom emulator's (var/ by default).
-            zoom_state = Path(state_file) if state_file else base_dir / "var" / "zoom_emulator.json"
             self._spawn_microsoft_emulator(
                 base_dir, port, microsoft_port, site_env, zoom_state.with_name("microsoft_emulator.json")
+            )
+        if google_port and (base_dir / "google_emulator" / "__main__.py").exists():
+            self._spawn_google_emulator(
+                base_dir, port, google_port, site_env, zoom_state.with_name("google_emulator.json")
             )
         self._print_banner(port)
         site = self._spawn(
@@ -176,6 +190,36 @@ class Command(BaseCommand):
             "MICROSOFT_CLIENT_SECRET": "e2rpro-demo-ms-secret",
             "MICROSOFT_LOGIN_BASE_URL": f"http://127.0.0.1:{microsoft_port}",
             "MICROSOFT_GRAPH_BASE_URL": f"http://127.0.0.1:{microsoft_port}/v1.0",
+        }.items():
+            site_env.setdefault(key, value)
+
+    def _spawn_google_emulator(
+        self, base_dir: Path, port: int, google_port: int, site_env: dict[str, str], state_file: Path
+    ) -> None:
+        """The local Google OAuth + Calendar + Meet (docs/google-emulator.md); grants survive a restart."""
+        callbacks = [
+            f"http://{host}:{port}/web-interview/google/callback/" for host in ("127.0.0.1", "localhost")
+        ]
+        self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "google_emulator",
+                "--port",
+                str(google_port),
+                "--state-file",
+                str(state_file),
+                *[arg for uri in callbacks for arg in ("--redirect-uri", uri)],
+            ],
+            cwd=base_dir,
+        )
+        base = f"http://127.0.0.1:{google_port}"
+        for key, value in {
+            "GOOGLE_CLIENT_ID": "e2rpro-demo-0001.apps.googleusercontent.com",
+            "GOOGLE_CLIENT_SECRET": "e2rpro-demo-google-secret",
+            "GOOGLE_OAUTH_BASE_URL": base,
+            "GOOGLE_TOKEN_URL": f"{base}/token",
+            "GOOGLE_CALENDAR_BASE_URL": f"{base}/calendar/v3",
         }.items():
             site_env.setdefault(key, value)
 
