@@ -71,6 +71,18 @@ def subscribe_host(*, connection: TeamsConnection, host_id: str) -> GraphSubscri
 
     Creating makes Graph call the notification URL (validation handshake) before it answers.
     """
+    try:
+        return _subscribe_host(connection=connection, host_id=host_id)
+    except TeamsReauthorizationRequired as exc:
+        # The token fetch (or Graph's 401) put the link in エラー inside the block that just rolled back:
+        # write it again, or the link stays 連携中 and the admins are never told (a no-op if it is kept).
+        services.mark_reauthorization_required(
+            connection=connection, reason=exc.message, cause="subscription"
+        )
+        raise
+
+
+def _subscribe_host(*, connection: TeamsConnection, host_id: str) -> GraphSubscription:
     with transaction.atomic():
         GraphSubscription.objects.get_or_create(
             company_id=connection.company_id,
@@ -282,6 +294,13 @@ def _handle_lifecycle(
     event = notification.change_type
     if event == "missed":
         return "missed (nothing to resend)"
+    # The link's row first, then the subscription's, as the token fetch does: on withdrawn consent Graph sends
+    # reauthorizationRequired and subscriptionRemoved at once, and two workers taking the rows in opposite
+    # orders deadlock (the loser's エラー rolled back). Serialized, the second sees the first one's outcome.
+    locked = TeamsConnection.objects.select_for_update().filter(pk=connection.pk).first()
+    if locked is None:
+        return f"{event}: no connection"
+    connection = locked
     if connection.status != ConnectionStatus.LINKED:
         row.status = SubscriptionStatus.REMOVED
         row.save(update_fields=["status", "updated_at"])

@@ -1,5 +1,6 @@
 """Start the real stack for end-to-end tests: PostgreSQL database, gunicorn, Celery worker and beat on Redis,
-the Zoom emulator over HTTP and a local SMTP server whose received mails the tests read.
+the Zoom emulator over HTTP (and, when asked, the Microsoft emulator) and a local SMTP server whose received
+mails the tests read.
 
 Everything listens on loopback ports chosen at start; every process is stopped at the end.
 """
@@ -26,6 +27,9 @@ import requests
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
+# The Microsoft emulator's demo app registration (docs/microsoft-emulator.md).
+MICROSOFT_CLIENT_ID = "0e2f7a9c-3b1d-4c5e-8f60-e2a0de000001"
+MICROSOFT_CLIENT_SECRET = "e2rpro-demo-ms-secret"
 
 
 def free_port() -> int:
@@ -100,6 +104,9 @@ class Stack:
     tmp: Path
     site_port: int = field(default_factory=free_port)
     emulator_port: int = field(default_factory=free_port)
+    # The Microsoft emulator (Entra ID + Graph) and the site's MICROSOFT_* settings, only when asked.
+    microsoft: bool = False
+    microsoft_port: int = field(default_factory=free_port)
     database: str = field(default_factory=lambda: f"e2rpro_e2e_{uuid.uuid4().hex[:8]}")
     redis_db: int = 13
     # A queue of its own: several runs of the suite (or engineers) may share one Redis.
@@ -118,6 +125,10 @@ class Stack:
         return f"http://127.0.0.1:{self.emulator_port}"
 
     @property
+    def microsoft_url(self) -> str:
+        return f"http://127.0.0.1:{self.microsoft_port}"
+
+    @property
     def has_emulator(self) -> bool:
         return (BASE_DIR / "zoom_emulator" / "__main__.py").exists()
 
@@ -125,7 +136,9 @@ class Stack:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "E2RPRO_", "ZOOM_", "EMAIL_", "CELERY_", "DATABASE_"))
+            if not key.startswith(
+                ("DJANGO_", "E2RPRO_", "ZOOM_", "EMAIL_", "CELERY_", "DATABASE_", "MICROSOFT_")
+            )
         }
         env.update(
             {
@@ -159,6 +172,15 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.microsoft:
+            env.update(
+                {
+                    "MICROSOFT_CLIENT_ID": MICROSOFT_CLIENT_ID,
+                    "MICROSOFT_CLIENT_SECRET": MICROSOFT_CLIENT_SECRET,
+                    "MICROSOFT_LOGIN_BASE_URL": self.microsoft_url,
+                    "MICROSOFT_GRAPH_BASE_URL": f"{self.microsoft_url}/v1.0",
+                }
+            )
         return env
 
     def manage(self, *args: str, timeout: float = 300) -> str:
@@ -230,6 +252,21 @@ class Stack:
         )  # fmt: skip
         wait_until(lambda: port_open("127.0.0.1", self.emulator_port), timeout=20, message="the emulator")
 
+    def start_microsoft_emulator(self) -> None:
+        """The local Entra ID + Graph; it posts Graph change notifications to the site's http:// URL."""
+        self._spawn(
+            "microsoft-emulator",
+            [
+                sys.executable, "-m", "microsoft_emulator", "--port", str(self.microsoft_port),
+                "--base-url", self.microsoft_url,
+                "--redirect-uri", f"{self.site_url}/web-interview/teams/callback/",
+                "--redirect-uri", f"{self.site_url}/web-interview/teams/admin-consent/",
+            ],
+        )  # fmt: skip
+        wait_until(
+            lambda: port_open("127.0.0.1", self.microsoft_port), timeout=20, message="the Microsoft emulator"
+        )
+
     def start_site(self) -> None:
         self._spawn(
             "gunicorn",
@@ -285,6 +322,8 @@ class Stack:
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput", "--clear")
         self.start_emulator()
+        if self.microsoft:
+            self.start_microsoft_emulator()
         self.start_site()
         self.start_worker()
         self.start_beat()
@@ -298,10 +337,13 @@ class Stack:
 
 
 @contextmanager
-def demo_stack(tmp: Path, *, redis_db: int = 13, setup: tuple[str, ...] = ()) -> Iterator[Stack]:
+def demo_stack(
+    tmp: Path, *, redis_db: int = 13, setup: tuple[str, ...] = (), microsoft: bool = False
+) -> Iterator[Stack]:
     """A started stack holding `seed_demo`'s data (then ``setup``, a `manage.py shell -c` command, if
-    given), shut down and its database dropped on exit."""
-    stack = Stack(tmp=tmp, redis_db=redis_db)
+    given), shut down and its database dropped on exit. ``microsoft``: also the Microsoft emulator, and the
+    site configured for Teams against it."""
+    stack = Stack(tmp=tmp, redis_db=redis_db, microsoft=microsoft)
     try:
         stack.start()
         stack.manage("seed_demo", "--allow-production-demo-data")
