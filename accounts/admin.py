@@ -1,4 +1,4 @@
-"""Django admin for operators (superusers): companies, Zoom and Teams switches, users, audit log.
+"""Django admin for operators (superusers): companies, Zoom, Teams and Google Meet switches, users, audit log.
 
 The admin signs in through the product's login (throttled, with 2段階認証), not a login form of its own.
 django-otp's device pages are not registered: they would show the keys and recovery codes; operators reset a
@@ -30,11 +30,12 @@ class CompanyAdmin(admin.ModelAdmin):
         "time_zone",
         "zoom_enabled",
         "teams_enabled",
+        "google_enabled",
         "require_two_factor",
         "created_at",
     ]
-    list_editable = ["zoom_enabled", "teams_enabled"]
-    list_filter = ["zoom_enabled", "teams_enabled"]
+    list_editable = ["zoom_enabled", "teams_enabled", "google_enabled"]
+    list_filter = ["zoom_enabled", "teams_enabled", "google_enabled"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

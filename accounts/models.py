@@ -38,6 +38,12 @@ class Company(models.Model):
         db_default=False,  # rows written by code that predates the column (a rolling deploy) read False
         help_text=_("運用者が契約に応じて有効にします。有効にすると会社の管理者が認可を開始できます。"),
     )
+    google_enabled = models.BooleanField(
+        _("Google Meet連携を利用する"),
+        default=False,
+        db_default=False,  # rows written by code that predates the column (a rolling deploy) read False
+        help_text=_("運用者が契約に応じて有効にします。有効にすると会社の管理者が利用を開始できます。"),
+    )
     require_two_factor = models.BooleanField(
         _("2段階認証を必須にする"),
         default=False,

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "web_meetings",
     "zoom_integration",
     "teams_integration",
+    "google_meet",
     "scheduling",
     "booking",
     "interviews",
@@ -317,6 +318,19 @@ MICROSOFT_GRAPH_BASE_URL = os.environ.get(
 ).rstrip("/")
 # Read timeout (seconds) of every HTTP call to Entra ID and Graph; connecting gets at most 5 seconds.
 MICROSOFT_HTTP_TIMEOUT = float(os.environ.get("MICROSOFT_HTTP_TIMEOUT") or 15)
+# Google Meet (Web面接連携サービス). A Google Cloud OAuth client ("web application", redirect URI
+# <SITE_URL>/web-interview/google/callback/, scope calendar.events); each host connects their own Google
+# account (no organisation-wide consent); see README.md "Google Meet". Calendar push notifications go to
+# <SITE_URL>/google/notifications/ (Google requires https there).
+GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID", "")
+GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET", "")
+GOOGLE_OAUTH_BASE_URL = os.environ.get("GOOGLE_OAUTH_BASE_URL", "https://accounts.google.com").rstrip("/")
+GOOGLE_TOKEN_URL = os.environ.get("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_CALENDAR_BASE_URL = os.environ.get(
+    "GOOGLE_CALENDAR_BASE_URL", "https://www.googleapis.com/calendar/v3"
+).rstrip("/")
+# Read timeout (seconds) of every HTTP call to Google; connecting gets at most 5 seconds.
+GOOGLE_HTTP_TIMEOUT = float(os.environ.get("GOOGLE_HTTP_TIMEOUT") or 15)
 # Fernet keys for the Zoom tokens at rest, comma-separated, newest first: the newest encrypts, any decrypts
 # (rotate by prepending a new key, then `manage.py rotate_token_keys`, then drop the old key).
 TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
@@ -329,9 +343,10 @@ if not TOKEN_ENCRYPTION_KEYS:
         TOKEN_ENCRYPTION_KEYS = [
             base64.urlsafe_b64encode(hashlib.sha256(b"e2rpro-development-token-key").digest()).decode()
         ]
-    elif ZOOM_CLIENT_ID or MICROSOFT_CLIENT_ID:
+    elif ZOOM_CLIENT_ID or MICROSOFT_CLIENT_ID or GOOGLE_CLIENT_ID:
         raise ImproperlyConfigured(
-            "TOKEN_ENCRYPTION_KEYS must be set when ZOOM_CLIENT_ID or MICROSOFT_CLIENT_ID is set. "
+            "TOKEN_ENCRYPTION_KEYS must be set when ZOOM_CLIENT_ID, MICROSOFT_CLIENT_ID or GOOGLE_CLIENT_ID "
+            "is set. "
             "Generate a key with "
             'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
         )
@@ -370,6 +385,10 @@ CELERY_BEAT_SCHEDULE["teams-renew-subscriptions"] = {
 CELERY_BEAT_SCHEDULE["teams-process-notifications"] = {
     "task": "teams_integration.tasks.process_pending_notifications",
     "schedule": 60.0,  # stored notifications whose task was lost or failed
+}
+CELERY_BEAT_SCHEDULE["google-renew-watch-channels"] = {
+    "task": "google_meet.tasks.renew_due_watches",
+    "schedule": crontab(minute="*/30"),  # channels live 7 days and are renewed a day before expiry
 }
 CELERY_BEAT_SCHEDULE["notifications-send-due-reminders"] = {
     "task": "notifications.tasks.send_due_reminders",

@@ -74,6 +74,14 @@ class EventSettingsForm(forms.Form):
             "（Microsoft Teamsを選んだ場合は必須）。"
         ),
     )
+    google_host = forms.ChoiceField(
+        label=_("Google Meetユーザ選択"),
+        required=False,
+        widget=forms.Select(attrs={"data-show-when": "web_meeting=google"}),
+        help_text=_(
+            "Googleカレンダーに予定とMeetの会議が入るユーザーを選びます（Googleアカウントを連携済みのユーザー）。"
+        ),
+    )
     duration_minutes = forms.IntegerField(
         label=_("所要時間（分）"), min_value=5, max_value=MAX_SLOT_MINUTES, initial=60
     )
@@ -171,7 +179,7 @@ class EventSettingsForm(forms.Form):
         for key in self.SERVICES:
             self._offer_hosts(key)
 
-    SERVICES = (WebMeeting.ZOOM, WebMeeting.TEAMS)
+    SERVICES = (WebMeeting.ZOOM, WebMeeting.TEAMS, WebMeeting.GOOGLE)
 
     def _offer_services(self) -> None:
         """なし, the linked services, and the event's current one even when its link is down."""
@@ -185,7 +193,7 @@ class EventSettingsForm(forms.Form):
         if len(offered) == 1:
             self.fields["web_meeting"].help_text = _(
                 "Web面接連携を使うには、管理者がWeb面接連携サービスで"
-                "ZoomまたはMicrosoft Teamsを「連携中」にしてください。"
+                "Zoom・Microsoft Teams・Google Meetのいずれかを「連携中」にしてください。"
             )
         for key in self.SERVICES:
             if key not in {value for value, _label in offered}:

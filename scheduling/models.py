@@ -44,6 +44,7 @@ class WebMeeting(models.TextChoices):
     NONE = "none", _("なし")
     ZOOM = "zoom", _("Zoom")
     TEAMS = "teams", _("Microsoft Teams")
+    GOOGLE = "google", _("Google Meet")
 
 
 class Event(models.Model):

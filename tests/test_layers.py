@@ -25,8 +25,8 @@ from web_meetings import signals as web_meeting_signals
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "e2rpro", "accounts", "applicants", "notifications", "web_meetings", "zoom_integration",
-    "teams_integration", "scheduling", "booking", "interviews", "outreach", "reports", "zoom_emulator",
-    "microsoft_emulator", "google_emulator", "emulator_kit", "benchmarks",
+    "teams_integration", "google_meet", "scheduling", "booking", "interviews", "outreach", "reports",
+    "zoom_emulator", "microsoft_emulator", "google_emulator", "emulator_kit", "benchmarks",
 ]  # fmt: skip
 
 

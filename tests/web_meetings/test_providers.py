@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from google_meet.provider import GoogleMeetProvider
 from scheduling.models import WebMeeting
 from teams_integration.provider import TeamsProvider
 from web_meetings import errors
@@ -16,9 +17,10 @@ from zoom_integration.provider import ZoomProvider, as_meeting, create_body
 
 
 def test_each_web_meeting_choice_has_its_registered_provider():
-    assert registered_keys() == ["zoom", "teams"]
+    assert registered_keys() == ["zoom", "teams", "google"]
     assert isinstance(provider_for("zoom"), ZoomProvider)
     assert isinstance(provider_for("teams"), TeamsProvider)
+    assert isinstance(provider_for("google"), GoogleMeetProvider)
     assert {key for key, _label in WebMeeting.choices} == {"none", *registered_keys()}
     with pytest.raises(KeyError):
         provider_for("none")

@@ -63,11 +63,14 @@ class Command(BaseCommand):
                 "time_zone": "Asia/Tokyo",
                 "zoom_enabled": True,
                 "teams_enabled": True,
+                "google_enabled": True,
             },
         )
-        if not company.teams_enabled:  # a demo database seeded before the Teams switch existed
-            company.teams_enabled = True
-            company.save(update_fields=["teams_enabled"])
+        switches = ["teams_enabled", "google_enabled"]  # a demo database seeded before these switches existed
+        if not all(getattr(company, name) for name in switches):
+            for name in switches:
+                setattr(company, name, True)
+            company.save(update_fields=switches)
         users = {}
         for email, name, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
