@@ -59,7 +59,7 @@ class ZoomHostForm(forms.Form):
         required=False,
         label=_("Web面接のホストを日程の面接官にする"),
         help_text=_(
-            "面接官と同じメールアドレスのユーザー（Zoom・Microsoft Teams）がホストになります。"
+            "面接官と同じメールアドレスのユーザー（Zoom・Microsoft Teams・Google Meet）がホストになります。"
             "見つからない場合はイベントのホストです。"
         ),
     )
