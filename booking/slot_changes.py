@@ -1,4 +1,4 @@
-"""Telling booked applicants (and the host) that their slot's time or Zoom URL changed.
+"""Telling booked applicants (and the host) that their slot's time or meeting URL changed.
 
 Scheduling announces the change (scheduling.signals.slot_changed) after commit; booking.receivers hands it
 to the Celery task booking.tasks.notify_slot_change, which runs ``notify_slot_change`` below.
@@ -37,12 +37,12 @@ SLOT_CHANGE_LOGS: dict[str, BookingLogKind] = {
 }
 
 
-def interviewer_notice(reason: str) -> str:
+def interviewer_notice(reason: str, *, service: str) -> str:
     """What the slot's interviewers are told, per booking, with its updated invite."""
     notices: dict[str, str] = {
         SlotChange.MOVED: _("予約のある日程の日時が変更されました"),
-        SlotChange.ISSUED: _("ZoomミーティングURLが発行されました"),
-        SlotChange.REISSUED: _("ZoomミーティングURLが変更されました"),
+        SlotChange.ISSUED: _("%(service)sミーティングURLが発行されました") % {"service": service},
+        SlotChange.REISSUED: _("%(service)sミーティングURLが変更されました") % {"service": service},
     }
     return notices[reason]
 
@@ -54,7 +54,7 @@ def _parse_time(value: Any) -> datetime | None:
 def notify_slot_change(
     *, slot_id: int, reason: str, change_id: str, details: dict[str, str] | None = None
 ) -> int:
-    """Tell the slot's booked applicants that its time (予約変更) or Zoom URL (URL発行 / URL変更) changed,
+    """Tell the slot's booked applicants that its time (予約変更) or meeting URL (URL発行 / URL変更) changed,
     each with an updated invite (SEQUENCE raised). Once per change and booking: safe to run twice.
     Returns how many applicants were mailed."""
     details = details or {}
@@ -69,7 +69,8 @@ def notify_slot_change(
     if reason == SlotChange.DELETED_IN_ZOOM:
         booking_mail.notify_host(
             slot,
-            notice=_("Zoom上でミーティングが削除されました。日程ページから再発行してください"),
+            notice=_("%(service)s上でミーティングが削除されました。日程ページから再発行してください")
+            % {"service": slot.event.get_web_meeting_display()},
             dedupe_key=f"slot-change:{change_id}:host",
         )
         return 0
@@ -159,7 +160,7 @@ def _notify_booking_of_slot_change(
         )
         booking_mail.notify_interviewers(
             booking,
-            notice=interviewer_notice(reason),
+            notice=interviewer_notice(reason, service=slot.service_display),
             previous_start=previous_start if moved else None,
             previous_end=previous_end if moved else None,
             dedupe_key=f"{key}:interviewers",
