@@ -1,11 +1,14 @@
 """Booking rush: 500 applicants, each with their own link, try to book the last 100 seats of one slot at once.
 
     .venv/bin/python benchmarks/booking_rush.py     # defaults: 500 applicants, 100 free seats, 2 workers
+    .venv/bin/python benchmarks/booking_rush.py --slots 20   # the same rush spread over 20 slots of the event
 
 All on this machine, loopback only:
 1. (re)creates its own PostgreSQL database (BENCH_DATABASE_URL, default e2rpro_bench_booking), migrates it;
 2. seeds a company, an in-person event and one slot whose capacity leaves ``--seats`` free (the rest are
    already booked), and ``--applicants`` applicants, each with a 日程選択案内 record and personal link;
+   with ``--slots N`` the event has N such slots sharing the free and booked seats, applicant i books slot
+   i mod N;
 3. starts gunicorn (2 sync workers, production settings with DEBUG off) on a free 127.0.0.1 port, with
    Celery's broker on Redis (BENCH_REDIS_URL, default db 14) with a queue of its own that no worker reads:
    mails stay queued, as the web side of a real deployment leaves them, and the queue is removed at the end;
@@ -13,9 +16,12 @@ All on this machine, loopback only:
 5. the baseline: as many concurrent GETs of a minimal page that reads one row (/bench/one-row/, same server,
    same middleware), all released at the same moment;
 6. the rush: every applicant POSTs 予約を確定する at the same moment;
-7. checks the database (active bookings on the slot must equal its capacity: exactly ``--seats`` new),
-   prints bookings made, refusals, 5xx, throughput, p50 and p99 for both, their ratio, and the same as one
-   JSON object on the last line. Stops gunicorn and drops the database (``--keep`` keeps it).
+7. reads the RSS of the gunicorn workers (benchmarks/footprint.py), checks the database (active bookings on
+   each slot must equal its capacity: exactly ``--seats`` new), prints bookings made, refusals, 5xx,
+   throughput, p50 and p99 for both, their ratio, the footprint, the load average, and the same as one
+   JSON object on the last line with ``targets`` (booking throughput at least a third of the one-row
+   page's, booking p99 under 2 s, exactly the free seats booked, no 5xx). Stops gunicorn and drops the
+   database (``--keep`` keeps it).
 
 The whole run is bounded (``--deadline``); every request has a socket timeout.
 """
@@ -47,6 +53,8 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.footprint import gunicorn_footprint  # noqa: E402  (after the path is set)
+
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/e2rpro_bench_booking"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 REQUEST_TIMEOUT = 60.0
@@ -63,7 +71,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--applicants", type=int, default=500)
     parser.add_argument("--seats", type=int, default=100, help="free seats left on the slot")
     parser.add_argument("--booked", type=int, default=20, help="seats already taken before the rush")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--slots",
+        type=int,
+        default=1,
+        help="slots of the event sharing the seats (the rush spread over them)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (more than 1: gthread workers)"
+    )
     parser.add_argument("--deadline", type=float, default=600, help="seconds before the run is abandoned")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument(
@@ -137,9 +154,18 @@ def free_port() -> int:
 
 @dataclass
 class World:
-    slot_id: int
-    capacity: int
+    slot_ids: list[int]
+    capacity: int  # of all the slots together
     tokens: list[str]
+
+    def slot_for(self, index: int) -> int:
+        """Applicant ``index`` books this slot (spread in turn over the slots)."""
+        return self.slot_ids[index % len(self.slot_ids)]
+
+
+def shares(total: int, parts: int) -> list[int]:
+    """``total`` split over ``parts`` as evenly as whole numbers allow."""
+    return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
 
 
 def seed(args: argparse.Namespace) -> World:
@@ -172,10 +198,18 @@ def seed(args: argparse.Namespace) -> World:
         booking_stage=next(stage for stage in stages if stage.name == "説明会"),
     )
     starts = (timezone.now() + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
-    capacity = args.booked + args.seats
-    slot = Slot.objects.create(
-        company=company, event=event, starts_at=starts, ends_at=starts + timedelta(hours=2), capacity=capacity
-    )
+    booked, free = shares(args.booked, args.slots), shares(args.seats, args.slots)
+    slots = [
+        Slot.objects.create(
+            company=company,
+            event=event,
+            starts_at=starts + timedelta(hours=2 * index),
+            ends_at=starts + timedelta(hours=2 * index + 2),
+            capacity=booked[index] + free[index],
+        )
+        for index in range(args.slots)
+    ]
+    holders = [slot for slot, count in zip(slots, booked, strict=True) for _seat in range(count)]
     total = args.applicants + args.booked
     now = timezone.now()
     people = Applicant.objects.bulk_create(
@@ -209,48 +243,50 @@ def seed(args: argparse.Namespace) -> World:
             source=BookingSource.STAFF,
             invitation=invitation,
         )
-        for person, invitation in zip(people[: args.booked], invitations[: args.booked], strict=True)
+        for person, invitation, slot in zip(
+            people[: args.booked], invitations[: args.booked], holders, strict=True
+        )
     )
-    Slot.objects.filter(pk=slot.pk).update(booked_count=args.booked)  # the counter the services keep
+    for slot, count in zip(slots, booked, strict=True):
+        Slot.objects.filter(pk=slot.pk).update(booked_count=count)  # the counter the services keep
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     tokens = [links.make_token(invitation) for invitation in invitations[args.booked :]]
     connection.close()
-    return World(slot_id=slot.pk, capacity=capacity, tokens=tokens)
+    return World(slot_ids=[slot.pk for slot in slots], capacity=args.booked + args.seats, tokens=tokens)
 
 
-def count_bookings(slot_id: int) -> dict[str, int]:
+def count_bookings(slot_ids: list[int]) -> dict[str, int | bool]:
+    """Active bookings and seat counters of the rush's slots, and whether each slot is exactly full."""
     from django.db import connection
+    from django.db.models import Count
 
     from booking.models import Booking, BookingStatus
     from notifications.models import MailKind, SentMail
     from scheduling.models import Slot
 
-    active = Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE).count()
-    counter = Slot.all_objects.filter(pk=slot_id).values_list("booked_count", flat=True).get()
-    per_applicant = (
-        Booking.objects.filter(slot_id=slot_id, status=BookingStatus.ACTIVE)
-        .values("applicant_id")
-        .distinct()
-        .count()
-    )
-    mails = SentMail.objects.filter(kind=MailKind.BOOKING_CONFIRMED).count()
-    connection.close()
-    return {
-        "active": active,
-        "slot_counter": counter,
-        "distinct_applicants": per_applicant,
-        "confirmation_mails": mails,
+    bookings = Booking.objects.filter(slot_id__in=slot_ids, status=BookingStatus.ACTIVE)
+    per_slot = dict(bookings.values_list("slot_id").annotate(n=Count("pk")).order_by())
+    rows = list(Slot.all_objects.filter(pk__in=slot_ids).values_list("pk", "capacity", "booked_count"))
+    counts = {
+        "active": sum(per_slot.values()),
+        "slot_counter": sum(counter for _pk, _capacity, counter in rows),
+        "every_slot_full": all(per_slot.get(pk, 0) == capacity for pk, capacity, _counter in rows),
+        "every_counter_exact": all(per_slot.get(pk, 0) == counter for pk, _capacity, counter in rows),
+        "distinct_applicants": bookings.values("applicant_id").distinct().count(),
+        "confirmation_mails": SentMail.objects.filter(kind=MailKind.BOOKING_CONFIRMED).count(),
     }
+    connection.close()
+    return counts
 
 
 # --- the server ------------------------------------------------------------------------------------------
 
 
 def start_gunicorn(
-    port: int, workers: int, env: dict[str, str], *, profile: bool = False
+    port: int, workers: int, env: dict[str, str], *, threads: int = 1, profile: bool = False
 ) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -263,7 +299,9 @@ def start_gunicorn(
         "--workers",
         str(workers),
         "--worker-class",
-        "sync",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
         "--timeout",
         "120",
         "--backlog",
@@ -415,81 +453,114 @@ def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     world = seed(args)
     print(
-        f"Seeded {args.applicants} applicants with links; slot capacity {world.capacity}, "
-        f"{args.booked} booked, {args.seats} free ({time.perf_counter() - started:.1f}s)"
+        f"Seeded {args.applicants} applicants with links; {args.slots} slot(s) of capacity {world.capacity} "
+        f"in all, {args.booked} booked, {args.seats} free ({time.perf_counter() - started:.1f}s)"
     )
     profile_dir = tempfile.mkdtemp(prefix="booking-rush-profile-") if args.profile else ""
     if profile_dir:
         env["BOOKING_RUSH_PROFILE_DIR"] = profile_dir
-    server = start_gunicorn(port, args.workers, env, profile=args.profile)
+    load_before = os.getloadavg()
+    server = start_gunicorn(port, args.workers, env, threads=args.threads, profile=args.profile)
     try:
-        print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port} (log: {LOG_PATH})")
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            prepared = list(pool.map(lambda token: prepare(port, token, world.slot_id), world.tokens))
-        print(f"Each applicant opened the confirmation page ({len(prepared)} GETs, untimed)")
-
-        minimal, minimal_wall = at_once(len(prepared), lambda _i: request(port, "GET", "/bench/one-row/"))
-        minimal_stats = summarize(minimal, minimal_wall)
-
-        def book(index: int):
-            item = prepared[index]
-            return request(
-                port,
-                "POST",
-                item.path,
-                body=urlencode({"csrfmiddlewaretoken": item.form_token}),
-                headers={"Cookie": f"csrftoken={item.cookie}"},
-            )
-
-        rush, rush_wall = at_once(len(prepared), book)
-        rush_stats = summarize(rush, rush_wall)
+        kind = f"gthread workers x {args.threads} threads" if args.threads > 1 else "sync workers"
+        print(f"gunicorn: {args.workers} {kind} on 127.0.0.1:{port} (log: {LOG_PATH})")
+        minimal_stats, rush, rush_stats = rush_against_baseline(port, world)
+        footprint = gunicorn_footprint(server.pid)
     finally:
         stop(server)
+    load_after = os.getloadavg()
     if profile_dir:
         print_profile(profile_dir)
-    counts = count_bookings(world.slot_id)
-    made = counts["active"] - args.booked
-    succeeded = sum(1 for r in rush if r.status == 302 and "/bookings/" in r.location)
-    refused = sum(1 for r in rush if r.status == 409)
-    report = {
-        "benchmark": "booking_rush",
-        "applicants": args.applicants,
-        "free_seats": args.seats,
-        "workers": args.workers,
-        "bookings_made": made,
-        "bookings_expected": args.seats,
-        "capacity_held": counts["active"] == world.capacity,
-        "seat_counter_exact": counts["slot_counter"] == counts["active"],
-        "confirmed_responses": succeeded,
-        "refused_full_responses": refused,
-        "confirmation_mails_queued": counts["confirmation_mails"],
-        "errors_5xx": rush_stats["errors_5xx"],
-        "booking": rush_stats,
-        "minimal_page": minimal_stats,
-        "ratio": {
-            "throughput_minimal_over_booking": round(
-                minimal_stats["throughput_rps"] / rush_stats["throughput_rps"], 2
-            )
-            if rush_stats["throughput_rps"]
-            else None,
-            "p50_booking_over_minimal": round(rush_stats["p50_ms"] / minimal_stats["p50_ms"], 2)
-            if minimal_stats["p50_ms"]
-            else None,
-            "p99_booking_over_minimal": round(rush_stats["p99_ms"] / minimal_stats["p99_ms"], 2)
-            if minimal_stats["p99_ms"]
-            else None,
-        },
-        "ok": made == args.seats
-        and counts["active"] == world.capacity
-        and rush_stats["errors_5xx"] == 0
-        and rush_stats["no_answer"] == 0
-        and counts["distinct_applicants"] == counts["active"]
-        and counts["slot_counter"] == counts["active"],
-    }
+    counts = count_bookings(world.slot_ids)
+    report = figures(args, world, counts, rush, rush_stats, minimal_stats)
+    report["footprint"] = footprint
+    report["load_average"] = {"before": round(load_before[0], 2), "after": round(load_after[0], 2)}
     if not args.keep:
         drop_database(database_url)
     drop_queue(env["CELERY_BROKER_URL"])
     return report
+
+
+def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], dict]:
+    """Every applicant opens the confirmation page (untimed); then the one-row page and the bookings,
+    each fired all at once on the same server."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        prepared = list(
+            pool.map(
+                lambda index: prepare(port, world.tokens[index], world.slot_for(index)),
+                range(len(world.tokens)),
+            )
+        )
+    print(f"Each applicant opened the confirmation page ({len(prepared)} GETs, untimed)")
+
+    minimal, minimal_wall = at_once(len(prepared), lambda _i: request(port, "GET", "/bench/one-row/"))
+
+    def book(index: int):
+        item = prepared[index]
+        return request(
+            port,
+            "POST",
+            item.path,
+            body=urlencode({"csrfmiddlewaretoken": item.form_token}),
+            headers={"Cookie": f"csrftoken={item.cookie}"},
+        )
+
+    rush, rush_wall = at_once(len(prepared), book)
+    return summarize(minimal, minimal_wall), rush, summarize(rush, rush_wall)
+
+
+def _ratio(top: float, bottom: float) -> float | None:
+    return round(top / bottom, 2) if bottom else None
+
+
+def figures(
+    args: argparse.Namespace,
+    world: World,
+    counts: dict,
+    rush: list[Result],
+    rush_stats: dict,
+    minimal_stats: dict,
+) -> dict:
+    made = counts["active"] - args.booked
+    exact = made == args.seats and counts["every_slot_full"] and counts["active"] == world.capacity
+    ratio = {
+        "throughput_minimal_over_booking": _ratio(
+            minimal_stats["throughput_rps"], rush_stats["throughput_rps"]
+        ),
+        "p50_booking_over_minimal": _ratio(rush_stats["p50_ms"], minimal_stats["p50_ms"]),
+        "p99_booking_over_minimal": _ratio(rush_stats["p99_ms"], minimal_stats["p99_ms"]),
+    }
+    targets = {
+        "booking_throughput_at_least_a_third_of_one_row": ratio["throughput_minimal_over_booking"] is not None
+        and ratio["throughput_minimal_over_booking"] <= 3,
+        "booking_p99_under_2s": rush_stats["p99_ms"] < 2000,
+        "exactly_the_free_seats_booked": exact,
+        "no_5xx": rush_stats["errors_5xx"] == 0 and rush_stats["no_answer"] == 0,
+    }
+    return {
+        "benchmark": "booking_rush",
+        "applicants": args.applicants,
+        "slots": args.slots,
+        "free_seats": args.seats,
+        "workers": args.workers,
+        "threads": args.threads,
+        "bookings_made": made,
+        "bookings_expected": args.seats,
+        "capacity_held": counts["every_slot_full"] and counts["active"] == world.capacity,
+        "seat_counter_exact": counts["every_counter_exact"],
+        "confirmed_responses": sum(1 for r in rush if r.status == 302 and "/bookings/" in r.location),
+        "refused_full_responses": sum(1 for r in rush if r.status == 409),
+        "confirmation_mails_queued": counts["confirmation_mails"],
+        "errors_5xx": rush_stats["errors_5xx"],
+        "booking": rush_stats,
+        "minimal_page": minimal_stats,
+        "ratio": ratio,
+        "targets": targets,
+        "ok": exact
+        and targets["no_5xx"]
+        and counts["distinct_applicants"] == counts["active"]
+        and counts["every_counter_exact"],
+    }
 
 
 def print_profile(profile_dir: str, lines: int = 25) -> None:
@@ -524,6 +595,17 @@ def print_report(report: dict) -> None:
     print(
         f"Ratio: the one-row page serves {ratio['throughput_minimal_over_booking']}x the booking throughput; "
         f"booking p50 {ratio['p50_booking_over_minimal']}x, p99 {ratio['p99_booking_over_minimal']}x"
+    )
+    footprint, load = report["footprint"], report["load_average"]
+    print(
+        f"RSS after the run: gunicorn worker {footprint['gunicorn_worker_rss_mib']} MiB "
+        f"(all workers {footprint['gunicorn_workers_rss_mib']}, "
+        f"master {footprint['gunicorn_master_rss_mib']} MiB)"
+    )
+    print(f"Load average (1 min): {load['before']} before, {load['after']} after")
+    print(
+        "Targets: "
+        + ", ".join(f"{name} {'met' if held else 'MISSED'}" for name, held in report["targets"].items())
     )
     print("OK" if report["ok"] else "FAILED")
     print(json.dumps(report, ensure_ascii=False))

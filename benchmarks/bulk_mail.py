@@ -14,7 +14,9 @@ What it does, all on this machine (PostgreSQL and Redis running):
 4. seeds one company and ``--recipients`` applicants, starts a 一斉メール job for all of them through the
    product's service (as the applicant list's 検索結果のすべて does), and waits until every mail is stored
    (the job finished) and until the SMTP server has accepted the last one;
-5. prints the figures, then the same figures as one JSON object on the last line, and stops the worker.
+5. reads the Celery worker's RSS (benchmarks/footprint.py), stops the worker, prints the figures, then the
+   same figures as one JSON object on the last line, with ``targets`` (every mail accepted once, none
+   failed).
 
 Run one at a time per database (a run recreates it); give a parallel run its own BENCH_DATABASE_URL and
 BENCH_REDIS_URL.
@@ -39,6 +41,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.footprint import celery_footprint  # noqa: E402  (after the path is set)
 
 RECIPIENTS = 10_000
 DEFAULT_RATE = 10.0
@@ -207,6 +211,7 @@ def run(*, recipients: int, rate: float = DEFAULT_RATE, concurrency: int = 8, de
         worker = start_worker(env, concurrency, workdir)
         wait_for_worker()
         figures = _measure(company, recruiter, inbox, recipients, rate, deadline)
+        figures["footprint"] = celery_footprint(worker.pid)
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -217,6 +222,11 @@ def run(*, recipients: int, rate: float = DEFAULT_RATE, concurrency: int = 8, de
                 worker.wait(timeout=10)
         controller.stop()
     figures["concurrency"] = concurrency
+    figures["targets"] = {
+        "every_mail_accepted": figures["accepted"] >= recipients,
+        "no_duplicates": figures["duplicates"] == 0,
+        "none_failed": not figures["job_failed"],
+    }
     return figures
 
 
@@ -303,6 +313,11 @@ def main() -> int:
     print(f"(bound {figures['bound_seconds']} s)")
     print(f"accepted: {figures['accepted']:,}, duplicates: {figures['duplicates']}", end=", ")
     print(f"failed: {figures['job_failed']}")
+    footprint = figures["footprint"]
+    print(
+        f"Celery worker RSS after the run: {footprint['celery_worker_rss_mib']} MiB "
+        f"(largest child: {footprint['celery_child_rss_mib']})"
+    )
     print(json.dumps(figures, ensure_ascii=False))
     return 0 if figures["accepted"] >= figures["recipients"] and not figures["duplicates"] else 1
 

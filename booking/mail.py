@@ -17,7 +17,6 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -152,10 +151,11 @@ def google_calendar_url(booking: Booking) -> str:
 
 
 def _queue(**kwargs) -> SentMail | None:
-    """queue_mail in a savepoint: a refused mail is logged (never its content) and skipped."""
+    """queue_mail; a refused mail is logged (never its content) and skipped. No savepoint of its own:
+    queue_mail refuses (bad address, a start URL) before it stores the mail, and the only rows it may have
+    written by then are the company's default mail settings and template, which stay valid."""
     try:
-        with transaction.atomic():
-            return queue_mail(**kwargs)
+        return queue_mail(**kwargs)
     except (ValidationError, StartUrlLeakError) as exc:
         logger.warning(
             "mail %s for booking %s not queued: %s", kwargs["kind"], kwargs.get("booking"), type(exc)

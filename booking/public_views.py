@@ -27,11 +27,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import Company
 from accounts.permissions import PublicView, public_view
 from booking import links, mail, rules, selectors, services
 from booking.models import Booking, BookingInvitation, BookingSource, BookingStatus
 from booking.rules import BookingError, DeadlinePassed, SlotFull
+from notifications.models import MailSettings
 from notifications.services import company_contact
+from scheduling.models import Slot
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,9 @@ def _logged_without_token(request: HttpRequest, response: HttpResponse) -> HttpR
     tell Django the response is logged (its own marker, ``_has_been_logged``)."""
     if response.status_code >= 400:
         name = getattr(request.resolver_match, "url_name", "") or "?"
-        logger.warning("booking page %s answered %s (link redacted)", name, response.status_code)
+        # 409: an action refused for a reason the page explains (満席, past the deadline): not a problem.
+        level = logging.INFO if response.status_code == 409 else logging.WARNING
+        logger.log(level, "booking page %s answered %s (link redacted)", name, response.status_code)
         response._has_been_logged = True  # type: ignore[attr-defined]  # Django's marker, not in django-stubs
     return response
 
@@ -130,9 +135,17 @@ def _context(request: BookingRequest, invitation: BookingInvitation, **extra) ->
         "company": invitation.company,
         "applicant": invitation.applicant,
         "token": request.booking_token,
-        "contact": company_contact(invitation.company),
+        "contact": company_contact(invitation.company, _mail_settings(invitation.company)),
         **extra,
     }
+
+
+def _mail_settings(company: Company) -> MailSettings | None:
+    """The settings ``links.resolve`` read with the company (None: none yet, company_contact makes them)."""
+    try:
+        return company.mail_settings
+    except MailSettings.DoesNotExist:
+        return None
 
 
 def _home(request: BookingRequest) -> HttpResponse:
@@ -157,26 +170,41 @@ def slot(request: BookingRequest, invitation: BookingInvitation, slot_id: int) -
     chosen = selectors.invited_slot(invitation, slot_id)
     if chosen is None:
         return _not_found(request, invitation)
-    error = None
     if request.method == "POST":
-        try:
-            result = services.book_slot(
-                slot=chosen,
-                applicant=invitation.applicant,
-                actor=None,
-                source=BookingSource.APPLICANT,
-                invitation=invitation,
-                request=request,
-            )
-        except BookingError as exc:
-            error = exc
-            if isinstance(exc, SlotFull):
-                chosen.booked_count = chosen.capacity  # as it is now: no seat left
-        else:
-            if result.created:
-                messages.success(request, _("ご予約が完了しました。確認メールをお送りしました。"))
-            return redirect("booking:booking", token=request.booking_token, booking_id=result.booking.pk)
-    existing = _existing_booking(invitation, chosen.event_id)
+        return _book(request, invitation, chosen)
+    return _slot_page(request, invitation, chosen, existing=_existing_booking(invitation, chosen.event_id))
+
+
+def _book(request: BookingRequest, invitation: BookingInvitation, chosen: Slot) -> HttpResponse:
+    """予約を確定する: to the booking on success, else the confirmation page again with the refusal (409)."""
+    try:
+        result = services.book_slot(
+            slot=chosen,
+            applicant=invitation.applicant,
+            actor=None,
+            source=BookingSource.APPLICANT,
+            invitation=invitation,
+            request=request,
+        )
+    except SlotFull as exc:
+        chosen.booked_count = chosen.capacity  # as it is now: no seat left
+        return _slot_page(request, invitation, chosen, existing=exc.existing, error=exc)
+    except BookingError as exc:
+        existing = _existing_booking(invitation, chosen.event_id)
+        return _slot_page(request, invitation, chosen, existing=existing, error=exc)
+    if result.created:
+        messages.success(request, _("ご予約が完了しました。確認メールをお送りしました。"))
+    return redirect("booking:booking", token=request.booking_token, booking_id=result.booking.pk)
+
+
+def _slot_page(
+    request: BookingRequest,
+    invitation: BookingInvitation,
+    chosen: Slot,
+    *,
+    existing: Booking | None,
+    error: BookingError | None = None,
+) -> HttpResponse:
     context = _context(
         request,
         invitation,

@@ -20,7 +20,10 @@ class BookingError(ValidationError):
 
 
 class SlotFull(BookingError):
-    pass
+    """No seat left. ``existing``: the applicant's active booking in the slot's event when the refusal
+    found one (the page shows it without reading it again)."""
+
+    existing: Booking | None = None
 
 
 class DeadlinePassed(BookingError):

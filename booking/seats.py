@@ -12,6 +12,22 @@ from django.db.models import Count, F
 from booking.models import Booking, BookingStatus
 from scheduling.models import Slot
 
+SEAT_CHECK_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "booked_count",
+    "deleted_at",
+    "is_published",
+    "event_id",
+)
+
+
+def lock_slot_row(slot_id: int) -> Slot | None:
+    """The slot's row, locked (SELECT … FOR UPDATE) until the transaction ends, with only the fields a
+    seat check reads; None when there is no such slot."""
+    return Slot.all_objects.select_for_update().only(*SEAT_CHECK_FIELDS).filter(pk=slot_id).first()
+
 
 def take_seat(slot: Slot) -> None:
     """One more active booking in a slot this transaction has locked."""

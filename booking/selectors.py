@@ -176,12 +176,16 @@ def invitation_sections(invitation: BookingInvitation, *, now: datetime | None =
 
 
 def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
-    """A live slot of one of the invitation's events (a slot of any other event is not the link's)."""
-    return (
-        Slot.objects.select_related("company", "event__selection_meeting")
-        .filter(pk=slot_id, event__invitations=invitation)
-        .first()
-    )
+    """A live slot of one of the invitation's events (a slot of any other event is not the link's), with
+    the invitation's company (the same one: the link's events are its company's)."""
+    try:  # get(): a unique lookup needs no ORDER BY (first() adds one, and compiling it costs)
+        found = Slot.objects.select_related("event__selection_meeting").get(
+            pk=slot_id, event__invitations=invitation, company_id=invitation.company_id
+        )
+    except Slot.DoesNotExist:
+        return None
+    found.company = invitation.company
+    return found
 
 
 def applicant_booking(invitation: BookingInvitation, booking_id: int) -> Booking | None:

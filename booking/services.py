@@ -1,11 +1,14 @@
 """予約 (bookings) and キャンセル待ち (waitlist): every write.
 
 Capacity: in one transaction the slot row is locked (SELECT … FOR UPDATE), its ``booked_count`` read, the
-booking refused when full, else inserted and the count raised in the same transaction. Every writer of a
-booking's seat (book, move, cancel, promote) holds the lock of the slot whose count it changes, so the
-count is exact. The partial unique constraint ``one_active_booking_per_event`` makes a second active
-booking of the same applicant in the same event impossible, so a double submit makes one booking. A seat
-freed by a cancellation or a move is given to the first applicant waiting for it in the same transaction.
+booking refused when full, else the count raised in the same transaction. Every writer of a booking's seat
+(book, move, cancel, promote) holds the lock of the slot whose count it changes, so the count is exact.
+A new booking takes that lock last, after writing its rows (a refusal under the lock rolls them back), so
+a rush on one slot queues on the lock for two statements and the commit only; a slot already full
+refuses before any transaction, without the lock. The partial unique constraint
+``one_active_booking_per_event`` makes a second active booking of the same applicant in the same event
+impossible, so a double submit makes one booking. A seat freed by a cancellation or a move is given to the
+first applicant waiting for it in the same transaction.
 
 Each service writes the booking history (the applicant's timeline), the audit log and, when the event
 asks for it, the applicant's 選考ステータス (through applicants.services.change_status, so the history is
@@ -15,17 +18,20 @@ kept), and queues its mails (booking.mail) in the same transaction; they leave a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import User
-from applicants.models import Applicant, StageKind
+from applicants.models import Applicant, SelectionStage, StageKind
 from applicants.services import change_status
 from booking import mail as booking_mail
 from booking.history import audit_booking, log_booking
@@ -53,7 +59,7 @@ from booking.rules import (
     slot_label,
     when,
 )
-from booking.seats import free_seat, take_seat
+from booking.seats import free_seat, lock_slot_row, take_seat
 from notifications.ics import InviteMethod
 from notifications.models import MailKind
 from scheduling.models import Event, Slot
@@ -105,16 +111,36 @@ def _lock_booking(booking_id: int, *other_slot_ids: int) -> tuple[Booking, dict[
     raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
 
 
-def _full_error() -> SlotFull:
-    return SlotFull(_("申し訳ありません。この日程は満席になりました。"), code="full")
+def _full_error(existing: Booking | None = None) -> SlotFull:
+    error = SlotFull(_("申し訳ありません。この日程は満席になりました。"), code="full")
+    error.existing = existing
+    return error
 
 
-def _advance_stage(applicant: Applicant, event: Event, actor: User | None, slot: Slot) -> None:
-    """予約時の選考ステータス: move the applicant forward to the event's stage, never backwards."""
-    stage = event.booking_stage
-    if stage is None or not stage.is_active:
+def _stages_for(applicant: Applicant, event: Event) -> dict[int, SelectionStage]:
+    """The applicant's current stage and the event's 予約時の選考ステータス, by id, in one query."""
+    wanted = [applicant.stage_id, event.booking_stage_id]
+    return SelectionStage.objects.in_bulk([pk for pk in wanted if pk is not None])
+
+
+def _advance_stage(
+    applicant: Applicant,
+    event: Event,
+    actor: User | None,
+    slot: Slot,
+    stages: dict[int, SelectionStage] | None = None,
+) -> None:
+    """予約時の選考ステータス: move the applicant forward to the event's stage, never backwards.
+
+    ``stages``: the applicant's and the event's stages read before the transaction (``_stages_for``);
+    change_status reads the applicant again under its row lock.
+    """
+    if event.booking_stage_id is None:
         return
-    current = Applicant.objects.select_related("stage").get(pk=applicant.pk).stage
+    stages = stages if stages is not None else _stages_for(applicant, event)
+    stage, current = stages.get(event.booking_stage_id), stages.get(applicant.stage_id)
+    if stage is None or current is None or not stage.is_active:
+        return
     if current.kind != StageKind.IN_PROGRESS or (current.sort_order, current.pk) >= (
         stage.sort_order,
         stage.pk,
@@ -138,7 +164,14 @@ def _insert_booking(**fields: Any) -> Booking | None:
 
 
 def _after_booking(
-    booking: Booking, *, slot: Slot, actor: User | None, kind: str, request: HttpRequest | None, now: datetime
+    booking: Booking,
+    *,
+    slot: Slot,
+    actor: User | None,
+    kind: str,
+    request: HttpRequest | None,
+    now: datetime,
+    stages: dict[int, SelectionStage] | None = None,
 ) -> None:
     applicant = booking.applicant
     WaitlistEntry.objects.filter(
@@ -146,7 +179,7 @@ def _after_booking(
     ).update(status=WaitStatus.CLOSED, updated_at=now)
     if booking.invitation is not None:
         keep_link_alive(booking.invitation, slot)
-    _advance_stage(applicant, slot.event, actor, slot)
+    _advance_stage(applicant, slot.event, actor, slot, stages)
     log_booking(booking, applicant=applicant, kind=kind, slot=slot, actor=actor)
     audit_booking(
         "booking.promoted" if kind == BookingLogKind.PROMOTED else "booking.created",
@@ -238,56 +271,198 @@ def book_slot(
 
     Refused with BookingError (SlotFull when no seat is left). Submitting the same booking twice returns
     the first one (``created`` False).
+
+    Everything is read before the transaction, and the slot row is locked last (``_claim_seat``): the
+    booking, its history, audit entries, status change and mails are written first, then the seat is
+    taken on the locked row and checked again there; a refusal there rolls all of it back. So the lock is
+    held for two statements and the commit, not for the whole booking.
     """
     now = now or timezone.now()
-    slot_id = _pk(slot)
-    by_applicant = source == BookingSource.APPLICANT
-    _refuse_early_when_full(slot, applicant)
-    with transaction.atomic():
-        slot = _lock_slots(slot_id)[slot_id]
-        existing = Booking.objects.filter(
-            applicant=applicant, event_id=slot.event_id, status=BookingStatus.ACTIVE
-        ).first()
-        if existing is not None and existing.slot_id == slot.pk:
-            return BookingResult(existing, created=False)
-        check_applicant(applicant)
-        if by_applicant:
-            check_invited(invitation, slot)
-            check_open_for_applicant(slot, now)
-        else:
-            check_open_for_staff(slot, now)
-        if existing is not None:
-            raise already_booked_error(slot)
-        if slot.booked_count >= slot.capacity:
-            raise _full_error()
-        _refuse_overlap(applicant, slot)
-        booking = _new_booking(
-            slot=slot, applicant=applicant, source=source, invitation=invitation, actor=actor, now=now
-        )
-        if booking is None:  # the same applicant booked another slot of the event a moment ago
-            raise already_booked_error(slot)
-        _after_booking(booking, slot=slot, actor=actor, kind=BookingLogKind.BOOKED, request=request, now=now)
+    slot = _slot_to_book(slot)
+    existing, clash = _active_bookings_around(applicant, slot)
+    if existing is not None and existing.slot_id == slot.pk:
+        return BookingResult(existing, created=False)
+    if slot.booked_count >= slot.capacity:
+        raise _full_error(existing)  # without the lock: a full slot refuses at once, the lock untouched
+    _check_may_book(slot, applicant, source=source, invitation=invitation, now=now)
+    if existing is not None:
+        raise already_booked_error(slot)
+    if clash is not None:
+        raise _overlap_error(clash)
+    stages = _stages_for(applicant, slot.event)
+    write = partial(
+        _write_booking,
+        slot=slot,
+        applicant=applicant,
+        source=source,
+        invitation=invitation,
+        actor=actor,
+        request=request,
+        now=now,
+        stages=stages,
+    )
+    try:
+        booking = _retried_once_on_deadlock(write)
+    except IntegrityError:
+        # The one-active-booking-per-event constraint: the same applicant booked this event a moment ago.
+        raced = _active_booking_in_event(applicant, slot.event_id)
+        if raced is None:
+            raise
+        if raced.slot_id != slot.pk:
+            raise already_booked_error(slot) from None
+        return BookingResult(raced, created=False)  # a double submit: the first one's booking
     return BookingResult(booking, created=True)
 
 
-def _refuse_early_when_full(slot: Slot | int, applicant: Applicant) -> None:
-    """Without the lock: a slot that is full now is full for everyone arriving now (a rush of refusals
-    never queues on the slot's lock). A double submit of a booking just made is not refused here.
+def _write_booking(
+    *,
+    slot: Slot,
+    applicant: Applicant,
+    source: str,
+    invitation: BookingInvitation | None,
+    actor: User | None,
+    request: HttpRequest | None,
+    now: datetime,
+    stages: dict[int, SelectionStage],
+) -> Booking:
+    """The booking's transaction: the booking and everything it writes, then the seat (``_claim_seat``)."""
+    with transaction.atomic():
+        booking = _insert_new_booking(
+            slot=slot, applicant=applicant, source=source, invitation=invitation, actor=actor, now=now
+        )
+        _after_booking(
+            booking,
+            slot=slot,
+            actor=actor,
+            kind=BookingLogKind.BOOKED,
+            request=request,
+            now=now,
+            stages=stages,
+        )
+        _claim_seat(slot, source=source, now=now)
+    return booking
 
-    A slot the caller read in this request is not read again.
+
+def _retried_once_on_deadlock(write: Callable[[], Booking]) -> Booking:
+    """Run the booking's own transaction, once more if PostgreSQL broke a deadlock by ending it.
+
+    Taking the slot's lock last means the booking holds rows (its applicant, their waitlist entries) while
+    it waits for the lock; a writer holding that lock may wait for those rows (a move promoting this very
+    applicant from the waitlist at the same moment). PostgreSQL ends one of the two; nothing of it stays,
+    so it is simply run again. Inside a caller's transaction there is nothing to run again: it fails.
     """
-    slot_id = _pk(slot)
+    try:
+        return write()
+    except OperationalError as error:
+        if connection.in_atomic_block or getattr(error.__cause__, "sqlstate", None) != "40P01":
+            raise
+        logger.warning("booking deadlock broken by PostgreSQL; running the booking again")
+        return write()
+
+
+def _slot_to_book(slot: Slot | int) -> Slot:
+    """The caller's slot as it read it in this request, or the slot by id (deleted ones too: the rules
+    refuse them with their own message)."""
     if isinstance(slot, Slot):
-        row: dict[str, int] | None = {"capacity": slot.capacity, "booked_count": slot.booked_count}
-    else:
-        row = Slot.all_objects.filter(pk=slot_id).values("capacity", "booked_count").first()
-    if row is None:
+        return slot
+    found = (
+        Slot.all_objects.select_related("company", "event__selection_meeting", "event__booking_stage")
+        .filter(pk=slot)
+        .first()
+    )
+    if found is None:
         raise BookingError(_("この日程は見つかりません。"), code="missing")
-    if row["booked_count"] < row["capacity"]:
-        return
-    if Booking.objects.filter(slot_id=slot_id, applicant=applicant, status=BookingStatus.ACTIVE).exists():
-        return
-    raise _full_error()
+    return found
+
+
+def _active_bookings_around(applicant: Applicant, slot: Slot) -> tuple[Booking | None, Booking | None]:
+    """In one query: the applicant's active booking in the slot's event, and one overlapping the slot's
+    time in another event (one person cannot be in two places at once)."""
+    rows = Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE).filter(
+        Q(event_id=slot.event_id) | Q(slot__starts_at__lt=slot.ends_at, slot__ends_at__gt=slot.starts_at)
+    )
+    existing = clash = None
+    for row in rows.only("pk", "applicant_id", "event_id", "slot_id", "status").order_by():
+        if row.event_id == slot.event_id:
+            existing = row
+        elif clash is None:
+            clash = row
+    return existing, clash
+
+
+def _active_booking_in_event(applicant: Applicant, event_id: int) -> Booking | None:
+    return Booking.objects.filter(applicant=applicant, event_id=event_id, status=BookingStatus.ACTIVE).first()
+
+
+def _check_may_book(
+    slot: Slot, applicant: Applicant, *, source: str, invitation: BookingInvitation | None, now: datetime
+) -> None:
+    check_applicant(applicant)
+    if source == BookingSource.APPLICANT:
+        check_invited(invitation, slot)
+        check_open_for_applicant(slot, now)
+    else:
+        check_open_for_staff(slot, now)
+
+
+def _overlap_error(clash: Booking) -> BookingError:
+    other = Slot.all_objects.select_related("company", "event__selection_meeting").get(pk=clash.slot_id)
+    return BookingError(
+        _("同じ時間帯に別の予約（%(other)s %(when)s）があります。")
+        % {"other": slot_label(other), "when": when(other)},
+        code="overlap",
+    )
+
+
+def _insert_new_booking(
+    *,
+    slot: Slot,
+    applicant: Applicant,
+    source: str,
+    invitation: BookingInvitation | None,
+    actor: User | None,
+    now: datetime,
+) -> Booking:
+    """The booking row, without a savepoint: a refusal by the one-active-booking constraint ends the
+    transaction and ``book_slot`` answers it. The seat is taken last, by ``_claim_seat``."""
+    invitation = invitation or invitation_for(applicant, slot.event, actor=actor, now=now)
+    booking = Booking.objects.create(
+        company_id=slot.company_id,
+        applicant=applicant,
+        event_id=slot.event_id,
+        slot=slot,
+        source=source,
+        invitation=invitation,
+        booked_by=actor if actor is not None and actor.pk else None,
+        reminder_sent_at=reminder_mark(slot, now),
+        created_at=now,
+    )
+    booking.slot, booking.applicant, booking.invitation, booking.company = (
+        slot,
+        applicant,
+        invitation,
+        slot.company,
+    )
+    return booking
+
+
+def _claim_seat(slot: Slot, *, source: str, now: datetime) -> None:
+    """Last in the booking's transaction: lock the slot row, check again on the locked row (full, hidden,
+    deleted, closed; moved meanwhile, so the texts just written would be wrong), then take the seat.
+    ``slot`` (the caller's object) is left as it was."""
+    locked = lock_slot_row(slot.pk)
+    if locked is None:
+        raise BookingError(_("この日程は見つかりません。"), code="missing")
+    if (locked.starts_at, locked.ends_at) != (slot.starts_at, slot.ends_at):
+        raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
+    locked.event, locked.company = slot.event, slot.company
+    if locked.booked_count >= locked.capacity:
+        raise _full_error()
+    if source == BookingSource.APPLICANT:
+        check_open_for_applicant(locked, now)
+    else:
+        check_open_for_staff(locked, now)
+    take_seat(locked)
 
 
 def move_booking(
