@@ -169,6 +169,9 @@ class GoogleMeetProvider:
                 email=grant.google_email,
                 name=grant.user.display_name,
                 usable=grant.is_usable,
+                problem=services.host_reauthorization_message(grant)
+                if grant.status == GrantStatus.ERROR
+                else "",
             )
             for grant in selectors.host_grants(company)
         ]

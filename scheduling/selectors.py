@@ -70,6 +70,8 @@ def host_problem(event: Event, hosts_by_service: dict[str, list[Host]]) -> str:
             "%(service)s連携の再連携・ユーザー同期後に確認してください。"
         ) % {"service": service, "host": event.meeting_host_label}
     if not host.usable:
+        if host.problem:
+            return host.problem
         return _(
             "ホストの%(service)sユーザー（%(host)s）は%(service)sアカウントから削除されています、"
             "または無効です。ホストを選び直してください。"

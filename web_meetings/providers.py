@@ -60,6 +60,9 @@ class Host:
     email: str
     name: str
     usable: bool = True
+    # Why an unusable host cannot host, in the service's words (e.g. Google Meet: the host must connect their
+    # Google account again); empty: the generic "deleted or disabled, choose another host".
+    problem: str = ""
 
     @property
     def label(self) -> str:

@@ -1,6 +1,6 @@
 """Start the real stack for end-to-end tests: PostgreSQL database, gunicorn, Celery worker and beat on Redis,
-the Zoom emulator over HTTP (and, when asked, the Microsoft emulator) and a local SMTP server whose received
-mails the tests read.
+the Zoom emulator over HTTP (and, when asked, the Microsoft or the Google emulator) and a local SMTP server
+whose received mails the tests read.
 
 Everything listens on loopback ports chosen at start; every process is stopped at the end.
 """
@@ -30,6 +30,9 @@ CHROMIUM = "/usr/bin/chromium"
 # The Microsoft emulator's demo app registration (docs/microsoft-emulator.md).
 MICROSOFT_CLIENT_ID = "0e2f7a9c-3b1d-4c5e-8f60-e2a0de000001"
 MICROSOFT_CLIENT_SECRET = "e2rpro-demo-ms-secret"
+# The Google emulator's demo OAuth client (docs/google-emulator.md).
+GOOGLE_CLIENT_ID = "e2rpro-demo-0001.apps.googleusercontent.com"
+GOOGLE_CLIENT_SECRET = "e2rpro-demo-google-secret"
 
 
 def free_port() -> int:
@@ -107,6 +110,9 @@ class Stack:
     # The Microsoft emulator (Entra ID + Graph) and the site's MICROSOFT_* settings, only when asked.
     microsoft: bool = False
     microsoft_port: int = field(default_factory=free_port)
+    # The Google emulator (OAuth 2.0 + Calendar v3 + Meet) and the site's GOOGLE_* settings, only when asked.
+    google: bool = False
+    google_port: int = field(default_factory=free_port)
     database: str = field(default_factory=lambda: f"e2rpro_e2e_{uuid.uuid4().hex[:8]}")
     redis_db: int = 13
     # A queue of its own: several runs of the suite (or engineers) may share one Redis.
@@ -129,6 +135,10 @@ class Stack:
         return f"http://127.0.0.1:{self.microsoft_port}"
 
     @property
+    def google_url(self) -> str:
+        return f"http://127.0.0.1:{self.google_port}"
+
+    @property
     def has_emulator(self) -> bool:
         return (BASE_DIR / "zoom_emulator" / "__main__.py").exists()
 
@@ -137,7 +147,7 @@ class Stack:
             key: value
             for key, value in os.environ.items()
             if not key.startswith(
-                ("DJANGO_", "E2RPRO_", "ZOOM_", "EMAIL_", "CELERY_", "DATABASE_", "MICROSOFT_")
+                ("DJANGO_", "E2RPRO_", "ZOOM_", "EMAIL_", "CELERY_", "DATABASE_", "MICROSOFT_", "GOOGLE_")
             )
         }
         env.update(
@@ -179,6 +189,16 @@ class Stack:
                     "MICROSOFT_CLIENT_SECRET": MICROSOFT_CLIENT_SECRET,
                     "MICROSOFT_LOGIN_BASE_URL": self.microsoft_url,
                     "MICROSOFT_GRAPH_BASE_URL": f"{self.microsoft_url}/v1.0",
+                }
+            )
+        if self.google:
+            env.update(
+                {
+                    "GOOGLE_CLIENT_ID": GOOGLE_CLIENT_ID,
+                    "GOOGLE_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
+                    "GOOGLE_OAUTH_BASE_URL": self.google_url,
+                    "GOOGLE_TOKEN_URL": f"{self.google_url}/token",
+                    "GOOGLE_CALENDAR_BASE_URL": f"{self.google_url}/calendar/v3",
                 }
             )
         return env
@@ -267,6 +287,20 @@ class Stack:
             lambda: port_open("127.0.0.1", self.microsoft_port), timeout=20, message="the Microsoft emulator"
         )
 
+    def start_google_emulator(self) -> None:
+        """The local Google; it posts Calendar push notifications to the site's http:// URL."""
+        self._spawn(
+            "google-emulator",
+            [
+                sys.executable, "-m", "google_emulator", "--port", str(self.google_port),
+                "--base-url", self.google_url,
+                "--redirect-uri", f"{self.site_url}/web-interview/google/callback/",
+            ],
+        )  # fmt: skip
+        wait_until(
+            lambda: port_open("127.0.0.1", self.google_port), timeout=20, message="the Google emulator"
+        )
+
     def start_site(self) -> None:
         self._spawn(
             "gunicorn",
@@ -324,6 +358,8 @@ class Stack:
         self.start_emulator()
         if self.microsoft:
             self.start_microsoft_emulator()
+        if self.google:
+            self.start_google_emulator()
         self.start_site()
         self.start_worker()
         self.start_beat()
@@ -338,12 +374,18 @@ class Stack:
 
 @contextmanager
 def demo_stack(
-    tmp: Path, *, redis_db: int = 13, setup: tuple[str, ...] = (), microsoft: bool = False
+    tmp: Path,
+    *,
+    redis_db: int = 13,
+    setup: tuple[str, ...] = (),
+    microsoft: bool = False,
+    google: bool = False,
 ) -> Iterator[Stack]:
     """A started stack holding `seed_demo`'s data (then ``setup``, a `manage.py shell -c` command, if
     given), shut down and its database dropped on exit. ``microsoft``: also the Microsoft emulator, and the
-    site configured for Teams against it."""
-    stack = Stack(tmp=tmp, redis_db=redis_db, microsoft=microsoft)
+    site configured for Teams against it; ``google``: also the Google emulator, and the site configured for
+    Google Meet against it."""
+    stack = Stack(tmp=tmp, redis_db=redis_db, microsoft=microsoft, google=google)
     try:
         stack.start()
         stack.manage("seed_demo", "--allow-production-demo-data")

@@ -173,6 +173,9 @@ def test_a_revoked_grant_becomes_error_mails_once_and_the_host_waits(
     assert "再連携が必要" in caught.value.message
     assert "再連携が必要" in provider.host_problem(enabled.acme.company.pk, host)
     assert [(h.id, h.usable) for h in provider.hosts(enabled.acme.company)] == [(host, False)]
+    # Pages that name the event's host problem say to connect again, not to choose another host.
+    [unusable] = provider.hosts(enabled.acme.company)
+    assert unusable.problem == provider.host_problem(enabled.acme.company.pk, host)
     assert len(mail.outbox) == 1
     assert set(mail.outbox[0].to) == {enabled.acme.interviewer.email, enabled.acme.admin.email}
     assert "Googleアカウントの再連携が必要です" in mail.outbox[0].subject

@@ -61,7 +61,7 @@ def test_after_a_lost_answer_six_workers_at_once_adopt_the_meeting_and_create_no
 
     assert errors == [] and sorted(results) == ["busy"] * 5 + ["done"]
     [meeting] = emu.meetings()
-    assert Slot.objects.get(pk=slot.pk).meeting_id == meeting["id"]
+    assert Slot.objects.get(pk=slot.pk).meeting_id == str(meeting["id"])
     assert emu.state()["request_counts"]["create_meeting"] == 1
 
 
