@@ -79,6 +79,9 @@ class Step:
     host_id: str = ""
     meeting_id: str | None = None
     spec: MeetingSpec | None = None
+    # The slot as stored after the step, when the step read it back anyway (as _load reads it): the next
+    # round of _run starts from it instead of reading the same row again.
+    reloaded: Slot | None = None
 
     def wanted(self) -> MeetingSpec:
         """The meeting a create or update step asks for: plan() gives those steps the slot's spec."""
@@ -419,7 +422,10 @@ def _do_create(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> None:
     record_audit(
         action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": meeting.id}
     )
-    fresh = Slot.all_objects.select_related("company").get(pk=slot.pk)
+    # Read back as _load reads it: the audit entry names the slot (str(slot): the event, its 選考会)
+    # without two more queries, and the next round of _run starts from this row instead of reading it again.
+    fresh = Slot.all_objects.select_related("company", "event__selection_meeting").get(pk=slot.pk)
+    step.reloaded = fresh
     signals.announce_slot_change(
         fresh,
         change=SlotChange.REISSUED if reissued else SlotChange.ISSUED,
@@ -521,8 +527,10 @@ def backoff_seconds(attempt: int, retry_after: datetime | None = None) -> float:
 
 
 def _run(slot_id: int, token: uuid.UUID) -> Outcome:
+    reloaded: Slot | None = None
     for _step in range(MAX_STEPS):
-        slot = _load(slot_id)
+        slot = reloaded or _load(slot_id)
+        reloaded = None
         if slot is None or slot.claim_token != token:
             return Outcome("busy")
         if slot.meeting_state != MeetingState.PENDING:
@@ -536,6 +544,7 @@ def _run(slot_id: int, token: uuid.UUID) -> Outcome:
         try:
             outcome = _handle_errors(slot, token, step)
         except _Again:
+            reloaded = step.reloaded
             continue
         if outcome is not None:
             return outcome

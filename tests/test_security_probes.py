@@ -18,8 +18,14 @@ from tests.helpers import client_for
 pytestmark = pytest.mark.django_db
 
 ALL_ROLES = [Role.ADMIN, Role.RECRUITER, Role.INTERVIEWER]
-# Deliberately without CSRF: Zoom cannot send our token (the signature is checked instead).
-CSRF_EXEMPT = {"zoom_webhook:receive"}
+# Deliberately without CSRF: the vendors cannot send our token. Zoom's webhook signature, Graph's clientState
+# and Google's channel token are checked instead (each receiver's own tests).
+CSRF_EXEMPT = {
+    "zoom_webhook:receive",
+    "teams_notifications:notifications",
+    "teams_notifications:lifecycle",
+    "google_notifications:notifications",
+}
 
 
 def _walk(patterns, namespace="", prefix=""):
