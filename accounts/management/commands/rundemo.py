@@ -115,8 +115,13 @@ class Command(BaseCommand):
     ) -> subprocess.Popen[bytes]:
         base_dir = Path(settings.BASE_DIR)
         site_env = dict(os.environ)
+        vendors: list[str] = []  # the local vendors' sign-ins, for the banner
         emulator = base_dir / "zoom_emulator" / "__main__.py"
         if emulator.exists():
+            vendors.append(
+                f"local Zoom       http://127.0.0.1:{emulator_port}/  zoom-admin@sample.example.com"
+                " / zoom-pass"
+            )
             self._spawn(
                 [
                     sys.executable,
@@ -147,14 +152,20 @@ class Command(BaseCommand):
         # The other emulators' state files sit beside the Zoom emulator's (var/ by default).
         zoom_state = Path(state_file) if state_file else base_dir / "var" / "zoom_emulator.json"
         if microsoft_port and (base_dir / "microsoft_emulator" / "__main__.py").exists():
+            vendors.append(
+                f"local Microsoft  http://127.0.0.1:{microsoft_port}/  ms-admin@sample.example.com / ms-pass"
+            )
             self._spawn_microsoft_emulator(
                 base_dir, port, microsoft_port, site_env, zoom_state.with_name("microsoft_emulator.json")
             )
         if google_port and (base_dir / "google_emulator" / "__main__.py").exists():
+            vendors.append(
+                f"local Google     http://127.0.0.1:{google_port}/  recruiter@demo.example.com / google-pass"
+            )
             self._spawn_google_emulator(
                 base_dir, port, google_port, site_env, zoom_state.with_name("google_emulator.json")
             )
-        self._print_banner(port)
+        self._print_banner(port, vendors)
         site = self._spawn(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
             cwd=base_dir,
@@ -261,13 +272,15 @@ class Command(BaseCommand):
         for child in self._children:
             child.wait()
 
-    def _print_banner(self, port: int) -> None:
+    def _print_banner(self, port: int, vendors: list[str] | None = None) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"e2RPRO demo: http://127.0.0.1:{port}/"))
         self.stdout.write(f"  password for every login: {DEMO_PASSWORD}")
         for email, _name, role in DEMO_USERS:
             self.stdout.write(f"  {role:<12} {email}")
         self.stdout.write(f"  operator     {OPERATOR_EMAIL}  → http://127.0.0.1:{port}/admin/")
+        for line in vendors or []:
+            self.stdout.write(f"  {line}")
         self.stdout.write("  Stop with Ctrl-C (or SIGTERM).")
         self.stdout.write("")
 
