@@ -72,9 +72,6 @@ ALLOWED_ON_REFUSAL = {IMPORT_PREVIEW: "a refused import keeps the check that ref
 # A 5xx the sweep reports in its summary instead of failing on, each naming its cause: empty, and meant to
 # stay so (an entry is for a bug that must wait for another change; remove it once fixed).
 KNOWN_BUGS: list[Known] = []
-# A tripwire against a sweep that outgrows its place in `make test`: it takes 1½–2 minutes on 2 cores (SQLite
-# or PostgreSQL, measured with other test runs on the same machine); the limit leaves room for a slow machine.
-BUDGET_SECONDS = 300
 
 
 # --- the data -----------------------------------------------------------------------------------------------
@@ -311,7 +308,7 @@ def test_every_form_and_parameter_survives_hostile_input(world, arena, summary_l
     # stops early or a change log that sees nothing).
     assert all(sweep.per_actor[actor] > 50 for actor in (*ROLES, "applicant", "operator")), report
     assert sweep.other_tenant > 100 and sweep.wrote > 500, report
-    assert elapsed < BUDGET_SECONDS, report
+    # No time limit: tests assert behaviour, not speed (the elapsed time is in the report and the summary).
 
 
 def test_the_change_log_sees_every_write_and_whose_row_it_was(world):
