@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/issuance.py --plan business --workers 2   # Zoom Business: 3,000 on 60
     .venv/bin/python benchmarks/issuance.py --provider teams     # Microsoft Teams: 1,000 slots on 20 hosts
     .venv/bin/python benchmarks/issuance.py --provider teams --faults 0.2
+    .venv/bin/python benchmarks/issuance.py --provider google    # Google Meet: 1,000 slots on 20 hosts
+    .venv/bin/python benchmarks/issuance.py --provider google --faults 0.2
 
 What it does, all on this machine:
 1. creates its own PostgreSQL database (BENCH_DATABASE_URL, default e2rpro_bench_issuance), migrates it;
@@ -14,8 +16,15 @@ What it does, all on this machine:
    - Teams: the Microsoft emulator (Entra ID + Graph) with Graph throttling per app and tenant (10 writes/s,
      20 reads/s, fixed one-second windows like the Zoom emulator's; 429 TooManyRequests + Retry-After
      beyond), the hosts added as users of the seeded tenant through its control API;
+   - Google: the Google emulator (OAuth 2.0 + Calendar API v3) with Calendar quotas per project (the OAuth
+     client) mirroring what GoogleMeetProvider paces (5 event writes/s, 10 reads/s, fixed one-second
+     windows; 403 rateLimitExceeded beyond, as Google answers a project over its quota), the hosts added as
+     users through its control API (POST /_emulator/users); push messages go to a stand-in that answers 200
+     (no web server runs here);
 3. links a company to it through the product's own 認可開始 → consent → callback (Teams: the admin's sign-in,
-   then the tenant admin's consent; the product then takes app tokens by client credentials);
+   then the tenant admin's consent; the product then takes app tokens by client credentials; Google: the
+   admin's 利用開始, then each host connects their own Google account: Googleアカウントを連携 → sign-in →
+   consent → callback, a Django test Client per host);
 4. starts Celery worker processes (--workers, threads pool, the first with an embedded beat so the sweeper
    runs) on Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/11, which it empties first);
 5. publishes the slots (50 per host, within Zoom's 100 per host per day) through the product's service,
@@ -25,10 +34,12 @@ What it does, all on this machine:
    object on the last line (with "targets": which held), and cleans up.
 
 The bound: the service lets the account create R meetings per second (Zoom Pro 20/s, Business 60/s; Graph
-10 event writes/s in this run), so N meetings need at least N / R seconds; the product paces at 0.95 x R,
-so its floor is 1.053 x the bound. A one-at-a-time client would need N x 300 ms. Targets: no duplicate, no
-failure, exactly N meetings (also with faults); time within 1.15 x the bound (Zoom Pro and Teams, issue
-16), 1.05 x (Zoom Pro, issue 18), 1.10 x (Zoom Business with two workers, issue 18).
+10 event writes/s, Google Calendar 5 event writes/s in this run), so N meetings need at least N / R
+seconds; the product paces at 0.95 x R, so its floor is 1.053 x the bound. A one-at-a-time client would
+need N x 300 ms. Targets: no duplicate, no failure, exactly N meetings (also with faults); time within
+1.15 x the bound (Zoom Pro and Teams, issue 16), 1.05 x (Zoom Pro, issue 18), 1.10 x (Zoom Business with
+two workers, issue 18), 1.15 x (Google Meet, issue 17; at 5/s 1,000 slots take about 3.5 minutes:
+--slots 500 halves that).
 """
 
 from __future__ import annotations
@@ -70,13 +81,24 @@ GRAPH_CATEGORIES = {
 }
 MS_ADMIN = "ms-admin@sample.example.com"
 MS_PASSWORD = "ms-pass"
+# Calendar API rates per project the Google run enforces (what GoogleMeetProvider.limits() paces by, per
+# company: one company here, so per project).
+GOOGLE_RATES = {"write": 5, "read": 10}
+GOOGLE_CATEGORIES = {
+    "insert_event": "write",
+    "patch_event": "write",
+    "update_event": "write",
+    "delete_event": "write",
+    "list_events": "read",
+    "get_event": "read",
+}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--provider", choices=("zoom", "teams"), default="zoom")
+    parser.add_argument("--provider", choices=("zoom", "teams", "google"), default="zoom")
     parser.add_argument("--plan", choices=tuple(ZOOM_PLANS), default="pro", help="Zoom plan (zoom only)")
     parser.add_argument("--faults", type=float, default=0.0, help="share of API calls that fail (0..1)")
     parser.add_argument("--slots", type=int, default=0, help="default 1,000 (Business: 3,000)")
@@ -87,7 +109,7 @@ def parse_args() -> argparse.Namespace:
         "--deadline", type=float, default=0, help="seconds to wait for issuance (default auto)"
     )
     args = parser.parse_args()
-    if args.provider == "teams" and args.plan != "pro":
+    if args.provider != "zoom" and args.plan != "pro":
         parser.error("--plan is a Zoom plan")
     default_slots, default_hosts = DEFAULT_SIZES[args.plan]
     args.slots = args.slots or default_slots
@@ -99,6 +121,8 @@ def create_rate(args: argparse.Namespace) -> int:
     """The service's meeting-creation rate for the account: the bound is slots / this."""
     if args.provider == "teams":
         return GRAPH_RATES["write"]
+    if args.provider == "google":
+        return GOOGLE_RATES["write"]
     return ZOOM_PLANS[args.plan]["medium"]
 
 
@@ -132,6 +156,17 @@ def prepare_environment(args: argparse.Namespace, emulator_url: str, fernet_key:
             "MICROSOFT_LOGIN_BASE_URL": emulator_url,
             "MICROSOFT_GRAPH_BASE_URL": f"{emulator_url}/v1.0",
             "MICROSOFT_HTTP_TIMEOUT": "3",
+        }
+    elif args.provider == "google":
+        from google_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+        env |= {
+            "GOOGLE_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "GOOGLE_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+            "GOOGLE_OAUTH_BASE_URL": emulator_url,
+            "GOOGLE_TOKEN_URL": f"{emulator_url}/token",
+            "GOOGLE_CALENDAR_BASE_URL": f"{emulator_url}/calendar/v3",
+            "GOOGLE_HTTP_TIMEOUT": "3",
         }
     else:
         env |= {
@@ -351,7 +386,139 @@ def teams_hosts(company, hosts: int) -> list[tuple[str, str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Both
+# Google Meet
+# ---------------------------------------------------------------------------------------------------------
+
+
+def rated_google_emulator():
+    """The Google emulator with Calendar quotas per project and category on top of its own quotas."""
+    from google_emulator.core import Emulator
+    from google_emulator.limits import rate_limited
+
+    class RatedEmulator(Emulator):
+        """At most GOOGLE_RATES[category] Calendar calls per OAuth client (project) in each second (fixed
+        one-second windows, as the other runs count); beyond, 403 rateLimitExceeded (no Retry-After, as
+        Google answers). Watch / stop-channel calls are not counted (the product does not pace them)."""
+
+        def check_quota(self, endpoint, token):
+            category = GOOGLE_CATEGORIES.get(endpoint)
+            if category:
+                counters = self.__dict__.setdefault("project_qps", {})
+                second = int(self.now())
+                key = (token["client_id"], category)
+                window, used = counters.get(key, (second, 0))
+                if window != second:
+                    used = 0
+                if used >= GOOGLE_RATES[category]:
+                    self.count("rate_limited", endpoint)
+                    return rate_limited(403, "rateLimitExceeded")
+                counters[key] = (second, used + 1)
+            return super().check_quota(endpoint, token)
+
+    return RatedEmulator
+
+
+def google_push_receiver(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """The product's push endpoint as Google sees it (no web server runs here): every message is accepted
+    (200) and goes no further."""
+    return 200, {}, b""
+
+
+def start_google_emulator(args: argparse.Namespace):
+    import requests
+
+    from google_emulator.config import Config
+    from google_emulator.server import EmulatorServer
+
+    config = Config(latency=LATENCY, timeout_seconds=6.0, seed=5, record_requests=False)
+    core = rated_google_emulator()(config, notification_sender=google_push_receiver)
+    server = EmulatorServer(core, host="127.0.0.1", port=0).point_at_self()
+    server.start()
+    for n in range(args.hosts):  # the hosts' Google accounts, through the control API
+        answer = requests.post(
+            f"{server.base_url}/_emulator/users",
+            json={
+                "email": f"bench-host-{n:02d}@sample.example.com",
+                "family_name": "ホスト",
+                "given_name": f"{n:02d}",
+            },
+            timeout=10,
+        )
+        if answer.status_code != 201:
+            raise SystemExit(f"benchmark: adding a Google user answered {answer.status_code}")
+    return core, server
+
+
+def link_google(emulator_url: str, hosts: int):
+    from django.test import Client
+
+    from accounts.models import Company, Role, User
+    from google_emulator.browser import approve
+    from google_emulator.seed import USER_PASSWORD
+    from google_meet import selectors
+
+    company = Company.objects.create(name="株式会社ベンチマーク", slug="bench", google_enabled=True)
+    admin = User.objects.create_user(
+        "admin@bench.example.com", password="bench-pass-2026", company=company, role=Role.ADMIN
+    )
+    browser = Client()
+    browser.force_login(admin)
+    # The admin's 利用開始; then each host connects their own Google account (PKCE, state, consent).
+    enabled = browser.post("/web-interview/google/enable/")
+    if enabled.status_code != 302 or not selectors.is_linked(company):
+        raise SystemExit("benchmark: 利用開始 of Google Meet failed")
+    send = _send(emulator_url)
+    for n in range(hosts):
+        host = User.objects.create_user(
+            f"bench-host-{n:02d}@bench.example.com",
+            password="bench-pass-2026",
+            company=company,
+            role=Role.INTERVIEWER,
+        )
+        http = Client()
+        http.force_login(host)
+        location = http.post("/web-interview/google/authorize/")["Location"]
+        email = f"bench-host-{n:02d}@sample.example.com"
+        back = urlsplit(approve(send, location, email=email, password=USER_PASSWORD))
+        answer = http.get(f"{back.path}?{back.query}")
+        if answer.status_code != 302:
+            raise SystemExit(f"benchmark: connecting {email} answered {answer.status_code}")
+    return company, admin
+
+
+def google_hosts(company, hosts: int) -> list[tuple[str, str, str]]:
+    from google_meet.models import GoogleGrant, GrantStatus
+
+    grants = (
+        GoogleGrant.objects.filter(
+            company=company, status=GrantStatus.LINKED, google_email__startswith="bench-host-"
+        )
+        .select_related("user")
+        .order_by("google_email")
+    )
+    return [(str(g.pk), g.google_email, g.user.display_name) for g in grants[:hosts]]
+
+
+def google_events(core) -> list[dict]:
+    """Every event in the emulator (cancelled ones included) with its slot marker and creation time."""
+    with core.lock:
+        return [
+            {
+                "id": e["id"],
+                "status": e["fields"].get("status", "confirmed"),
+                "marker": ((e["fields"].get("extendedProperties") or {}).get("private") or {}).get(
+                    "e2rproMarker", ""
+                ),
+                "join_url": bool(e.get("conference")),
+                "created": e["created"],
+            }
+            for events in core.state["events"].values()
+            for e in events.values()
+        ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every provider
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -529,6 +696,8 @@ def main() -> int:
     load_before = os.getloadavg()
     if args.provider == "teams":
         core, server = start_microsoft_emulator(args)
+    elif args.provider == "google":
+        core, server = start_google_emulator(args)
     else:
         core, server = start_zoom_emulator(args)
     env = prepare_environment(args, server.base_url, Fernet.generate_key().decode())
@@ -553,6 +722,9 @@ def main() -> int:
         if args.provider == "teams":
             company, admin = link_teams(server.base_url)
             hosts = teams_hosts(company, args.hosts)
+        elif args.provider == "google":
+            company, admin = link_google(server.base_url, args.hosts)
+            hosts = google_hosts(company, args.hosts)
         else:
             company, admin = link_zoom(server.base_url)
             hosts = zoom_hosts(company, args.hosts)
@@ -603,10 +775,15 @@ def main() -> int:
 
 
 def reset_stats(core, provider: str) -> None:
-    if provider == "teams":
+    if provider in ("teams", "google"):
+        names = (
+            ("requests", "throttled", "faults")
+            if provider == "teams"
+            else ("requests", "rate_limited", "faults")
+        )
         with core.lock:
             stats = core.state["stats"]
-            for name in ("requests", "throttled", "faults"):
+            for name in names:
                 stats[name] = {}
     else:
         core.state["stats"] = {"requests": {}, "rate_limited": {}, "rate_limited_by_type": {}, "faults": {}}
@@ -656,6 +833,40 @@ def collect(core, args, elapsed: float, published: float, counts: dict[str, int]
             "subscriptions": len(snapshot.get("subscriptions") or []),
         }
         return figures
+    if args.provider == "google":
+        from google_meet.models import GoogleWatch
+
+        events = google_events(core)
+        live = [e for e in events if e["status"] != "cancelled"]
+        per_slot = Counter(e["marker"] for e in live)
+        per_id = Counter(e["id"] for e in events)
+        slot_markers = {f"e2rpro-slot:{u}" for u in Slot.objects.values_list("uuid", flat=True)}
+        snapshot = core.snapshot()
+        limited = snapshot.get("rate_limited_counts") or {}
+        channels = [c for c in snapshot.get("channels") or [] if c.get("live")]
+        known_channels = set(GoogleWatch.objects.values_list("channel_id", flat=True))
+        figures |= {
+            "google_rates_per_s": GOOGLE_RATES,
+            "meetings_created": len(live),
+            "events_cancelled": len(events) - len(live),
+            # Two events for one slot (per marker), or one derived id twice (the emulator refuses that).
+            "duplicates": sum(n - 1 for n in per_slot.values() if n > 1)
+            + sum(n - 1 for n in per_id.values() if n > 1),
+            "events_without_a_slot_marker": sum(1 for e in live if e["marker"] not in slot_markers),
+            "meetings_not_owned_by_a_slot": len({e["id"] for e in live} - issued_ids),
+            "events_without_meet": sum(1 for e in live if not e["join_url"]),
+            "http_429": 0,  # Google answers a project over its quota 403 rateLimitExceeded
+            "http_403_rate_limited": sum(limited.values()),
+            "http_403_rate_limited_by_endpoint": limited,
+            "faults_injected": snapshot.get("fault_counts") or {},
+            "google_requests": snapshot.get("request_counts") or {},
+            "watch_channels": len(channels),
+            # Channels open at the emulator that no GoogleWatch row knows (a watch whose transaction rolled
+            # back after the channel was made): they get push messages the product answers 404.
+            "watch_channels_unknown_to_the_product": len({c["id"] for c in channels} - known_channels),
+            "push_messages": sum(c["messages"] for c in channels),
+        }
+        return figures
     meetings = core.meetings()
     markers = Counter(
         line
@@ -687,6 +898,8 @@ def creation_pace(core, provider: str, started: float) -> dict:
     with core.lock:
         if provider == "teams":
             times = sorted(e["created"] for e in core.state["events"].values())
+        elif provider == "google":
+            times = sorted(e["created"] for events in core.state["events"].values() for e in events.values())
         else:
             times = sorted(m["created_at"] for m in core.state["meetings"].values())
     if len(times) < 2:
@@ -703,7 +916,7 @@ def ratio_targets(args) -> list[float]:
     """The time targets of this run (none with faults: there only correctness counts)."""
     if args.faults:
         return []
-    if args.provider == "teams":
+    if args.provider in ("teams", "google"):
         return [1.15]
     if args.plan == "business":
         return [1.10]
@@ -723,7 +936,9 @@ def targets(figures: dict, args) -> dict[str, bool]:
 
 
 def report(figures: dict, workdir: str) -> None:
-    service = "Microsoft Teams" if figures["provider"] == "teams" else f"Zoom {figures['plan'].capitalize()}"
+    service = {"teams": "Microsoft Teams", "google": "Google Meet"}.get(figures["provider"]) or (
+        f"Zoom {figures['plan'].capitalize()}"
+    )
     print(f"{service} meeting issuance benchmark ({figures['mode']})")
     print(f"  slots / hosts / workers       {figures['slots']} / {figures['hosts']} / {figures['workers']}")
     print(
@@ -739,7 +954,10 @@ def report(figures: dict, workdir: str) -> None:
     print(f"  one-at-a-time client          {figures['one_at_a_time_s']} s")
     print(f"  meetings created              {figures['meetings_created']}")
     print(f"  duplicates                    {figures['duplicates']}")
-    print(f"  429 received                  {figures['http_429']}")
+    if "http_403_rate_limited" in figures:
+        print(f"  403 rateLimitExceeded         {figures['http_403_rate_limited']}")
+    else:
+        print(f"  429 received                  {figures['http_429']}")
     print(f"  failures                      {figures['failures']} (pending: {figures['slots_pending']})")
     print(f"  faults injected               {figures['faults_injected']}")
     print(f"  worker RSS (MB)               {figures['worker_rss_mb']}")
