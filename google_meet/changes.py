@@ -97,12 +97,26 @@ def watch_host(*, grant: GoogleGrant) -> GoogleWatch:
         row.save()
         if old:
             _stop_channel(calendar, *old)
-        if not row.sync_token:
-            row.sync_token = _full_sync(calendar)
-            row.synced_at = timezone.now()
-            row.save(update_fields=["sync_token", "synced_at", "updated_at"])
+    # The channel is saved before the first full sync: a sync that fails (quota, 5xx) must not roll back
+    # the record of a channel Google has opened. Without a sync token the next notification syncs fully.
     logger.info("google: watch channel for a host of company %s opened", grant.company_id)
+    if not row.sync_token:
+        _first_sync(row, calendar)
     return row
+
+
+def _first_sync(row: GoogleWatch, calendar: Any) -> None:
+    try:
+        token = _full_sync(calendar)
+    except GoogleError as exc:
+        logger.warning(
+            "google: first full sync failed (%s); the next notification retries it", type(exc).__name__
+        )
+        return
+    GoogleWatch.objects.filter(pk=row.pk, channel_id=row.channel_id, sync_token="").update(
+        sync_token=token, synced_at=timezone.now(), updated_at=timezone.now()
+    )
+    row.sync_token = token
 
 
 def _stop_channel(calendar: Any, channel_id: str, resource_id: str) -> None:

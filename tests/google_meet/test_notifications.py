@@ -241,3 +241,22 @@ def test_after_a_revoked_grant_is_connected_again_changes_are_announced_again(
     deliver(google, django_capture_on_commit_callbacks)
 
     assert [(c["meeting_id"], c["start"]) for c in changed] == [(meeting.id, START + timedelta(hours=2))]
+
+
+def test_a_failed_first_sync_keeps_the_opened_channel_and_the_next_notification_syncs(
+    enabled, google, django_capture_on_commit_callbacks
+):
+    """Google opened the channel; a quota error on the first full sync must not lose our record of it."""
+    from tests.google_meet.helpers import connect_via_views
+    from tests.helpers import client_for
+
+    google.configure(faults=[{"group": "list_events", "mode": "rate_limit", "times": 1}])
+    with django_capture_on_commit_callbacks(execute=True):
+        connect_via_views(google, client_for(enabled.acme.interviewer))
+
+    watch = GoogleWatch.objects.get(grant__user=enabled.acme.interviewer)
+    assert watch.status == WatchStatus.ACTIVE and watch.channel_id and watch.sync_token == ""
+    assert [c["id"] for c in google.channels() if c.get("active", True)] == [watch.channel_id]
+
+    tasks.sync_calendar(watch.pk)
+    assert GoogleWatch.objects.get(pk=watch.pk).sync_token  # the next sync is a full one
