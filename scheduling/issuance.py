@@ -1,5 +1,5 @@
 """Issuing, updating and deleting a slot's web meeting, through the provider of the event's Web面接連携
-(``web_meetings.providers``: Zoom, Microsoft Teams).
+(``web_meetings.providers``: Zoom, Microsoft Teams, Google Meet).
 
 One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for a pending slot:
 
@@ -176,11 +176,6 @@ def desired_placement(slot: Slot, now: datetime) -> Placement | None:
         # started: a change of host or service applies to future slots only
         return Placement(slot.meeting_provider or WebMeeting.ZOOM, slot.meeting_host_id)
     return Placement(event.web_meeting, registered_host(slot) or event.meeting_host_id)
-
-
-def desired_host(slot: Slot, now: datetime) -> str | None:
-    placement = desired_placement(slot, now)
-    return placement.host_id if placement else None
 
 
 def registered_host(slot: Slot) -> str | None:

@@ -1,5 +1,5 @@
-"""Web-meeting service tokens at rest (Zoom, Microsoft Teams): Fernet over settings.TOKEN_ENCRYPTION_KEYS
-(newest first).
+"""Web-meeting service tokens at rest (Zoom, Microsoft Teams, Google Meet): Fernet over
+settings.TOKEN_ENCRYPTION_KEYS (newest first).
 
 The newest key encrypts; any listed key decrypts, so keys rotate without downtime: prepend a new key,
 run ``manage.py rotate_token_keys``, then drop the old key.

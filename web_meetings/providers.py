@@ -1,4 +1,4 @@
-"""One interface for the web-meeting services (Web面接連携サービス): Zoom, Microsoft Teams (Google Meet next).
+"""One interface for the web-meeting services (Web面接連携サービス): Zoom, Microsoft Teams, Google Meet.
 
 Scheduling's issuance asks ``provider_for(event.web_meeting)`` (or the slot's ``meeting_provider``) for the
 provider and drives meetings through it; it never imports a provider app. Each provider app registers itself
@@ -98,8 +98,8 @@ class ProviderLimits:
 
 
 class MeetingProvider(Protocol):
-    key: str  # the Event.web_meeting value: "zoom" | "teams"
-    display_name: str  # "Zoom" | "Microsoft Teams"
+    key: str  # the Event.web_meeting value: "zoom" | "teams" | "google"
+    display_name: str  # "Zoom" | "Microsoft Teams" | "Google Meet"
 
     # --- link ------------------------------------------------------------------------------------------
     def link_status(self, company: Company) -> LinkStatus: ...

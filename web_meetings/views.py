@@ -14,7 +14,8 @@ from web_meetings.providers import registered_providers
 @recruiter_required
 @require_GET
 def services_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The services (Zoom, Microsoft Teams) with the company's state and a link to each one's 設定."""
+    """The services (Zoom, Microsoft Teams, Google Meet) with the company's state and a link to each
+    one's 設定."""
     company = request_company(request)
     services = [
         {"provider": provider, "status": provider.link_status(company), "url": provider.settings_url()}
