@@ -93,7 +93,7 @@ def callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Google's redirect back: check the state, exchange the code (PKCE), store the user's grant."""
     error = request.GET.get("error")
     try:
-        verifier = oauth.consume(request, state=request.GET.get("state"))
+        verifier = oauth.consume_connect(request, state=request.GET.get("state"))
     except oauth.CallbackRejected as exc:
         if error:
             return _callback_failed(request, _refusal(error))

@@ -8,7 +8,6 @@ from django.test import Client
 
 from accounts.models import AuditEntry
 from google_meet.models import ConnectionStatus, GoogleGrant, GoogleMeetLink, GoogleWatch, GrantStatus
-from google_meet.oauth import pkce_challenge
 from tests.google_meet.helpers import (
     AUTHORIZE,
     CONNECT,
@@ -22,6 +21,7 @@ from tests.google_meet.helpers import (
 from tests.helpers import client_for
 from web_meetings import signals
 from web_meetings.crypto import decrypt_token
+from web_meetings.oauth_state import pkce_challenge
 from web_meetings.providers import provider_for
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from teams_integration.models import ConnectionStatus, TeamsConnection, TeamsUser
-from teams_integration.oauth import pkce_challenge
 from tests.factories import UserFactory
 from tests.helpers import client_for
 from tests.teams_integration.helpers import AUTHORIZE, SEEDED_USERS, TEAMS, link_via_views, query, walk
 from web_meetings import signals
 from web_meetings.crypto import decrypt_token
+from web_meetings.oauth_state import pkce_challenge
 
 pytestmark = pytest.mark.django_db
 
