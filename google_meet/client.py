@@ -17,13 +17,10 @@ Tokens and the client secret never appear in logs or exception messages; every r
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -31,6 +28,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from web_meetings.answers import json_object, retry_after, token_claims
 from web_meetings.errors import (
     MeetingServiceError,
     NotFound,
@@ -106,44 +104,6 @@ def _send(method: str, url: str, **kwargs: Any) -> requests.Response:
         raise GoogleTemporaryError(_("Googleに接続できませんでした。")) from None
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def retry_after(response: requests.Response, *, now: datetime | None = None) -> datetime | None:
-    """Retry-After as an aware UTC datetime (seconds or an HTTP date); None when absent (Google's Calendar
-    quota errors carry none: issuance then backs off exponentially)."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    now = now or datetime.now(UTC)
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _claims(token: str) -> dict[str, Any]:
-    """The payload of the id_token as it came from the token endpoint over TLS (identifies the account;
-    not used to authorize anything)."""
-    parts = token.split(".")
-    if len(parts) < 2:
-        return {}
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, TypeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 # ---------------------------------------------------------------------------------------------------------
 # OAuth 2.0 (https://developers.google.com/identity/protocols/oauth2/web-server)
 # ---------------------------------------------------------------------------------------------------------
@@ -170,7 +130,7 @@ def authorization_url(*, redirect_uri: str, state: str, code_challenge: str, log
 def _token_request(form: dict[str, str]) -> dict[str, Any]:
     body = {"client_id": settings.GOOGLE_CLIENT_ID, "client_secret": settings.GOOGLE_CLIENT_SECRET, **form}
     response = _send("POST", settings.GOOGLE_TOKEN_URL, data=body, headers={"Accept": "application/json"})
-    data = _json(response)
+    data = json_object(response)
     if response.status_code == 200 and data.get("access_token"):
         return data
     raise _token_error(response, data)
@@ -220,7 +180,7 @@ def _tokens(data: dict[str, Any]) -> Tokens:
         lifetime = int(data.get("expires_in") or 3599)
     except (TypeError, ValueError):
         lifetime = 3599
-    claims = _claims(str(data.get("id_token") or ""))
+    claims = token_claims(str(data.get("id_token") or ""))
     return Tokens(
         access_token=str(data["access_token"]),
         refresh_token=str(data.get("refresh_token") or ""),
@@ -266,7 +226,7 @@ def revoke(token: str) -> bool:
 
 def _api_error(response: requests.Response) -> GoogleError:
     status = response.status_code
-    body = _json(response).get("error")
+    body = json_object(response).get("error")
     error = body if isinstance(body, dict) else {}
     items = error.get("errors") if isinstance(error.get("errors"), list) else []
     first = items[0] if items and isinstance(items[0], dict) else {}
@@ -350,7 +310,7 @@ class Calendar:
                 if isinstance(exc, GoogleReauthorizationRequired) and self._on_reauthorization is not None:
                     self._on_reauthorization(exc)
                 raise exc
-            return _json(response) if response.content else {}
+            return json_object(response) if response.content else {}
         raise AssertionError("unreachable")  # pragma: no cover
 
     def pages(self, path: str, *, params: dict[str, str]) -> Iterator[dict[str, Any]]:

@@ -29,13 +29,10 @@ messages; empty 202/204 bodies are not parsed; non-JSON error bodies are survive
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -43,6 +40,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from web_meetings.answers import json_object, retry_after, token_claims
 from web_meetings.errors import (
     MeetingServiceError,
     NotFound,
@@ -138,43 +136,6 @@ def _send(method: str, url: str, **kwargs: Any) -> requests.Response:
         raise TeamsTemporaryError(_("Microsoftに接続できませんでした。")) from None
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def retry_after(response: requests.Response, *, now: datetime | None = None) -> datetime | None:
-    """Retry-After as an aware UTC datetime: seconds (Graph) or an HTTP date."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    now = now or datetime.now(UTC)
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _claims(token: str) -> dict[str, Any]:
-    """The payload of a JWT as it came from the token endpoint (over TLS, straight from Microsoft: the
-    claims identify the tenant; nothing is authorized on them alone, the admin consent step follows)."""
-    parts = token.split(".")
-    if len(parts) < 2:
-        return {}
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, TypeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Identity platform
 # ---------------------------------------------------------------------------------------------------------
@@ -218,7 +179,7 @@ def _token_request(tenant: str, form: dict[str, str]) -> dict[str, Any]:
         data=body,
         headers={"Accept": "application/json"},
     )
-    data = _json(response)
+    data = json_object(response)
     if response.status_code == 200 and data.get("access_token"):
         return data
     raise _token_error(response, data)
@@ -274,7 +235,10 @@ def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> SignIn
             "scope": SIGN_IN_SCOPE,
         },
     )
-    claims = {**_claims(str(data.get("access_token") or "")), **_claims(str(data.get("id_token") or ""))}
+    claims = {
+        **token_claims(str(data.get("access_token") or "")),
+        **token_claims(str(data.get("id_token") or "")),
+    }
     return SignIn(
         tenant_id=str(claims.get("tid") or ""),
         name=str(claims.get("name") or ""),
@@ -301,7 +265,7 @@ def acquire_app_token(*, tenant_id: str) -> AppToken:
 
 def _graph_error(response: requests.Response) -> TeamsError:
     status = response.status_code
-    body = _json(response).get("error")
+    body = json_object(response).get("error")
     error = body if isinstance(body, dict) else {}
     code = str(error.get("code") or "")
     message = str(error.get("message") or "")[:ERROR_TEXT_LIMIT]
@@ -386,7 +350,7 @@ class Graph:
                     if self._on_reauthorization is not None:
                         self._on_reauthorization(exc)
                 raise exc
-            return _json(response) if response.content else {}
+            return json_object(response) if response.content else {}
         raise AssertionError("unreachable")  # pragma: no cover
 
     def pages(self, path: str, *, params: dict[str, str] | None = None, headers=None) -> Iterator[dict]:
