@@ -149,15 +149,6 @@ def provider_of(key: str) -> MeetingProvider:
     return provider_for(key or WebMeeting.ZOOM)  # slots from before the provider column are Zoom's
 
 
-def service_name(slot: Slot) -> str:
-    """The display name of the service the slot's meeting is (or will be) at, for messages."""
-    key = slot.meeting_provider or slot.event.web_meeting
-    try:
-        return provider_of(key if key != WebMeeting.NONE else "").display_name
-    except KeyError:
-        return key
-
-
 @dataclass(frozen=True)
 class Placement:
     """Where the slot's meeting should be: the service and the host there."""
@@ -463,7 +454,7 @@ def _meeting_gone(slot: Slot, token: uuid.UUID) -> Outcome:
     """The meeting was deleted at the service behind our back: show it; staff re-issue with one click."""
     reason = _(
         "%(service)s上でミーティングが見つかりませんでした（削除された可能性があります）。再発行してください。"
-    ) % {"service": service_name(slot)}
+    ) % {"service": slot.service_display}
     _clear_meeting(
         slot.pk,
         token,
@@ -601,7 +592,7 @@ def _temporary(slot: Slot, token: uuid.UUID, exc: Exception) -> Outcome:
             slot,
             token,
             _("%(service)sとの通信が繰り返し失敗しました: %(reason)s")
-            % {"service": service_name(slot), "reason": message},
+            % {"service": slot.service_display, "reason": message},
         )
     delay = backoff_seconds(attempt, getattr(exc, "retry_after", None))
     _release(

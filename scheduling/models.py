@@ -266,7 +266,8 @@ class Slot(models.Model):
 
     @property
     def service_display(self) -> str:
-        """The name of the service the slot's meeting is (or will be) at: Zoom, Microsoft Teams."""
+        """The name of the service the slot's meeting is (or will be) at (Zoom, Microsoft Teams, Google Meet),
+        for pages and messages."""
         key = self.meeting_provider or self.event.web_meeting
         return str(WebMeeting(key).label) if key in WebMeeting.values else key
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, SlotBatch, WaitReason
-from web_meetings.providers import Host, provider_for, registered_providers
+from web_meetings.providers import Host, registered_providers
 
 
 def selection_meetings(company: Company) -> QuerySet[SelectionMeeting]:
@@ -48,19 +48,12 @@ def host_ids_of(user: User) -> set[str]:
     }
 
 
-def service_name(key: str) -> str:
-    try:
-        return provider_for(key).display_name
-    except KeyError:
-        return key
-
-
 def host_problem(event: Event, hosts_by_service: dict[str, list[Host]]) -> str:
     """Why the event's web-meeting host cannot host right now, or "" when it can (or the event has no
     web meeting)."""
     if not event.has_web_meeting:
         return ""
-    service = service_name(event.web_meeting)
+    service = event.get_web_meeting_display()
     host = next(
         (h for h in hosts_by_service.get(event.web_meeting, []) if h.id == event.meeting_host_id), None
     )

@@ -502,7 +502,7 @@ def _meeting_deleted_at_service(slot: Slot) -> None:
     if wanted:
         state = MeetingState.DELETED
         error = _("%(service)s上でミーティングが削除されました。必要であれば再発行してください。") % {
-            "service": issuance.service_name(slot)
+            "service": slot.service_display
         }
     else:
         state = MeetingState.PENDING if slot.meeting_state == MeetingState.PENDING else MeetingState.NONE

@@ -499,7 +499,7 @@ def slot_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(service)sミーティングの発行を再開しました。") % {"service": issuance.service_name(slot)},
+            _("%(service)sミーティングの発行を再開しました。") % {"service": slot.service_display},
         )
     if back:
         return HttpResponseRedirect(back)
@@ -529,7 +529,7 @@ def slot_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = _slot_for(request, pk)
     if not request.user.is_recruiter_or_admin and not hosts_slot(request.user, slot):
         raise PermissionDenied
-    service = issuance.service_name(slot)
+    service = slot.service_display
     if not slot.meeting_id:
         messages.error(request, _("この日程には%(service)sミーティングがありません。") % {"service": service})
         return redirect("scheduling:slot_detail", pk=pk)
