@@ -48,10 +48,10 @@ from tests.factories import TEST_PASSWORD, UserFactory
 from tests.helpers import client_for
 from tests.probes.pages import Walker
 from tests.scheduling.factories import SelectionMeetingFactory
+from web_meetings.crypto import decrypt_token
 from zoom_integration import client as zoom_client
 from zoom_integration import services as zoom_services
 from zoom_integration.client import ZoomReauthorizationRequired
-from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 from zoom_integration.webhooks import signature_for
 

@@ -20,7 +20,7 @@ class ConnectionStatus(models.TextChoices):
 
 
 class ZoomConnection(models.Model):
-    """One per company. Tokens are stored encrypted (zoom_integration.crypto); never log or render them."""
+    """One per company. Tokens are stored encrypted (web_meetings.crypto); never log or render them."""
 
     company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="zoom_connection")
     status = models.CharField(

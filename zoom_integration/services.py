@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_audit
 from accounts.models import Company, User
 from web_meetings import signals
+from web_meetings.crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from zoom_integration import client
 from zoom_integration.client import (
     TokenSet,
@@ -32,7 +33,6 @@ from zoom_integration.client import (
     ZoomReauthorizationRequired,
     ZoomTemporaryError,
 )
-from zoom_integration.crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 
 from tests.factories import CompanyFactory
-from zoom_integration.crypto import encrypt_token
+from web_meetings.crypto import encrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 
 GRANTED_SCOPES = (

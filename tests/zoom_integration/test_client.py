@@ -10,6 +10,7 @@ import pytest
 import requests
 from responses import matchers
 
+from web_meetings.crypto import decrypt_token
 from zoom_integration import client
 from zoom_integration.client import (
     ZoomDailyLimitExceeded,
@@ -18,7 +19,6 @@ from zoom_integration.client import (
     ZoomReauthorizationRequired,
     ZoomTemporaryError,
 )
-from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus
 
 from .helpers import API, CLIENT_ID, CLIENT_SECRET, OAUTH, form, token_json, users_page, zoom_user

@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import AuditEntry
+from web_meetings.crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from zoom_integration import tasks
-from zoom_integration.crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from zoom_integration.models import ConnectionStatus, WebhookEvent, ZoomConnection, ZoomUser
 
 from .factories import ZoomConnectionFactory, ZoomUserFactory

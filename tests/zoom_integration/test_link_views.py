@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from tests.helpers import client_for
 from web_meetings import signals
-from zoom_integration.crypto import decrypt_token
+from web_meetings.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection, ZoomUser
 from zoom_integration.oauth import SESSION_KEY
 

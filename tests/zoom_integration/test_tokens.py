@@ -15,9 +15,9 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from tests.factories import CompanyFactory
 from tests.helpers import client_for
+from web_meetings.crypto import decrypt_token
 from zoom_integration import client, services
 from zoom_integration.client import ZoomNotLinked, ZoomReauthorizationRequired
-from zoom_integration.crypto import decrypt_token
 from zoom_integration.models import ConnectionStatus, ZoomConnection
 
 from .factories import ZoomConnectionFactory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from zoom_integration.crypto import TokenDecryptionError, reencrypt_token
+from web_meetings.crypto import TokenDecryptionError, reencrypt_token
 from zoom_integration.models import ZoomConnection
 
 
