@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import AuditEntry, Company, User
+from accounts.prepared import PreparedQuery
 from applicants import signals
 from applicants.models import (
     PROFILE_FIELDS,
@@ -131,8 +132,23 @@ def create_applicant(
     return applicant
 
 
+# Every status change (a booking's too) reads the applicant this way: compiled once (accounts.prepared).
+_LOCKED_APPLICANT: PreparedQuery[Applicant] = PreparedQuery(
+    lambda applicant_id: (
+        Applicant.objects.select_related("company", "stage")
+        .select_for_update(of=("self",))
+        .filter(pk=applicant_id)
+    ),
+    applicant_id=-1,
+)
+
+
 def _locked(applicant: Applicant) -> Applicant:
-    locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
+    """The applicant's row, locked, with its company and stage (read in the same statement; only the
+    applicant's row is locked)."""
+    locked = _LOCKED_APPLICANT.first(applicant_id=applicant.pk)
+    if locked is None:
+        raise Applicant.DoesNotExist(f"applicant {applicant.pk} does not exist")
     if locked.is_anonymized:
         raise ApplicantAnonymizedError(_("個人情報を削除した応募者は変更できません。"))
     return locked

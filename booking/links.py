@@ -18,6 +18,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.prepared import PreparedQuery
 from booking.models import BookingInvitation
 
 SALT = "scheduling.booking-link.v1"
@@ -72,16 +73,22 @@ def read_token(token: str) -> LinkPayload:
     return LinkPayload(invitation_id=data["i"], key=data["k"])
 
 
+# Every booking page reads its invitation this way: compiled once (accounts.prepared).
+_INVITATION: PreparedQuery[BookingInvitation] = PreparedQuery(
+    lambda invitation_id: BookingInvitation.objects.select_related(
+        "company__mail_settings", "applicant__stage"
+    ).filter(pk=invitation_id),
+    invitation_id=-1,
+)
+
+
 def resolve(token: str, *, now: datetime | None = None) -> BookingInvitation:
     """The invitation behind a link, if it may be used now; raises LinkProblem. Its company comes with its
-    mail settings (the pages' 問い合わせ先), in the same query."""
+    mail settings (the pages' 問い合わせ先) and its applicant with their stage, in the same query."""
     payload = read_token(token)
-    try:  # get(): a unique lookup needs no ORDER BY (first() adds one, and compiling it costs)
-        invitation = BookingInvitation.objects.select_related("company__mail_settings", "applicant").get(
-            pk=payload.invitation_id
-        )
-    except BookingInvitation.DoesNotExist:
-        raise LinkProblem("invalid") from None
+    invitation = _INVITATION.first(invitation_id=payload.invitation_id)
+    if invitation is None:
+        raise LinkProblem("invalid")
     if not hmac.compare_digest(invitation.key, payload.key):
         raise LinkProblem("invalid")
     if invitation.applicant.is_anonymized:

@@ -172,7 +172,10 @@ def slot(request: BookingRequest, invitation: BookingInvitation, slot_id: int) -
         return _not_found(request, invitation)
     if request.method == "POST":
         return _book(request, invitation, chosen)
-    return _slot_page(request, invitation, chosen, existing=_existing_booking(invitation, chosen.event_id))
+    read = rules.link_read(chosen)
+    no_booking = read is not None and read.booking_id is None  # read with the slot: no query needed
+    existing = None if no_booking else _existing_booking(invitation, chosen.event_id)
+    return _slot_page(request, invitation, chosen, existing=existing)
 
 
 def _book(request: BookingRequest, invitation: BookingInvitation, chosen: Slot) -> HttpResponse:

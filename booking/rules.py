@@ -76,8 +76,35 @@ def check_open_for_staff(slot: Slot, now: datetime) -> None:
         raise BookingError(_("開始時刻を過ぎた日程には予約できません。"), code="started")
 
 
+@dataclass(frozen=True)
+class LinkRead:
+    """How a slot was read through a personal link (``selectors.invited_slot``): the invitation it was
+    read through (so its event is one of the invitation's), and the id of the applicant's active booking
+    in that event at that moment (None: none)."""
+
+    invitation_id: int
+    applicant_id: int
+    booking_id: int | None
+
+
+_LINK_READ = "_booking_link_read"
+
+
+def remember_link_read(slot: Slot, read: LinkRead) -> None:
+    setattr(slot, _LINK_READ, read)
+
+
+def link_read(slot: Slot) -> LinkRead | None:
+    return getattr(slot, _LINK_READ, None)
+
+
 def check_invited(invitation: BookingInvitation | None, slot: Slot) -> None:
-    if invitation is None or not invitation.events.filter(pk=slot.event_id).exists():
+    if invitation is None:
+        raise BookingError(_("この日程は予約できません。"), code="not_invited")
+    read = link_read(slot)
+    if read is not None and read.invitation_id == invitation.pk:
+        return  # read through this invitation: its event is one of the invitation's
+    if not invitation.events.filter(pk=slot.event_id).exists():
         raise BookingError(_("この日程は予約できません。"), code="not_invited")
 
 

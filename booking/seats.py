@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, F
 
+from accounts.prepared import PreparedQuery
 from booking.models import Booking, BookingStatus
 from scheduling.models import Slot
 
@@ -23,10 +24,17 @@ SEAT_CHECK_FIELDS = (
 )
 
 
+# Compiled once (accounts.prepared): every booking, move and cancellation takes this lock.
+_LOCKED_SLOT: PreparedQuery[Slot] = PreparedQuery(
+    lambda slot_id: Slot.all_objects.select_for_update().only(*SEAT_CHECK_FIELDS).filter(pk=slot_id),
+    slot_id=-1,
+)
+
+
 def lock_slot_row(slot_id: int) -> Slot | None:
     """The slot's row, locked (SELECT … FOR UPDATE) until the transaction ends, with only the fields a
     seat check reads; None when there is no such slot."""
-    return Slot.all_objects.select_for_update().only(*SEAT_CHECK_FIELDS).filter(pk=slot_id).first()
+    return _LOCKED_SLOT.first(slot_id=slot_id)
 
 
 def take_seat(slot: Slot) -> None:

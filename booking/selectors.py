@@ -7,12 +7,14 @@ from datetime import date, datetime
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
 from accounts.models import Company, User
+from accounts.prepared import PreparedQuery
 from applicants.models import Applicant
+from booking import rules
 from booking.models import Booking, BookingInvitation, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from booking.registry import interviewer_slots
 from scheduling.models import Event, Slot
@@ -175,16 +177,46 @@ def invitation_sections(invitation: BookingInvitation, *, now: datetime | None =
     ]
 
 
+def _invited_slot_query(
+    slot_id: int, invitation_id: int, company_id: int, applicant_id: int
+) -> QuerySet[Slot]:
+    applicant_booking = Booking.objects.filter(
+        applicant_id=applicant_id, event_id=OuterRef("event_id"), status=BookingStatus.ACTIVE
+    ).values("pk")[:1]
+    return (
+        Slot.objects.select_related("event__selection_meeting", "event__booking_stage")
+        .annotate(link_applicant_booking_id=Subquery(applicant_booking))
+        .filter(pk=slot_id, event__invitations=invitation_id, company_id=company_id)
+    )
+
+
+# Every confirmation and booking through a link reads its slot this way: compiled once (accounts.prepared).
+_INVITED_SLOT: PreparedQuery[Slot] = PreparedQuery(
+    _invited_slot_query, slot_id=-1, invitation_id=-2, company_id=-3, applicant_id=-4
+)
+
+
 def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
     """A live slot of one of the invitation's events (a slot of any other event is not the link's), with
-    the invitation's company (the same one: the link's events are its company's)."""
-    try:  # get(): a unique lookup needs no ORDER BY (first() adds one, and compiling it costs)
-        found = Slot.objects.select_related("event__selection_meeting").get(
-            pk=slot_id, event__invitations=invitation, company_id=invitation.company_id
-        )
-    except Slot.DoesNotExist:
+    the invitation's company (the same one: the link's events are its company's), its event's stages,
+    and, in the same query, the id of the applicant's active booking in that event (``rules.LinkRead``)."""
+    found = _INVITED_SLOT.first(
+        slot_id=slot_id,
+        invitation_id=invitation.pk,
+        company_id=invitation.company_id,
+        applicant_id=invitation.applicant_id,
+    )
+    if found is None:
         return None
     found.company = invitation.company
+    rules.remember_link_read(
+        found,
+        rules.LinkRead(
+            invitation_id=invitation.pk,
+            applicant_id=invitation.applicant_id,
+            booking_id=found.link_applicant_booking_id,  # type: ignore[attr-defined]  # the annotation
+        ),
+    )
     return found
 
 

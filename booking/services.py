@@ -24,13 +24,14 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_audit
 from accounts.models import User
+from accounts.prepared import PreparedQuery
 from applicants.models import Applicant, SelectionStage, StageKind
 from applicants.services import change_status
 from booking import mail as booking_mail
@@ -55,6 +56,7 @@ from booking.rules import (
     check_open_for_applicant,
     check_open_for_staff,
     deadline_error,
+    link_read,
     reminder_mark,
     slot_label,
     when,
@@ -118,9 +120,21 @@ def _full_error(existing: Booking | None = None) -> SlotFull:
 
 
 def _stages_for(applicant: Applicant, event: Event) -> dict[int, SelectionStage]:
-    """The applicant's current stage and the event's 予約時の選考ステータス, by id, in one query."""
-    wanted = [applicant.stage_id, event.booking_stage_id]
-    return SelectionStage.objects.in_bulk([pk for pk in wanted if pk is not None])
+    """The applicant's current stage and the event's 予約時の選考ステータス, by id: the ones read with the
+    applicant and the event (the booking link reads both), the others in one query."""
+    stages: dict[int, SelectionStage] = {}
+    missing: list[int] = []
+    for owner, name in ((applicant, "stage"), (event, "booking_stage")):
+        pk = getattr(owner, f"{name}_id")
+        if pk is None:
+            continue
+        if owner._meta.get_field(name).is_cached(owner):  # type: ignore[union-attr]
+            stages[pk] = getattr(owner, name)
+        else:
+            missing.append(pk)
+    if missing:
+        stages.update(SelectionStage.objects.in_bulk(missing))
+    return stages
 
 
 def _advance_stage(
@@ -279,6 +293,8 @@ def book_slot(
     """
     now = now or timezone.now()
     slot = _slot_to_book(slot)
+    if slot.booked_count >= slot.capacity and _read_without_booking_in_event(slot, applicant):
+        raise _full_error()  # a full slot refuses at once: no lock, no more queries
     existing, clash = _active_bookings_around(applicant, slot)
     if existing is not None and existing.slot_id == slot.pk:
         return BookingResult(existing, created=False)
@@ -375,14 +391,39 @@ def _slot_to_book(slot: Slot | int) -> Slot:
     return found
 
 
+def _read_without_booking_in_event(slot: Slot, applicant: Applicant) -> bool:
+    """Whether the slot was read through the applicant's link together with the fact that they had no
+    active booking in its event (``selectors.invited_slot``)."""
+    read = link_read(slot)
+    return read is not None and read.applicant_id == applicant.pk and read.booking_id is None
+
+
+def _bookings_around_query(applicant_id: int, event_id: int, slot_id: int) -> QuerySet[Booking]:
+    the_slot = Slot.all_objects.filter(pk=slot_id)
+    overlapping = Q(
+        slot__starts_at__lt=Subquery(the_slot.values("ends_at")),
+        slot__ends_at__gt=Subquery(the_slot.values("starts_at")),
+    )
+    return (
+        Booking.objects.filter(applicant_id=applicant_id, status=BookingStatus.ACTIVE)
+        .filter(Q(event_id=event_id) | overlapping)
+        .only("pk", "applicant_id", "event_id", "slot_id", "status")
+        .order_by()
+    )
+
+
+# Every booking reads these first: compiled once (accounts.prepared).
+_BOOKINGS_AROUND: PreparedQuery[Booking] = PreparedQuery(
+    _bookings_around_query, applicant_id=-1, event_id=-2, slot_id=-3
+)
+
+
 def _active_bookings_around(applicant: Applicant, slot: Slot) -> tuple[Booking | None, Booking | None]:
     """In one query: the applicant's active booking in the slot's event, and one overlapping the slot's
     time in another event (one person cannot be in two places at once)."""
-    rows = Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE).filter(
-        Q(event_id=slot.event_id) | Q(slot__starts_at__lt=slot.ends_at, slot__ends_at__gt=slot.starts_at)
-    )
     existing = clash = None
-    for row in rows.only("pk", "applicant_id", "event_id", "slot_id", "status").order_by():
+    rows = _BOOKINGS_AROUND.fetch(applicant_id=applicant.pk, event_id=slot.event_id, slot_id=slot.pk)
+    for row in rows:
         if row.event_id == slot.event_id:
             existing = row
         elif clash is None:

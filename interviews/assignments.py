@@ -29,7 +29,7 @@ from accounts.audit import record_audit
 from accounts.models import Company, Role, User
 from booking.registry import SlotNoticeRecipient
 from interviews.models import EventInterviewer, InterviewPolicy, SlotInterviewer
-from interviews.selectors import interviewers_of_slots, slots_interviewed_by
+from interviews.selectors import interviewers_of_slot, interviewers_of_slots, slots_interviewed_by
 from scheduling import services as scheduling_services
 from scheduling.models import Event, Slot
 from web_meetings.providers import Host, provider_for
@@ -341,13 +341,13 @@ def interviewer_page_url(user: User, slot: Slot) -> str:
 
 def notice_recipients(slot: Slot) -> list[SlotNoticeRecipient]:
     """booking.registry.slot_notice_recipients: the slot's interviewers (its own, else its event's)."""
-    users = interviewers_of_slots([slot]).get(slot.pk, [])
+    users = interviewers_of_slot(slot)
     return [SlotNoticeRecipient(user=user, page_url=interviewer_page_url(user, slot)) for user in users]
 
 
 def reads_slot(user: User, slot: Slot) -> bool:
     """scheduling.registry.slot_readers: a 面接官 assigned to the slot may open its page."""
-    return any(person.pk == user.pk for person in interviewers_of_slots([slot]).get(slot.pk, []))
+    return any(person.pk == user.pk for person in interviewers_of_slot(slot))
 
 
 def connect() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
+from accounts.prepared import PreparedQuery
 from booking.models import Booking, BookingStatus
 from booking.selectors import interviewer_slot_q
 from interviews.models import EventInterviewer, SlotInterviewer
@@ -33,6 +34,27 @@ def slots_interviewed_by(user: User) -> QuerySet[Slot]:
     if user.company_id is None:
         return Slot.objects.none()
     return Slot.objects.filter(company_id=user.company_id).filter(interviewer_slot_q(user)).distinct()
+
+
+def _interviewers_query(slot_id: int, event_id: int) -> QuerySet[User]:
+    own = SlotInterviewer.objects.filter(slot_id=slot_id)
+    of_event = EventInterviewer.objects.filter(event_id=event_id)
+    return (
+        User.objects.filter(Q(pk__in=own.values("user_id")) | Q(pk__in=of_event.values("user_id")))
+        .annotate(assigned_to_slot=Exists(own.filter(user_id=OuterRef("pk"))))
+        .order_by("name", "pk")
+    )
+
+
+# A booking's 面接官への通知 reads one slot's interviewers: one query, compiled once (accounts.prepared).
+_INTERVIEWERS: PreparedQuery[User] = PreparedQuery(_interviewers_query, slot_id=-1, event_id=-2)
+
+
+def interviewers_of_slot(slot: Slot) -> list[User]:
+    """The slot's interviewers (its own, else its event's), in one query."""
+    users = _INTERVIEWERS.fetch(slot_id=slot.pk, event_id=slot.event_id)
+    own = [user for user in users if user.assigned_to_slot]  # type: ignore[attr-defined]  # annotation
+    return own or users
 
 
 def interviewers_of_slots(slots: Iterable[Slot]) -> dict[int, list[User]]:

@@ -36,6 +36,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.audit import record_audit
 from accounts.models import Company, User
+from accounts.prepared import PreparedQuery
 from notifications.defaults import DEFAULT_TEMPLATES
 from notifications.ics import InviteMethod, build_invite, invite_method, invite_uid
 from notifications.models import MailboxMessage, MailKind, MailSettings, MailStatus, MailTemplate, SentMail
@@ -63,9 +64,20 @@ class StartUrlLeakError(ValueError):
 # Templates and settings
 
 
+# Every mail reads its template: compiled once (accounts.prepared).
+_TEMPLATE: PreparedQuery[MailTemplate] = PreparedQuery(
+    lambda company_id, kind: MailTemplate.objects.filter(company_id=company_id, kind=kind),
+    company_id=-1,
+    kind="\x00kind",
+)
+
+
 def get_template(*, company: Company, kind: str) -> MailTemplate:
     """The company's template of ``kind``, created from the Japanese default on first use."""
     default = DEFAULT_TEMPLATES[MailKind(kind)]
+    stored = _TEMPLATE.first(company_id=company.pk, kind=str(kind))
+    if stored is not None:
+        return stored
     template, _created = MailTemplate.objects.get_or_create(
         company=company, kind=kind, defaults={"subject": default.subject, "body": default.body}
     )
@@ -128,6 +140,13 @@ def _save_template(
 
 
 def get_mail_settings(*, company: Company) -> MailSettings:
+    """The company's mail settings: the ones read with the company (``select_related("mail_settings")``,
+    as the booking link does), else read or created now."""
+    relation = Company.mail_settings.related  # the reverse one-to-one's field, which caches the object
+    if relation.is_cached(company):
+        cached = relation.get_cached_value(company)
+        if isinstance(cached, MailSettings):
+            return cached
     mail_settings, _created = MailSettings.objects.get_or_create(company=company)
     return mail_settings
 
@@ -353,13 +372,15 @@ def _store_and_enqueue(
         "actor": actor if actor is not None and actor.pk else None,
         "is_test": is_test,
     }
-    with transaction.atomic():
+    # Inside a caller's transaction (a booking) no savepoint is needed unless a duplicate key must be
+    # survived: any other error fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         if dedupe_key:
             existing = SentMail.objects.filter(company=company, dedupe_key=dedupe_key).first()
             if existing is not None:
                 return existing
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=bool(dedupe_key)):
                 mail = SentMail.objects.create(company=company, dedupe_key=dedupe_key, **fields)
         except IntegrityError:
             if not dedupe_key:

@@ -1,6 +1,7 @@
 """The booking POST's statements, as a regression guard for the booking rush (benchmarks/booking_rush.py):
-a refusal on a full slot reads three rows and takes no lock; a booking locks the slot row last, so the
-lock is held for two statements and the commit whatever else the booking writes."""
+a refusal on a full slot reads two rows (the link's invitation, the slot with the applicant's booking in
+its event) and takes no lock; a booking locks the slot row last, so the lock is held for two statements
+and the commit whatever else the booking writes."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from tests.booking.helpers import applicant_book, invite, link, slot_for, staff_
 pytestmark = pytest.mark.django_db
 
 # Statements of one POST, savepoints included (the same on SQLite and PostgreSQL). Before the lock was
-# taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal.
-BOOKING_POST_STATEMENTS = 30
-REFUSAL_POST_STATEMENTS = 3
+# taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3.
+BOOKING_POST_STATEMENTS = 20
+REFUSAL_POST_STATEMENTS = 2
 
 
 def _sql(context: CaptureQueriesContext) -> list[str]:
@@ -51,7 +52,7 @@ def test_a_booking_post_stays_within_its_statements_and_locks_the_slot_last(
     assert Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE).count() == 2
 
 
-def test_a_refusal_on_a_full_slot_reads_three_rows_and_writes_nothing(
+def test_a_refusal_on_a_full_slot_reads_two_rows_and_writes_nothing(
     browser, invitation, slot, company, django_assert_max_num_queries
 ):
     for _seat in range(slot.capacity):
@@ -93,3 +94,17 @@ def test_a_refusal_shows_the_applicants_booking_in_another_slot_of_the_event(
 
     assert response.status_code == 409
     assert f"/bookings/{mine.pk}/" in response.content.decode()
+
+
+def test_a_second_submit_after_taking_the_last_seat_shows_the_booking_not_a_refusal(
+    browser, invitation, slot, applicant, company
+):
+    for _seat in range(slot.capacity - 1):
+        staff_book(slot, ApplicantFactory(company=company))
+    first = browser.post(link(invitation, f"slots/{slot.pk}/"))
+    assert first.status_code == 302
+
+    again = browser.post(link(invitation, f"slots/{slot.pk}/"))
+
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE).count() == 1

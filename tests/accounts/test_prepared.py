@@ -1,0 +1,87 @@
+"""accounts.prepared: a query compiled once gives the same instances as the ORM, for any values."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Count, Q
+
+from accounts.models import Company
+from accounts.prepared import PreparedQuery
+from applicants.models import Applicant
+from notifications.models import MailSettings
+from tests.applicants.factories import ApplicantFactory, PositionFactory
+from tests.factories import CompanyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _applicants(company_id: int, position_id: int):
+    return (
+        Applicant.objects.select_related("company__mail_settings", "stage", "position")
+        .annotate(memo_count=Count("memos"))
+        .filter(Q(company_id=company_id) & (Q(position_id=position_id) | Q(position__isnull=True)))
+        .order_by("pk")
+    )
+
+
+APPLICANTS = PreparedQuery(_applicants, company_id=-1, position_id=-2)
+
+
+def _same(found, expected) -> None:
+    assert [a.pk for a in found] == [a.pk for a in expected]
+    for mine, theirs in zip(found, expected, strict=True):
+        assert mine.__dict__.keys() - {"_state"} == theirs.__dict__.keys() - {"_state"}
+        assert mine.name == theirs.name and mine.memo_count == theirs.memo_count
+        assert mine.stage == theirs.stage and mine.stage.name == theirs.stage.name
+        assert mine.position == theirs.position
+        assert mine._state.adding is False and mine._state.db == "default"
+
+
+def test_the_same_instances_as_the_orm_for_every_set_of_values(django_assert_num_queries):
+    company, other = CompanyFactory(), CompanyFactory()
+    MailSettings.objects.create(company=company, contact="人事部 03-0000-0000")
+    position = PositionFactory(company=company)
+    ApplicantFactory(company=company, position=position)
+    ApplicantFactory(company=company, position=None)
+    ApplicantFactory(company=other)
+
+    for company_id, position_id in ((company.pk, position.pk), (other.pk, position.pk), (0, 0)):
+        with django_assert_num_queries(1):
+            found = APPLICANTS.fetch(company_id=company_id, position_id=position_id)
+        _same(found, list(_applicants(company_id, position_id)))
+
+    mine = APPLICANTS.fetch(company_id=company.pk, position_id=position.pk)
+    assert len(mine) == 2
+    with django_assert_num_queries(0):  # every select_related object came with the row
+        assert {a.company.mail_settings.contact for a in mine} == {"人事部 03-0000-0000"}
+        assert {a.position_id for a in mine} == {position.pk, None}
+        assert [a.position for a in mine if a.position_id is None] == [None]
+
+
+def test_a_missing_reverse_one_to_one_is_known_to_be_missing(django_assert_num_queries):
+    company = CompanyFactory()
+    ApplicantFactory(company=company)
+
+    (applicant,) = APPLICANTS.fetch(company_id=company.pk, position_id=0)
+
+    with django_assert_num_queries(0), pytest.raises(Company.mail_settings.RelatedObjectDoesNotExist):
+        applicant.company.mail_settings  # noqa: B018  (the access is the test)
+
+
+def test_first_answers_none_when_nothing_matches():
+    assert APPLICANTS.first(company_id=0, position_id=0) is None
+
+
+def test_values_must_name_every_placeholder():
+    with pytest.raises(TypeError):
+        APPLICANTS.fetch(company_id=1)
+
+
+def test_a_placeholder_that_does_not_reach_the_sql_is_refused():
+    folded = PreparedQuery(lambda company_id: Company.objects.filter(pk__in=[company_id, 5]), company_id=-1)
+    dropped = PreparedQuery(lambda company_id: Company.objects.all(), company_id=-1)
+
+    with pytest.raises(ValueError, match="placeholder"):
+        dropped.fetch(company_id=1)
+    # A list parameter stays a constant: the placeholder is found inside it, not as a parameter.
+    assert [c.pk for c in folded.fetch(company_id=5)] in ([], [5])
