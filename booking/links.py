@@ -33,8 +33,18 @@ def max_age() -> timedelta:
     return timedelta(days=getattr(settings, "BOOKING_LINK_MAX_AGE_DAYS", 400))
 
 
+_TOKEN_MEMO = "_booking_link_token"
+
+
 def make_token(invitation: BookingInvitation) -> str:
-    return signing.dumps({"i": invitation.pk, "k": invitation.key}, salt=SALT)
+    """The signed link token; made once per invitation object and key (a booking's mails and pages ask
+    for it several times in one request)."""
+    made = getattr(invitation, _TOKEN_MEMO, None)
+    if made is not None and made[0] == (invitation.pk, invitation.key):
+        return made[1]
+    token = signing.dumps({"i": invitation.pk, "k": invitation.key}, salt=SALT)
+    setattr(invitation, _TOKEN_MEMO, ((invitation.pk, invitation.key), token))
+    return token
 
 
 def invitation_path(invitation: BookingInvitation) -> str:
