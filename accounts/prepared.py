@@ -37,6 +37,7 @@ class _Compiled:
     init_list: list[str]
     fields_start: int
     fields_end: int
+    converters: dict[int, tuple[list[Any], Any]]
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,14 @@ class PreparedQuery(Generic[M]):
         klass_info = compiler.klass_info
         if klass_info is None:
             raise ValueError("only querysets of model instances can be prepared")
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ValueError("composite fields are not supported")
         select_fields = klass_info["select_fields"]
         start, end = select_fields[0], select_fields[-1] + 1
         init_list = [column[0].target.attname for column in compiler.select[start:end]]
-        return _Compiled(sql, placed, compiler, init_list, start, end)
+        converters = compiler.get_converters(columns)
+        return _Compiled(sql, placed, compiler, init_list, start, end, converters)
 
     @staticmethod
     def _instances(compiled: _Compiled, rows: list[Any], using: str) -> list[M]:
@@ -110,7 +115,9 @@ class PreparedQuery(Generic[M]):
         populators = get_related_populators(klass_info, compiler.select, using)
         annotations = compiler.annotation_col_map
         result = []
-        for row in compiler.results_iter([rows]):
+        if compiled.converters:
+            rows = _converted(rows, compiled.converters, connections[using])
+        for row in rows:
             obj = model.from_db(using, compiled.init_list, row[compiled.fields_start : compiled.fields_end])
             for populator in populators:
                 populator.populate(row, obj)
@@ -118,6 +125,20 @@ class PreparedQuery(Generic[M]):
                 setattr(obj, name, row[position])
             result.append(obj)
         return result
+
+
+def _converted(rows: list[Any], converters: dict[int, tuple[list[Any], Any]], connection: Any) -> list[Any]:
+    """The rows with the fields' database converters applied (SQLCompiler.apply_converters, with this
+    thread's connection)."""
+    converted = []
+    for row in map(list, rows):
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        converted.append(row)
+    return converted
 
 
 def _key(value: Any) -> tuple[type, Any]:

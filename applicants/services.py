@@ -201,12 +201,15 @@ def change_status(
     actor: User | None,
     comment: str = "",
     request: HttpRequest | None = None,
+    savepoint: bool = True,
 ) -> StatusChange | None:
     """Move an applicant to ``stage`` and keep the change in its history. Same stage → nothing (None).
 
-    Booking calls this too (予約時の選考ステータス), with ``actor=None`` for the system.
+    Booking calls this too (予約時の選考ステータス), with ``actor=None`` for the system, and with
+    ``savepoint=False``: inside its own transaction, which any error here ends as a whole, so a savepoint
+    to recover to would only cost two statements.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         locked = _locked(applicant)
         _check_same_company(locked.company, stage)
         if not stage.is_active:

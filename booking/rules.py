@@ -79,12 +79,13 @@ def check_open_for_staff(slot: Slot, now: datetime) -> None:
 @dataclass(frozen=True)
 class LinkRead:
     """How a slot was read through a personal link (``selectors.invited_slot``): the invitation it was
-    read through (so its event is one of the invitation's), and the id of the applicant's active booking
-    in that event at that moment (None: none)."""
+    read through (so its event is one of the invitation's), the id of the applicant's active booking in
+    that event at that moment (None: none), and whether they were waiting for a slot of that event."""
 
     invitation_id: int
     applicant_id: int
     booking_id: int | None
+    waiting: bool = True
 
 
 _LINK_READ = "_booking_link_read"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
@@ -183,9 +183,15 @@ def _invited_slot_query(
     applicant_booking = Booking.objects.filter(
         applicant_id=applicant_id, event_id=OuterRef("event_id"), status=BookingStatus.ACTIVE
     ).values("pk")[:1]
+    applicant_waiting = WaitlistEntry.objects.filter(
+        applicant_id=applicant_id, event_id=OuterRef("event_id"), status=WaitStatus.WAITING
+    )
     return (
         Slot.objects.select_related("event__selection_meeting", "event__booking_stage")
-        .annotate(link_applicant_booking_id=Subquery(applicant_booking))
+        .annotate(
+            link_applicant_booking_id=Subquery(applicant_booking),
+            link_applicant_waiting=Exists(applicant_waiting),
+        )
         .filter(pk=slot_id, event__invitations=invitation_id, company_id=company_id)
     )
 
@@ -199,7 +205,8 @@ _INVITED_SLOT: PreparedQuery[Slot] = PreparedQuery(
 def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
     """A live slot of one of the invitation's events (a slot of any other event is not the link's), with
     the invitation's company (the same one: the link's events are its company's), its event's stages,
-    and, in the same query, the id of the applicant's active booking in that event (``rules.LinkRead``)."""
+    and, in the same query, the id of the applicant's active booking in that event and whether they wait
+    for a slot of it (``rules.LinkRead``)."""
     found = _INVITED_SLOT.first(
         slot_id=slot_id,
         invitation_id=invitation.pk,
@@ -214,7 +221,8 @@ def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
         rules.LinkRead(
             invitation_id=invitation.pk,
             applicant_id=invitation.applicant_id,
-            booking_id=found.link_applicant_booking_id,  # type: ignore[attr-defined]  # the annotation
+            booking_id=found.link_applicant_booking_id,  # type: ignore[attr-defined]  # the annotations
+            waiting=found.link_applicant_waiting,  # type: ignore[attr-defined]
         ),
     )
     return found

@@ -165,6 +165,7 @@ def _advance_stage(
         stage=stage,
         actor=actor,
         comment=_("予約: %(slot)s %(when)s") % {"slot": slot_label(slot), "when": when(slot)},
+        savepoint=False,  # inside the booking's transaction, which any error ends as a whole
     )
 
 
@@ -175,6 +176,14 @@ def _insert_booking(**fields: Any) -> Booking | None:
             return Booking.objects.create(**fields)
     except IntegrityError:
         return None
+
+
+def _may_be_waiting(slot: Slot, applicant: Applicant) -> bool:
+    """False when the slot was read through the applicant's link together with the fact that they waited
+    for no slot of its event. (Should they join a waitlist of the event in the same instant, that entry
+    stays; promotion closes an entry whose applicant is booked in the event.)"""
+    read = link_read(slot)
+    return read is None or read.applicant_id != applicant.pk or read.waiting
 
 
 def _after_booking(
@@ -188,9 +197,10 @@ def _after_booking(
     stages: dict[int, SelectionStage] | None = None,
 ) -> None:
     applicant = booking.applicant
-    WaitlistEntry.objects.filter(
-        applicant=applicant, event_id=slot.event_id, status=WaitStatus.WAITING
-    ).update(status=WaitStatus.CLOSED, updated_at=now)
+    if _may_be_waiting(slot, applicant):
+        WaitlistEntry.objects.filter(
+            applicant=applicant, event_id=slot.event_id, status=WaitStatus.WAITING
+        ).update(status=WaitStatus.CLOSED, updated_at=now)
     if booking.invitation is not None:
         keep_link_alive(booking.invitation, slot)
     _advance_stage(applicant, slot.event, actor, slot, stages)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # Statements of one POST, savepoints included (the same on SQLite and PostgreSQL). Before the lock was
 # taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3.
-BOOKING_POST_STATEMENTS = 20
+BOOKING_POST_STATEMENTS = 17
 REFUSAL_POST_STATEMENTS = 2
 
 
@@ -108,3 +108,21 @@ def test_a_second_submit_after_taking_the_last_seat_shows_the_booking_not_a_refu
 
     assert again.status_code == 302 and again["Location"] == first["Location"]
     assert Booking.objects.filter(applicant=applicant, status=BookingStatus.ACTIVE).count() == 1
+
+
+def test_booking_through_the_link_closes_the_applicants_wait_for_another_slot_of_the_event(
+    browser, invitation, slot, applicant, company, event
+):
+    from booking.models import WaitlistEntry, WaitStatus
+    from booking.services import join_waitlist
+
+    full = slot_for(event, days=6)
+    for _seat in range(full.capacity):
+        staff_book(full, ApplicantFactory(company=company))
+    entry = join_waitlist(slot=full, applicant=applicant, invitation=invitation)
+
+    response = browser.post(link(invitation, f"slots/{slot.pk}/"))
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == WaitStatus.CLOSED
