@@ -6,6 +6,9 @@ and the code's prefix ("user.", "zoom.", "slot.", ...) is the category the page 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
@@ -15,6 +18,7 @@ from accounts.models import AuditEntry, Company, User
 from accounts.network import client_ip
 
 _ACTION_LABELS: dict[str, Any] = {}
+_COLLECTING: ContextVar[list[AuditEntry] | None] = ContextVar("audit_collecting", default=None)
 _CATEGORY_LABELS: dict[str, Any] = {}
 
 
@@ -46,10 +50,11 @@ def record_audit(
     details: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Record that ``actor`` did ``action`` on ``target`` (within ``company``)."""
+    """Record that ``actor`` did ``action`` on ``target`` (within ``company``); inside ``collected()``, the
+    entry is written when that block ends."""
     if company is None:
         company = getattr(target, "company", None) or getattr(actor, "company", None)
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         company=company,
         actor=actor if actor is not None and actor.pk else None,
         actor_label=actor.display_name if actor is not None else "system",
@@ -60,3 +65,23 @@ def record_audit(
         details=details or {},
         ip_address=client_ip(request),
     )
+    collecting = _COLLECTING.get()
+    if collecting is not None:
+        collecting.append(entry)
+    else:
+        entry.save(force_insert=True)
+    return entry
+
+
+@contextmanager
+def collected() -> Iterator[None]:
+    """Inside the block, ``record_audit`` keeps its entries; they are written in one INSERT when the block
+    ends without an error (nothing when it raises). Use it inside the transaction that does the work."""
+    entries: list[AuditEntry] = []
+    token = _COLLECTING.set(entries)
+    try:
+        yield
+    finally:
+        _COLLECTING.reset(token)
+    if entries:
+        AuditEntry.objects.bulk_create(entries)

@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import collected as collected_audit
 from accounts.audit import record_audit
 from accounts.models import User
 from accounts.prepared import PreparedQuery
@@ -351,20 +352,22 @@ def _write_booking(
     now: datetime,
     stages: dict[int, SelectionStage],
 ) -> Booking:
-    """The booking's transaction: the booking and everything it writes, then the seat (``_claim_seat``)."""
+    """The booking's transaction: the booking and everything it writes (its audit entries in one INSERT),
+    then the seat (``_claim_seat``)."""
     with transaction.atomic():
-        booking = _insert_new_booking(
-            slot=slot, applicant=applicant, source=source, invitation=invitation, actor=actor, now=now
-        )
-        _after_booking(
-            booking,
-            slot=slot,
-            actor=actor,
-            kind=BookingLogKind.BOOKED,
-            request=request,
-            now=now,
-            stages=stages,
-        )
+        with collected_audit():
+            booking = _insert_new_booking(
+                slot=slot, applicant=applicant, source=source, invitation=invitation, actor=actor, now=now
+            )
+            _after_booking(
+                booking,
+                slot=slot,
+                actor=actor,
+                kind=BookingLogKind.BOOKED,
+                request=request,
+                now=now,
+                stages=stages,
+            )
         _claim_seat(slot, source=source, now=now)
     return booking
 

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import record_audit
+from accounts.audit import collected, record_audit
 from accounts.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +18,30 @@ def test_record_audit_takes_company_from_target_and_keeps_actor_label(world):
     assert entry.actor_label == world.acme.admin.display_name
     assert entry.target_type == "accounts.user"
     assert entry.target_id == str(world.acme.recruiter.pk)
+
+
+def test_collected_entries_are_written_together_when_the_block_ends(world):
+    with CaptureQueriesContext(connection) as queries, collected():
+        record_audit(action="user.updated", actor=world.acme.admin, target=world.acme.recruiter)
+        record_audit(action="user.created", actor=world.acme.admin, target=world.acme.interviewer)
+        assert not AuditEntry.objects.exists()
+
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1  # both entries in one statement
+
+    assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == [
+        "user.updated",
+        "user.created",
+    ]
+
+
+def test_collected_entries_of_a_failed_block_are_not_written(world):
+    with pytest.raises(RuntimeError), collected():
+        record_audit(action="user.updated", actor=world.acme.admin, target=world.acme.recruiter)
+        raise RuntimeError("the work failed")
+
+    record_audit(action="user.created", actor=world.acme.admin, target=world.acme.interviewer)
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["user.created"]
 
 
 def test_audit_log_lists_only_own_company_and_filters(as_admin, world):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # Statements of one POST, savepoints included (the same on SQLite and PostgreSQL). Before the lock was
 # taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3.
-BOOKING_POST_STATEMENTS = 17
+BOOKING_POST_STATEMENTS = 16
 REFUSAL_POST_STATEMENTS = 2
 
 
