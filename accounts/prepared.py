@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -38,6 +39,7 @@ class _Compiled:
     fields_start: int
     fields_end: int
     converters: dict[int, tuple[list[Any], Any]]
+    for_update: bool
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class PreparedQuery(Generic[M]):
         compiled = self._prepared(using)
         params = [values[p.name] if isinstance(p, _Slot) else p for p in compiled.params]
         connection = connections[using]
+        if compiled.for_update and connection.features.has_select_for_update and connection.get_autocommit():
+            # As Django checks when it compiles: a row lock outside a transaction would end at once.
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows: list[Any] = cursor.fetchall()
@@ -103,7 +108,8 @@ class PreparedQuery(Generic[M]):
         start, end = select_fields[0], select_fields[-1] + 1
         init_list = [column[0].target.attname for column in compiler.select[start:end]]
         converters = compiler.get_converters(columns)
-        return _Compiled(sql, placed, compiler, init_list, start, end, converters)
+        for_update = bool(queryset.query.select_for_update)
+        return _Compiled(sql, placed, compiler, init_list, start, end, converters, for_update)
 
     @staticmethod
     def _instances(compiled: _Compiled, rows: list[Any], using: str) -> list[M]:

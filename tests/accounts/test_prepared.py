@@ -85,3 +85,17 @@ def test_a_placeholder_that_does_not_reach_the_sql_is_refused():
         dropped.fetch(company_id=1)
     # A list parameter stays a constant: the placeholder is found inside it, not as a parameter.
     assert [c.pk for c in folded.fetch(company_id=5)] in ([], [5])
+
+
+def test_a_row_lock_outside_a_transaction_is_refused_as_django_refuses_it(transactional_db):
+    from django.db import connection, transaction
+    from django.db.transaction import TransactionManagementError
+
+    locked = PreparedQuery(lambda pk: Company.objects.select_for_update().filter(pk=pk), pk=-1)
+    company = CompanyFactory()
+    with transaction.atomic():
+        assert locked.first(pk=company.pk) == company
+
+    if connection.features.has_select_for_update:
+        with pytest.raises(TransactionManagementError):
+            locked.first(pk=company.pk)

@@ -113,7 +113,7 @@ def test_a_second_submit_after_taking_the_last_seat_shows_the_booking_not_a_refu
 def test_booking_through_the_link_closes_the_applicants_wait_for_another_slot_of_the_event(
     browser, invitation, slot, applicant, company, event
 ):
-    from booking.models import WaitlistEntry, WaitStatus
+    from booking.models import WaitStatus
     from booking.services import join_waitlist
 
     full = slot_for(event, days=6)
