@@ -183,6 +183,16 @@ def _invited_slot_query(
     applicant_booking = Booking.objects.filter(
         applicant_id=applicant_id, event_id=OuterRef("event_id"), status=BookingStatus.ACTIVE
     ).values("pk")[:1]
+    applicant_clash = (
+        Booking.objects.filter(
+            applicant_id=applicant_id,
+            status=BookingStatus.ACTIVE,
+            slot__starts_at__lt=OuterRef("ends_at"),
+            slot__ends_at__gt=OuterRef("starts_at"),
+        )
+        .exclude(event_id=OuterRef("event_id"))
+        .values("pk")[:1]
+    )
     applicant_waiting = WaitlistEntry.objects.filter(
         applicant_id=applicant_id, event_id=OuterRef("event_id"), status=WaitStatus.WAITING
     )
@@ -190,6 +200,7 @@ def _invited_slot_query(
         Slot.objects.select_related("event__selection_meeting", "event__booking_stage")
         .annotate(
             link_applicant_booking_id=Subquery(applicant_booking),
+            link_applicant_clash_id=Subquery(applicant_clash),
             link_applicant_waiting=Exists(applicant_waiting),
         )
         .filter(pk=slot_id, event__invitations=invitation_id, company_id=company_id)
@@ -205,8 +216,8 @@ _INVITED_SLOT: PreparedQuery[Slot] = PreparedQuery(
 def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
     """A live slot of one of the invitation's events (a slot of any other event is not the link's), with
     the invitation's company (the same one: the link's events are its company's), its event's stages,
-    and, in the same query, the id of the applicant's active booking in that event and whether they wait
-    for a slot of it (``rules.LinkRead``)."""
+    and, in the same query, the applicant's active booking in that event, one overlapping the slot in
+    another event, and whether they wait for a slot of the event (``rules.LinkRead``)."""
     found = _INVITED_SLOT.first(
         slot_id=slot_id,
         invitation_id=invitation.pk,
@@ -222,6 +233,7 @@ def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
             invitation_id=invitation.pk,
             applicant_id=invitation.applicant_id,
             booking_id=found.link_applicant_booking_id,  # type: ignore[attr-defined]  # the annotations
+            clash_id=found.link_applicant_clash_id,  # type: ignore[attr-defined]
             waiting=found.link_applicant_waiting,  # type: ignore[attr-defined]
         ),
     )

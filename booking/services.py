@@ -306,7 +306,9 @@ def book_slot(
     slot = _slot_to_book(slot)
     if slot.booked_count >= slot.capacity and _read_without_booking_in_event(slot, applicant):
         raise _full_error()  # a full slot refuses at once: no lock, no more queries
-    existing, clash = _active_bookings_around(applicant, slot)
+    existing = clash = None
+    if not _read_with_no_booking_around(slot, applicant):
+        existing, clash = _active_bookings_around(applicant, slot)
     if existing is not None and existing.slot_id == slot.pk:
         return BookingResult(existing, created=False)
     if slot.booked_count >= slot.capacity:
@@ -409,6 +411,14 @@ def _read_without_booking_in_event(slot: Slot, applicant: Applicant) -> bool:
     active booking in its event (``selectors.invited_slot``)."""
     read = link_read(slot)
     return read is not None and read.applicant_id == applicant.pk and read.booking_id is None
+
+
+def _read_with_no_booking_around(slot: Slot, applicant: Applicant) -> bool:
+    """Whether the slot was read through the applicant's link together with the fact that they had no
+    active booking in its event nor one overlapping its time: what ``_active_bookings_around`` would
+    read at the same moment."""
+    read = link_read(slot)
+    return _read_without_booking_in_event(slot, applicant) and read is not None and read.clash_id is None
 
 
 def _bookings_around_query(applicant_id: int, event_id: int, slot_id: int) -> QuerySet[Booking]:

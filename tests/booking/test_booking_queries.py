@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # Statements of one POST, savepoints included (the same on SQLite and PostgreSQL). Before the lock was
 # taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3.
-BOOKING_POST_STATEMENTS = 16
+BOOKING_POST_STATEMENTS = 15
 REFUSAL_POST_STATEMENTS = 2
 
 
@@ -126,3 +126,20 @@ def test_booking_through_the_link_closes_the_applicants_wait_for_another_slot_of
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.status == WaitStatus.CLOSED
+
+
+def test_booking_through_the_link_a_time_booked_in_another_event_is_refused(
+    browser, invitation, slot, applicant, event
+):
+    from tests.scheduling.factories import EventFactory
+
+    other_event = EventFactory(selection_meeting=event.selection_meeting, name="Web面接")
+    staff_book(slot_for(other_event, days=5, hour=14), applicant)  # as the slot fixture
+    clash = Slot.objects.filter(event=other_event).get()
+    assert clash.starts_at < slot.ends_at and clash.ends_at > slot.starts_at  # the same hour
+
+    response = browser.post(link(invitation, f"slots/{slot.pk}/"))
+
+    assert response.status_code == 409
+    assert "同じ時間帯に別の予約" in response.content.decode()
+    assert not Booking.objects.filter(slot=slot).exists()
