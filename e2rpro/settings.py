@@ -236,6 +236,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps its database connection across tasks (Celery's Django fixup would close it after every task,
+# so each task paid a new PostgreSQL connection: the client's connect and a server backend). e2rpro/celery.py
+# checks it before each task as a web request does (CONN_MAX_AGE, CONN_HEALTH_CHECKS, errors); the fixup
+# still closes it after this many tasks of the process. 0: close after every task (Celery's default).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # A late-acked task that never finishes is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "UTC"
