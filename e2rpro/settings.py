@@ -426,6 +426,12 @@ SCHEDULING_ZOOM_RATE_LIMITS = {
 SCHEDULING_ZOOM_DAILY_LIMIT = env_int("ZOOM_DAILY_MEETING_LIMIT", 100)
 SCHEDULING_PACING_BACKEND = os.environ.get("SCHEDULING_PACING_BACKEND", "auto")  # auto | redis | database
 SCHEDULING_PACING_MAX_WAIT = float(os.environ.get("SCHEDULING_PACING_MAX_WAIT", "10"))
+# The share of each service's per-second limit that pacing uses (every service: Zoom, Graph, Calendar). The
+# send times are spaced exactly (GCRA in Redis); the margin absorbs calls that leave a little late and land
+# in the next second, and other apps on the same account. 429s are still retried with backoff.
+SCHEDULING_RATE_SAFETY = float(os.environ.get("SCHEDULING_RATE_SAFETY", "0.98"))
+if not 0 < SCHEDULING_RATE_SAFETY <= 1:
+    raise ImproperlyConfigured("SCHEDULING_RATE_SAFETY must be above 0 and at most 1.")
 # Recovery clocks. A worker killed mid-call leaves its claim for SCHEDULING_CLAIM_LEASE_SECONDS; the lease
 # must outlast the issuing task's hard time limit, or a slow but alive task could be claimed twice.
 SCHEDULING_SYNC_TIME_LIMIT_SECONDS = env_int("SCHEDULING_SYNC_TIME_LIMIT_SECONDS", 150)
