@@ -223,7 +223,9 @@ def _mine(slot_id: int, token: uuid.UUID):
 
 
 def _load(slot_id: int) -> Slot | None:
-    return Slot.all_objects.select_related("company", "event__selection_meeting").filter(pk=slot_id).first()
+    # [:1] without ORDER BY: .first() would order by the model's ordering, compiled on every call.
+    found = Slot.all_objects.select_related("company", "event__selection_meeting").filter(pk=slot_id)
+    return next(iter(found.order_by()[:1]), None)
 
 
 _RELEASE = {"claim_token": None, "claimed_until": None}
