@@ -11,7 +11,10 @@ One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for 
    create. Every result is stored at once, guarded by the claim. A meeting at another service than the
    event's current choice (Web面接連携 switched) is deleted there before the new one is created.
 3. When nothing is left to do, mark the slot issued (or none), guarded by ``meeting_version``: a change
-   made meanwhile by staff raises the version, the guard fails and the loop looks again.
+   made meanwhile by staff raises the version, the guard fails and the loop looks again. After a create
+   that leaves nothing to do, storing the meeting and marking the slot issued is one UPDATE, also guarded
+   by ``booked_count=0`` (then nobody is told of the URL, so no slot_changed); otherwise the meeting is
+   stored alone, the slot read back and announced, and the loop goes on as above.
 
 Before a create, ``create_in_doubt`` is committed. If the worker then times out or dies, the next attempt
 lists the host's meetings and adopts the one whose agenda carries the slot's marker instead of creating

@@ -2,7 +2,8 @@
 
 ``slot_changed`` (after commit, ``slot_id``, ``change``: SlotChange, ``details``: dict of strings): what a
 booked applicant was told about the slot changed: its time (moved), its first Zoom meeting (issued), a new
-meeting replacing an earlier one (reissued), or the meeting was deleted in Zoom (deleted_in_zoom).
+meeting replacing an earlier one (reissued), or the meeting was deleted in Zoom (deleted_in_zoom). Issued and
+reissued are not sent when the issuance's own write proved the slot had no booking (``nobody_booked``).
 
 ``slot_seats_added`` (inside the transaction, the slot row locked, ``slot``): the slot's capacity went up
 or it was shown again; the seats may go to applicants waiting for them.
