@@ -40,6 +40,32 @@ def categories() -> list[tuple[str, str]]:
     return [(prefix, str(_CATEGORY_LABELS.get(prefix, prefix))) for prefix in prefixes]
 
 
+def audit_entry(
+    *,
+    action: str,
+    actor: User | None = None,
+    company: Company | None = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEntry:
+    """The entry ``record_audit`` would write, not saved yet (for ``record_audits``)."""
+    if company is None:
+        company = getattr(target, "company", None) or getattr(actor, "company", None)
+    return AuditEntry(
+        company=company,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=actor.display_name if actor is not None else "system",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=target_label or (str(target)[:255] if target is not None else ""),
+        details=details or {},
+        ip_address=client_ip(request),
+    )
+
+
 def record_audit(
     *,
     action: str,
@@ -52,18 +78,14 @@ def record_audit(
 ) -> AuditEntry:
     """Record that ``actor`` did ``action`` on ``target`` (within ``company``); inside ``collected()``, the
     entry is written when that block ends."""
-    if company is None:
-        company = getattr(target, "company", None) or getattr(actor, "company", None)
-    entry = AuditEntry(
-        company=company,
-        actor=actor if actor is not None and actor.pk else None,
-        actor_label=actor.display_name if actor is not None else "system",
+    entry = audit_entry(
         action=action,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_label=target_label or (str(target)[:255] if target is not None else ""),
-        details=details or {},
-        ip_address=client_ip(request),
+        actor=actor,
+        company=company,
+        target=target,
+        target_label=target_label,
+        details=details,
+        request=request,
     )
     collecting = _COLLECTING.get()
     if collecting is not None:
@@ -83,5 +105,11 @@ def collected() -> Iterator[None]:
         yield
     finally:
         _COLLECTING.reset(token)
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
+
+
+def record_audits(entries: list[AuditEntry]) -> None:
+    """Write several entries built by ``audit_entry`` with one INSERT (a hot path: meeting issuance)."""
     if entries:
         AuditEntry.objects.bulk_create(entries)

@@ -35,11 +35,11 @@ What it does, all on this machine:
 
 The bound: the service lets the account create R meetings per second (Zoom Pro 20/s, Business 60/s; Graph
 10 event writes/s, Google Calendar 5 event writes/s in this run), so N meetings need at least N / R
-seconds; the product paces at 0.95 x R, so its floor is 1.053 x the bound. A one-at-a-time client would
-need N x 300 ms. Targets: no duplicate, no failure, exactly N meetings (also with faults); time within
-1.15 x the bound (Zoom Pro and Teams, issue 16), 1.05 x (Zoom Pro, issue 18), 1.10 x (Zoom Business with
-two workers, issue 18), 1.15 x (Google Meet, issue 17; at 5/s 1,000 slots take about 3.5 minutes:
---slots 500 halves that).
+seconds; the product paces at SCHEDULING_RATE_SAFETY (0.98) x R, so its floor is 1.020 x the bound. A
+one-at-a-time client would need N x 300 ms. Targets: no duplicate, no failure, exactly N meetings (also
+with faults); time within 1.15 x the bound (Zoom Pro and Teams, issue 16), 1.05 x (Zoom Pro, issue 18),
+1.10 x (Zoom Business with two workers, issue 18), 1.15 x (Google Meet, issue 17; at 5/s 1,000 slots take
+about 3.5 minutes: --slots 500 halves that).
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--hosts", type=int, default=0, help="default 20 (Business: 60)")
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
     parser.add_argument("--concurrency", type=int, default=24, help="threads per Celery worker")
+    parser.add_argument(
+        "--profile", default="", help="directory: cProfile (CPU time) in each worker, written at shutdown"
+    )
     parser.add_argument(
         "--deadline", type=float, default=0, help="seconds to wait for issuance (default auto)"
     )
@@ -545,7 +548,9 @@ def build_events(company, admin, provider: str, hosts: list[tuple[str, str, str]
     ]
 
 
-def start_worker(env: dict[str, str], concurrency: int, workdir: str, index: int) -> subprocess.Popen:
+def start_worker(
+    env: dict[str, str], concurrency: int, workdir: str, index: int, profile: str = ""
+) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "celery"),
         "-A",
@@ -564,6 +569,10 @@ def start_worker(env: dict[str, str], concurrency: int, workdir: str, index: int
     ]
     if index == 1:  # one beat (the sweeper) for all workers
         command += ["--beat", "--schedule", str(Path(workdir) / "beat-schedule")]
+    if profile:  # cProfile in the worker (benchmarks/profiled_worker.py)
+        Path(profile).mkdir(parents=True, exist_ok=True)
+        wrapper = str(ROOT / "benchmarks" / "profiled_worker.py")
+        command = [sys.executable, wrapper, str(Path(profile) / f"worker{index}"), *command[1:]]
     log = open(Path(workdir) / f"worker{index}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
@@ -731,7 +740,9 @@ def main() -> int:
         events = build_events(company, admin, args.provider, hosts, args.hosts)
         if args.faults:
             inject_faults(core, args.faults)
-        workers = [start_worker(env, args.concurrency, workdir, n) for n in range(1, args.workers + 1)]
+        workers = [
+            start_worker(env, args.concurrency, workdir, n, args.profile) for n in range(1, args.workers + 1)
+        ]
         wait_for_workers(args.workers)
         reset_stats(core, args.provider)
         clock_started = core.now()

@@ -236,6 +236,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps its database connection across tasks (Celery's Django fixup would close it after every task,
+# so each task paid a new PostgreSQL connection: the client's connect and a server backend). e2rpro/celery.py
+# checks it before each task as a web request does (CONN_MAX_AGE, CONN_HEALTH_CHECKS, errors); the fixup
+# still closes it after this many tasks of the process. 0: close after every task (Celery's default).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # A late-acked task that never finishes is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "UTC"
@@ -421,6 +426,12 @@ SCHEDULING_ZOOM_RATE_LIMITS = {
 SCHEDULING_ZOOM_DAILY_LIMIT = env_int("ZOOM_DAILY_MEETING_LIMIT", 100)
 SCHEDULING_PACING_BACKEND = os.environ.get("SCHEDULING_PACING_BACKEND", "auto")  # auto | redis | database
 SCHEDULING_PACING_MAX_WAIT = float(os.environ.get("SCHEDULING_PACING_MAX_WAIT", "10"))
+# The share of each service's per-second limit that pacing uses (every service: Zoom, Graph, Calendar). The
+# send times are spaced exactly (GCRA in Redis); the margin absorbs calls that leave a little late and land
+# in the next second, and other apps on the same account. 429s are still retried with backoff.
+SCHEDULING_RATE_SAFETY = float(os.environ.get("SCHEDULING_RATE_SAFETY", "0.98"))
+if not 0 < SCHEDULING_RATE_SAFETY <= 1:
+    raise ImproperlyConfigured("SCHEDULING_RATE_SAFETY must be above 0 and at most 1.")
 # Recovery clocks. A worker killed mid-call leaves its claim for SCHEDULING_CLAIM_LEASE_SECONDS; the lease
 # must outlast the issuing task's hard time limit, or a slow but alive task could be claimed twice.
 SCHEDULING_SYNC_TIME_LIMIT_SECONDS = env_int("SCHEDULING_SYNC_TIME_LIMIT_SECONDS", 150)

@@ -11,7 +11,10 @@ One entry point, ``sync_slot_meeting(slot_id=...)``, run by the Celery task for 
    create. Every result is stored at once, guarded by the claim. A meeting at another service than the
    event's current choice (Web面接連携 switched) is deleted there before the new one is created.
 3. When nothing is left to do, mark the slot issued (or none), guarded by ``meeting_version``: a change
-   made meanwhile by staff raises the version, the guard fails and the loop looks again.
+   made meanwhile by staff raises the version, the guard fails and the loop looks again. After a create
+   that leaves nothing to do, storing the meeting and marking the slot issued is one UPDATE, also guarded
+   by ``booked_count=0`` (then nobody is told of the URL, so no slot_changed); otherwise the meeting is
+   stored alone, the slot read back and announced, and the loop goes on as above.
 
 Before a create, ``create_in_doubt`` is committed. If the worker then times out or dies, the next attempt
 lists the host's meetings and adopts the one whose agenda carries the slot's marker instead of creating
@@ -22,6 +25,7 @@ a second one. Zoom has no idempotency key; this is ours (Teams also gets the mar
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import random
 import time
@@ -35,7 +39,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import record_audit
+from accounts.audit import audit_entry, record_audit
 from scheduling import limits, pacing, signals
 from scheduling.models import MeetingState, Slot, WaitReason, WebMeeting, no_meeting_fields
 from scheduling.registry import slot_meeting_hosts
@@ -222,7 +226,9 @@ def _mine(slot_id: int, token: uuid.UUID):
 
 
 def _load(slot_id: int) -> Slot | None:
-    return Slot.all_objects.select_related("company", "event__selection_meeting").filter(pk=slot_id).first()
+    # [:1] without ORDER BY: .first() would order by the model's ordering, compiled on every call.
+    found = Slot.all_objects.select_related("company", "event__selection_meeting").filter(pk=slot_id)
+    return next(iter(found.order_by()[:1]), None)
 
 
 _RELEASE = {"claim_token": None, "claimed_until": None}
@@ -265,22 +271,47 @@ def _fail(slot: Slot, token: uuid.UUID, reason: str) -> Outcome:
     return Outcome("failed")
 
 
-def _store_meeting(slot: Slot, token: uuid.UUID, meeting: Meeting, step: Step) -> None:
+def _meeting_fields(slot: Slot, meeting: Meeting, step: Step) -> dict[str, Any]:
+    """The slot's columns that record ``meeting``, made by ``step``."""
     start = meeting.start or slot.starts_at
     duration = meeting.duration_minutes or slot.duration_minutes
-    _mine(slot.pk, token).update(
-        meeting_provider=step.provider,
-        meeting_id=str(meeting.id),
-        join_url=meeting.join_url,
-        meeting_passcode=meeting.passcode,
-        meeting_host_id=step.host_id,
-        meeting_start=start,
-        meeting_duration=duration,
-        meeting_end=start + timedelta(minutes=duration),
-        create_in_doubt=False,
-        meeting_synced_at=timezone.now(),
-        attempts=0,
+    return {
+        "meeting_provider": step.provider,
+        "meeting_id": str(meeting.id),
+        "join_url": meeting.join_url,
+        "meeting_passcode": meeting.passcode,
+        "meeting_host_id": step.host_id,
+        "meeting_start": start,
+        "meeting_duration": duration,
+        "meeting_end": start + timedelta(minutes=duration),
+        "create_in_doubt": False,
+        "meeting_synced_at": timezone.now(),
+        "attempts": 0,
+    }
+
+
+def _store_meeting(slot: Slot, token: uuid.UUID, meeting: Meeting, step: Step) -> None:
+    _mine(slot.pk, token).update(**_meeting_fields(slot, meeting, step))
+
+
+def _store_and_finish(slot: Slot, token: uuid.UUID, fields: dict[str, Any]) -> bool:
+    """Store a new meeting and mark the slot issued in one UPDATE, when nothing is left to do and nobody
+    has booked the slot: guarded by the claim, by ``meeting_version`` (as ``_finish``) and by
+    ``booked_count=0`` (booking changes it only under the row's lock, so a booking waits for this write and
+    then sees the join URL). False: no row written; the caller stores the meeting the ordinary way."""
+    done = (
+        _mine(slot.pk, token)
+        .filter(meeting_version=slot.meeting_version, booked_count=0)
+        .update(
+            **fields,
+            meeting_state=MeetingState.ISSUED,
+            meeting_error="",
+            wait_reason="",
+            not_before=None,
+            **_RELEASE,
+        )
     )
+    return done == 1
 
 
 def _clear_meeting(slot_id: int, token: uuid.UUID, **extra: Any) -> None:
@@ -369,7 +400,7 @@ def _refund_budget(call: Call, slot: Slot, host_id: str) -> None:
         limits.refund_host_budget(company_id=slot.company_id, host_id=host_id, provider=call.provider.key)
 
 
-def _do_create(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> None:
+def _do_create(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> Outcome | None:
     service = call.provider.display_name
     if slot.ends_at <= timezone.now():
         raise IssueRefused(
@@ -404,19 +435,29 @@ def _do_create(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> None:
         _mine(slot.pk, token).update(create_in_doubt=False)
         raise
     reissued = slot.meeting_synced_at is not None
-    _store_meeting(slot, token, meeting, step)
-    record_audit(
+    change = SlotChange.REISSUED if reissued else SlotChange.ISSUED
+    change_details = {"previous_join_url_known": str(reissued)}
+    fields = _meeting_fields(slot, meeting, step)
+    issued = audit_entry(
         action="meeting.issued", company=slot.company, target=slot, details={"meeting_id": meeting.id}
     )
-    # Read back as _load reads it: the audit entry names the slot (str(slot): the event, its 選考会)
-    # without two more queries, and the next round of _run starts from this row instead of reading it again.
-    fresh = Slot.all_objects.select_related("company", "event__selection_meeting").get(pk=slot.pk)
+    # The slot as it is once the meeting is stored (same event object: the registry's answers, e.g. the
+    # interview policy, are not asked again). When that needs no further call, one UPDATE stores the
+    # meeting and finishes the slot.
+    stored = copy.copy(slot)
+    for name, value in fields.items():
+        setattr(stored, name, value)
+    if plan(stored) is None and _store_and_finish(slot, token, fields):
+        signals.announce_slot_change(
+            stored, change=change, details=change_details, audit_with=[issued], nobody_booked=True
+        )
+        return Outcome("done")
+    _mine(slot.pk, token).update(**fields)
+    # Read back as _load reads it: the next round of _run starts from this row instead of reading it again.
+    fresh = _load(slot.pk)
     step.reloaded = fresh
-    signals.announce_slot_change(
-        fresh,
-        change=SlotChange.REISSUED if reissued else SlotChange.ISSUED,
-        details={"previous_join_url_known": str(reissued)},
-    )
+    signals.announce_slot_change(fresh or stored, change=change, details=change_details, audit_with=[issued])
+    return None
 
 
 def _do_update(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> Outcome | None:
@@ -490,7 +531,7 @@ def _perform(slot: Slot, token: uuid.UUID, call: Call, step: Step) -> Outcome | 
     if step.kind == "lookup":
         _do_lookup(slot, token, call, step)
     elif step.kind == "create":
-        _do_create(slot, token, call, step)
+        return _do_create(slot, token, call, step)
     elif step.kind == "update":
         return _do_update(slot, token, call, step)
     else:

@@ -45,6 +45,11 @@ def consume_host_budget(
     """Take one create/update from the host's budget for today (UTC). False when none is left."""
     limit = daily_limit() if limit is None else limit
     day = utc_day(now)
+    # One UPDATE once the day's row exists (every call but the host's first of the day); the row is made
+    # only when that UPDATE took nothing (missing row, or no budget left), and the UPDATE is tried once more.
+    taken = _usage(company_id, provider, host_id, day).filter(used__lt=limit).update(used=F("used") + 1)
+    if taken:
+        return True
     HostDailyUsage.objects.get_or_create(company_id=company_id, provider=provider, host_id=host_id, day=day)
     taken = _usage(company_id, provider, host_id, day).filter(used__lt=limit).update(used=F("used") + 1)
     return taken == 1

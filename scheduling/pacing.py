@@ -46,10 +46,10 @@ class PacingBusy(Exception):
 
 
 def rate_for(category: str, provider: str = "zoom") -> float:
-    """Calls per second we allow ourselves in the provider's bucket: its rate less a safety margin
-    (``SCHEDULING_ZOOM_RATE_SAFETY``, default 0.95, for every service)."""
+    """Calls per second we allow ourselves in the provider's bucket: its rate times a safety factor
+    (``SCHEDULING_RATE_SAFETY``, default 0.98, for every service)."""
     rates = provider_for(provider).limits().rates
-    return rates[category] * getattr(settings, "SCHEDULING_ZOOM_RATE_SAFETY", 0.95)
+    return rates[category] * getattr(settings, "SCHEDULING_RATE_SAFETY", 0.98)
 
 
 def _redis_url() -> str:

@@ -48,6 +48,7 @@ and an outer rollback would lose the only valid refresh token.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -283,6 +284,14 @@ def _api_session() -> requests.Session:
     if session is None:
         session = requests.Session()
         session.headers["Accept"] = "application/json"
+        # The environment's proxy (HTTPS_PROXY, NO_PROXY) and CA bundle (REQUESTS_CA_BUNDLE) are read once
+        # here for the API's host instead of on every request (trust_env scans os.environ each time: about
+        # 7% of an issuance task's CPU). No .netrc: the Authorization header is always ours.
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(settings.ZOOM_API_BASE_URL))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
         _local.session = session
     return session
 

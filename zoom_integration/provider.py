@@ -116,7 +116,9 @@ class ZoomProvider:
         ]
 
     def host_problem(self, company_id: int, host_id: str) -> str:
-        user = ZoomUser.objects.filter(company_id=company_id, zoom_user_id=host_id).first()
+        # [:1] without ORDER BY (one row per company and user id): asked before every create.
+        users = ZoomUser.objects.filter(company_id=company_id, zoom_user_id=host_id).order_by()[:1]
+        user = next(iter(users), None)
         if user is None or user.can_host:
             return ""
         return _(

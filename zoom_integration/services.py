@@ -90,7 +90,8 @@ def usable_connection(company: Company) -> ZoomConnection:
         raise ZoomNotLinked(_("この企業ではZoom連携を利用していません（未利用）。"))
     if not zoom_configured():
         raise ZoomNotLinked(_("Zoom連携が設定されていません（ZOOM_CLIENT_ID）。"))
-    connection = ZoomConnection.objects.filter(company=company).first()
+    # [:1] without ORDER BY (one connection per company): read before every Zoom call of issuance.
+    connection = next(iter(ZoomConnection.objects.filter(company=company).order_by()[:1]), None)
     if connection is None or connection.status == ConnectionStatus.AWAITING:
         raise ZoomNotLinked(_("Zoomアカウントが連携されていません（認可待ち）。"))
     if connection.status == ConnectionStatus.ERROR:
@@ -379,7 +380,8 @@ class UnlinkResult:
 
 def unlink_connection(*, company: Company, actor: User, request: HttpRequest | None = None) -> UnlinkResult:
     """連携解除: release the link here (tokens and Zoom users deleted), then revoke the token at Zoom."""
-    connection = ZoomConnection.objects.filter(company=company).first()
+    # [:1] without ORDER BY (one connection per company): read before every Zoom call of issuance.
+    connection = next(iter(ZoomConnection.objects.filter(company=company).order_by()[:1]), None)
     if connection is None or connection.status not in (ConnectionStatus.LINKED, ConnectionStatus.ERROR):
         raise ZoomNotLinked(_("Zoomアカウントは連携されていません。"))
     token = ""

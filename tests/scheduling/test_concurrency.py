@@ -120,7 +120,7 @@ def test_the_daily_budget_is_never_overdrawn_by_concurrent_workers(world, settin
 def test_pacing_reservations_are_spaced_by_the_rate_across_threads(world, settings):
     settings.SCHEDULING_PACING_BACKEND = "database"
     settings.SCHEDULING_ZOOM_RATE_LIMITS = {"light": 30, "medium": 20, "heavy": 10}
-    settings.SCHEDULING_ZOOM_RATE_SAFETY = 1.0
+    settings.SCHEDULING_RATE_SAFETY = 1.0
 
     started = time.time()
 
@@ -137,7 +137,7 @@ def test_pacing_reservations_are_spaced_by_the_rate_across_threads(world, settin
 
 def test_one_worker_reserving_in_a_row_gets_send_times_a_rate_apart(world, settings):
     settings.SCHEDULING_PACING_BACKEND = "database"
-    settings.SCHEDULING_ZOOM_RATE_SAFETY = 1.0
+    settings.SCHEDULING_RATE_SAFETY = 1.0
     settings.SCHEDULING_ZOOM_RATE_LIMITS = {"light": 30, "medium": 20, "heavy": 10}
 
     started = time.monotonic()

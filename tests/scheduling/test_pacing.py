@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pro_rates(settings):
     settings.SCHEDULING_ZOOM_RATE_LIMITS = {"light": 30, "medium": 20, "heavy": 10}
-    settings.SCHEDULING_ZOOM_RATE_SAFETY = 1.0
+    settings.SCHEDULING_RATE_SAFETY = 1.0
     return settings
 
 
@@ -91,3 +91,15 @@ def test_auto_uses_redis_only_when_one_is_configured(settings):
     assert pacing.backend() == "database"
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     assert pacing.backend() == "redis"
+
+
+def test_pacing_uses_the_configured_share_of_each_limit(pro_rates):
+    from django.conf import settings as django_settings
+
+    assert pacing.rate_for("medium") == 20
+    pro_rates.SCHEDULING_RATE_SAFETY = 0.98
+    assert pacing.rate_for("medium") == pytest.approx(19.6)
+    assert pacing.rate_for("light") == pytest.approx(29.4)
+    del pro_rates.SCHEDULING_RATE_SAFETY
+    assert not hasattr(django_settings, "SCHEDULING_RATE_SAFETY")
+    assert pacing.rate_for("medium") == pytest.approx(19.6)  # the default
