@@ -13,7 +13,8 @@ company's id is ignored). The 面接官 gets no interviewer/host filters (they w
 The number of queries is fixed: the filter options (events with their 選考会, the company's users for staff),
 the count of slots in range, then either the slots with their interviewers (3 queries), or, when the range
 holds more than ``MAX_SLOTS`` slots (``MONTH_MAX_SLOTS`` in the month view), one aggregate per day (count,
-booked seats, capacity) instead.
+booked seats, capacity) instead. The slots are read as ``SlotEntry`` rows (the few fields an entry shows, no
+model instances): a busy week has about 400.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Company, User
 from interviews.assignments import candidates
 from interviews.selectors import assigned_slots_q, interviewers_of_slots, slots_interviewed_by
-from scheduling.models import Event, MeetingState, SelectionMeeting, Slot
+from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WebMeeting
 from scheduling.selectors import problem_q
 
 WEEK, MONTH = "week", "month"
@@ -91,23 +92,74 @@ class DaySummary:
     capacity: int = 0
 
 
+# The fields of a slot that its calendar entry shows (``SlotEntry``), read with values().
+ENTRY_FIELDS = {
+    "pk": "pk",
+    "event_id": "event_id",
+    "starts_at": "starts_at",
+    "ends_at": "ends_at",
+    "booked_count": "booked_count",
+    "capacity": "capacity",
+    "is_published": "is_published",
+    "meeting_state": "meeting_state",
+    "meeting_id": "meeting_id",
+    "meeting_start": "meeting_start",
+    "meeting_end": "meeting_end",
+    "event_name": "event__name",
+    "web_meeting": "event__web_meeting",
+    "meeting_name": "event__selection_meeting__name",
+}
+
+
+@dataclass
+class SlotEntry:
+    """A slot as the calendar shows it (see ENTRY_FIELDS), with its interviewers' names."""
+
+    pk: int
+    event_id: int
+    starts_at: datetime
+    ends_at: datetime
+    booked_count: int
+    capacity: int
+    is_published: bool
+    meeting_state: str
+    meeting_id: str | None
+    meeting_start: datetime | None
+    meeting_end: datetime | None
+    event_name: str
+    web_meeting: str
+    meeting_name: str
+    interviewers: list[str] = field(default_factory=list)
+
+    @property
+    def has_web_meeting(self) -> bool:
+        return self.web_meeting != WebMeeting.NONE
+
+    @property
+    def meeting_out_of_sync(self) -> bool:
+        # The slot's own rule, on the same fields (one definition).
+        return bool(Slot.meeting_out_of_sync.fget(self))  # type: ignore[attr-defined]
+
+
 @dataclass
 class Day:
     date: date
     in_range: bool
     is_today: bool
-    slots: list[Slot] = field(default_factory=list)
+    slots: list[SlotEntry] = field(default_factory=list)
     summary: DaySummary | None = None
     week_url: str = ""  # this day's week (the link of a month cell's counts and of 他N件)
-    # Each slot's full entry as HTML, rendered once by the view for both the week grid and the day list.
+    # Each slot's full entry as HTML, rendered once by the view for both the week grid and the day list;
+    # in the month view also the compact entries of its cell (``shown_slots``).
     rendered: list[str] = field(default_factory=list)
+    rendered_compact: list[str] = field(default_factory=list)
 
     @property
     def weekday(self) -> int:
         return self.date.weekday()
 
     @property
-    def shown_slots(self) -> list[Slot]:
+    def shown_slots(self) -> list[SlotEntry]:
         return self.slots[:MONTH_CELL_SLOTS]
 
     @property
@@ -316,7 +368,7 @@ def build_calendar(
     )
     total = slots.count()
     summarized = total > (MAX_SLOTS if view == WEEK else min(MAX_SLOTS, MONTH_MAX_SLOTS))
-    by_day: dict[date, list[Slot]] = defaultdict(list)
+    by_day: dict[date, list[SlotEntry]] = defaultdict(list)
     summaries: dict[date, DaySummary] = {}
     if summarized:
         rows = (
@@ -328,10 +380,11 @@ def build_calendar(
         for row in rows:
             summaries[row["day"]] = DaySummary(row["count"], row["booked"] or 0, row["capacity"] or 0)
     else:
-        listed = list(slots.select_related("company", "event__selection_meeting").order_by("starts_at", "pk"))
+        rows = slots.order_by("starts_at", "pk").values(*ENTRY_FIELDS.values())
+        listed = [SlotEntry(**{name: row[key] for name, key in ENTRY_FIELDS.items()}) for row in rows]
         interviewers = interviewers_of_slots(listed)
         for slot in listed:
-            slot.calendar_interviewers = interviewers.get(slot.pk, [])  # type: ignore[attr-defined]
+            slot.interviewers = [person.display_name for person in interviewers.get(slot.pk, [])]
             by_day[timezone.localtime(slot.starts_at, tz).date()].append(slot)
 
     weeks: list[list[Day]] = []

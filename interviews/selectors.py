@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -57,11 +58,25 @@ def interviewers_of_slot(slot: Slot) -> list[User]:
     return own or users
 
 
-def interviewers_of_slots(slots: Iterable[Slot]) -> dict[int, list[User]]:
+class SlotIds(Protocol):
+    """A slot or a row standing for one (the calendar's entries): its id and its event's."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def event_id(self) -> int: ...
+
+
+def interviewers_of_slots(slots: Iterable[SlotIds]) -> dict[int, list[User]]:
     """slot id → its interviewers (own ones, else the event's), in two queries for any number of slots."""
     slots = list(slots)
     result: dict[int, list[User]] = defaultdict(list)
-    own = SlotInterviewer.objects.filter(slot__in=slots).select_related("user").order_by("user__name", "pk")
+    own = (
+        SlotInterviewer.objects.filter(slot_id__in=[slot.pk for slot in slots])
+        .select_related("user")
+        .order_by("user__name", "pk")
+    )
     for row in own:
         result[row.slot_id].append(row.user)
     event_ids = {slot.event_id for slot in slots if slot.pk not in result}
