@@ -1,15 +1,16 @@
 """A slot's seat counter (``Slot.booked_count``): the active bookings in it.
 
-Only booking writes it, always holding the slot row's lock (SELECT … FOR UPDATE) in the transaction that
-books, moves, cancels or promotes, so it is exact and the capacity check reads it instead of counting.
+Only booking writes it, always holding the slot row's lock in the transaction that books, moves, cancels or
+promotes, so it is exact and the capacity check reads it instead of counting. Moves, cancellations and
+promotions lock the row first (SELECT … FOR UPDATE); a booking takes its seat with the UPDATE that locks
+the row (``take_seat_locking``), whose refusal by the capacity constraint means the slot is full.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, F
 
-from accounts.prepared import PreparedQuery
 from booking.models import Booking, BookingStatus
 from scheduling.models import Slot
 
@@ -24,17 +25,41 @@ SEAT_CHECK_FIELDS = (
 )
 
 
-# Compiled once (accounts.prepared): every booking, move and cancellation takes this lock.
-_LOCKED_SLOT: PreparedQuery[Slot] = PreparedQuery(
-    lambda slot_id: Slot.all_objects.select_for_update().only(*SEAT_CHECK_FIELDS).filter(pk=slot_id),
-    slot_id=-1,
-)
+class NoSeatLeft(Exception):
+    """``take_seat_locking`` found the slot full (its ``slot_booked_within_capacity`` constraint)."""
 
 
-def lock_slot_row(slot_id: int) -> Slot | None:
-    """The slot's row, locked (SELECT … FOR UPDATE) until the transaction ends, with only the fields a
-    seat check reads; None when there is no such slot."""
-    return _LOCKED_SLOT.first(slot_id=slot_id)
+CAPACITY_CONSTRAINT = "slot_booked_within_capacity"
+
+
+def take_seat_locking(slot_id: int) -> Slot | None:
+    """One more active booking in the slot, in one statement that also locks the row until the transaction
+    ends (``UPDATE … RETURNING``, so a booking holds the lock for that statement and its commit only).
+
+    Returns the row as it is now (the seat check's fields, the counter already raised), or None when there
+    is no such slot; raises NoSeatLeft when no seat was left: the capacity constraint refused the UPDATE,
+    and the transaction must end (it is aborted)."""
+    quote = connection.ops.quote_name
+    columns = [_column("id"), *(_column(name) for name in SEAT_CHECK_FIELDS)]
+    counter = _column("booked_count")
+    sql = (
+        f"UPDATE {quote(Slot._meta.db_table)} SET {counter} = {counter} + 1 "  # noqa: S608  (names, not values)
+        f"WHERE {_column('id')} = %s RETURNING {', '.join(columns)}"
+    )
+    try:
+        rows = list(Slot.all_objects.raw(sql, [slot_id]))
+    except IntegrityError as error:
+        if CAPACITY_CONSTRAINT in str(error):
+            raise NoSeatLeft from error
+        raise
+    return rows[0] if rows else None
+
+
+def _column(name: str) -> str:
+    """The quoted column of one of Slot's concrete fields."""
+    field = Slot._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column  # concrete fields only
+    return connection.ops.quote_name(field.column)
 
 
 def take_seat(slot: Slot) -> None:

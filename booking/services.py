@@ -62,7 +62,7 @@ from booking.rules import (
     slot_label,
     when,
 )
-from booking.seats import free_seat, lock_slot_row, take_seat
+from booking.seats import NoSeatLeft, free_seat, take_seat, take_seat_locking
 from notifications.ics import InviteMethod
 from notifications.models import MailKind
 from scheduling.models import Event, Slot
@@ -511,22 +511,23 @@ def _insert_new_booking(
 
 
 def _claim_seat(slot: Slot, *, source: str, now: datetime) -> None:
-    """Last in the booking's transaction: lock the slot row, check again on the locked row (full, hidden,
-    deleted, closed; moved meanwhile, so the texts just written would be wrong), then take the seat.
+    """Last in the booking's transaction: take the seat in the statement that locks the slot row (the
+    capacity constraint refuses a full slot), then check the locked row (hidden, deleted, closed; moved
+    meanwhile, so the texts just written would be wrong). Any refusal ends the whole transaction.
     ``slot`` (the caller's object) is left as it was."""
-    locked = lock_slot_row(slot.pk)
+    try:
+        locked = take_seat_locking(slot.pk)
+    except NoSeatLeft:
+        raise _full_error() from None
     if locked is None:
         raise BookingError(_("この日程は見つかりません。"), code="missing")
     if (locked.starts_at, locked.ends_at) != (slot.starts_at, slot.ends_at):
         raise BookingError(_("予約内容が更新されました。ページを読み込み直してください。"), code="stale")
     locked.event, locked.company = slot.event, slot.company
-    if locked.booked_count >= locked.capacity:
-        raise _full_error()
     if source == BookingSource.APPLICANT:
         check_open_for_applicant(locked, now)
     else:
         check_open_for_staff(locked, now)
-    take_seat(locked)
 
 
 def move_booking(

@@ -1,7 +1,7 @@
 """The booking POST's statements, as a regression guard for the booking rush (benchmarks/booking_rush.py):
 a refusal on a full slot reads two rows (the link's invitation, the slot with the applicant's booking in
-its event) and takes no lock; a booking locks the slot row last, so the lock is held for two statements
-and the commit whatever else the booking writes."""
+its event) and takes no lock; a booking locks the slot row last, by the UPDATE that takes the seat, so the
+lock is held for that statement and the commit whatever else the booking writes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # Statements of one POST, savepoints included (the same on SQLite and PostgreSQL). Before the lock was
 # taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3.
-BOOKING_POST_STATEMENTS = 15
+BOOKING_POST_STATEMENTS = 14
 REFUSAL_POST_STATEMENTS = 2
 
 
@@ -47,8 +47,10 @@ def test_a_booking_post_stays_within_its_statements_and_locks_the_slot_last(
     assert response.status_code == 302
     statements = _sql(context)
     slot_table = Slot._meta.db_table
-    assert statements[-2].startswith("SELECT") and f'FROM "{slot_table}"' in statements[-2]
+    # The seat is taken by the statement that locks the row, the last one: the lock lasts it and the commit.
     assert statements[-1].startswith(f'UPDATE "{slot_table}" SET "booked_count"')
+    assert "RETURNING" in statements[-1]
+    assert not any(slot_table in statement for statement in statements[2:-1])
     assert Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE).count() == 2
 
 
@@ -143,3 +145,21 @@ def test_booking_through_the_link_a_time_booked_in_another_event_is_refused(
     assert response.status_code == 409
     assert "同じ時間帯に別の予約" in response.content.decode()
     assert not Booking.objects.filter(slot=slot).exists()
+
+
+def test_a_slot_filled_while_it_was_being_booked_refuses_as_full_and_writes_nothing(
+    applicant, invitation, slot, company
+):
+    from booking.rules import SlotFull
+
+    read = Slot.objects.get(pk=slot.pk)  # not full when the booking read it
+    for _seat in range(slot.capacity):
+        staff_book(slot, ApplicantFactory(company=company))
+    mails = SentMail.objects.count()
+
+    with pytest.raises(SlotFull):
+        applicant_book(read, applicant, invitation)
+
+    assert not Booking.objects.filter(applicant=applicant).exists()
+    assert SentMail.objects.count() == mails
+    assert Slot.objects.get(pk=slot.pk).booked_count == slot.capacity
