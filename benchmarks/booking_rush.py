@@ -14,7 +14,7 @@ All on this machine, loopback only:
    mails stay queued, as the web side of a real deployment leaves them, and the queue is removed at the end;
 4. every applicant opens the slot's confirmation page first (GET: their CSRF cookie and form), untimed;
 5. the baseline: as many concurrent GETs of a minimal page that reads one row (/bench/one-row/, same server,
-   same middleware), all released at the same moment;
+   same middleware), all released at the same moment, three times: the median burst is the baseline;
 6. the rush: every applicant POSTs 予約を確定する at the same moment;
 7. reads the RSS of the gunicorn workers (benchmarks/footprint.py), checks the database (active bookings on
    each slot must equal its capacity: exactly ``--seats`` new), prints bookings made, refusals, 5xx,
@@ -481,9 +481,13 @@ def run(args: argparse.Namespace) -> dict:
     return report
 
 
+BASELINE_BURSTS = 3
+
+
 def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], dict]:
     """Every applicant opens the confirmation page (untimed); then the one-row page and the bookings,
-    each fired all at once on the same server."""
+    each fired all at once on the same server. The one-row burst lasts about half a second, so it is fired
+    three times and the median burst (by throughput) is the baseline; every burst's figure is kept."""
     with ThreadPoolExecutor(max_workers=8) as pool:
         prepared = list(
             pool.map(
@@ -493,7 +497,13 @@ def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], 
         )
     print(f"Each applicant opened the confirmation page ({len(prepared)} GETs, untimed)")
 
-    minimal, minimal_wall = at_once(len(prepared), lambda _i: request(port, "GET", "/bench/one-row/"))
+    bursts = []
+    for _burst in range(BASELINE_BURSTS):
+        results, wall = at_once(len(prepared), lambda _i: request(port, "GET", "/bench/one-row/"))
+        bursts.append(summarize(results, wall))
+    bursts_rps = [burst["throughput_rps"] for burst in bursts]
+    minimal_stats = sorted(bursts, key=lambda burst: burst["throughput_rps"])[len(bursts) // 2]
+    minimal_stats = {**minimal_stats, "bursts_throughput_rps": bursts_rps}
 
     def book(index: int):
         item = prepared[index]
@@ -506,7 +516,7 @@ def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], 
         )
 
     rush, rush_wall = at_once(len(prepared), book)
-    return summarize(minimal, minimal_wall), rush, summarize(rush, rush_wall)
+    return minimal_stats, rush, summarize(rush, rush_wall)
 
 
 def _ratio(top: float, bottom: float) -> float | None:
