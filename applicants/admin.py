@@ -26,6 +26,11 @@ class ApplicantAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "anonymized_at"]
     exclude = ["name_key", "given_name_key", "kana_key", "given_kana_key", "email_key", "phone_key", "tags"]
 
+    def save_model(self, request, obj, form, change):
+        # An operator may set the stage here (no history entry): it counts as reached all the same.
+        obj.reach(obj.stage)
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(SelectionStage, Position, Source)
 class CompanyChoiceAdmin(admin.ModelAdmin):

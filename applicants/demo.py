@@ -127,7 +127,8 @@ def generate_applicants(
             current_employer=rng.choice(EMPLOYERS) if mid_career else "",
             position=rng.choice(positions) if positions else None,
             source=rng.choice(sources) if sources else None,
-            stage=rng.choices(stage_choices, weights)[0],
+            stage=(stage := rng.choices(stage_choices, weights)[0]),
+            reached_stages=stage.mask,
             applied_on=applied,
             created_at=created,
             updated_at=updated,
@@ -183,11 +184,12 @@ def seed(*, company: Company, users: dict, stdout) -> None:
         recruiter = users.get(Role.RECRUITER)
         for applicant in applicants:
             applicant.created_by = recruiter
-        Applicant.objects.bulk_create(applicants)
         label = recruiter.display_name if recruiter else ""
-        StatusChange.objects.bulk_create(
-            change for applicant in applicants for change in _history(applicant, stages, label)
-        )
+        changes = [change for applicant in applicants for change in _history(applicant, stages, label)]
+        for change in changes:
+            change.applicant.reach(change.to_stage)
+        Applicant.objects.bulk_create(applicants)
+        StatusChange.objects.bulk_create(changes)
         Applicant.tags.through.objects.bulk_create(
             Applicant.tags.through(applicant_id=applicant.pk, tag_id=tag.pk)
             for applicant in applicants

@@ -525,9 +525,11 @@ def _write_chunk(company: Company, actor: User | None, rows: list[csv_import.Par
     now = timezone.now()
     applicants = []
     for row in rows:
+        stage = stages[row.stage_name]
         applicant = Applicant(
             company=company,
-            stage=stages[row.stage_name],
+            stage=stage,
+            reached_stages=stage.mask,  # the stage of the one history entry below
             position=positions.get(normalize.name_key(row.position_name)),
             source=sources.get(normalize.name_key(row.source_name)),
             created_by=actor,

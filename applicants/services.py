@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,7 +79,12 @@ def _ensure_rows(model: type[CompanyChoice], company: Company, rows: Sequence[di
 
 def ensure_company_defaults(*, company: Company) -> None:
     """Give a company the default 選考ステータス and 応募経路 the first time it uses applicants."""
-    _ensure_rows(SelectionStage, company, [{"name": name, "kind": kind} for name, kind in DEFAULT_STAGES])
+    # The company has no stage yet, hence no applicant: bits 0, 1, … are free.
+    _ensure_rows(
+        SelectionStage,
+        company,
+        [{"name": name, "kind": kind, "bit": bit} for bit, (name, kind) in enumerate(DEFAULT_STAGES)],
+    )
     _ensure_rows(Source, company, [{"name": name} for name in DEFAULT_SOURCES])
 
 
@@ -113,7 +118,13 @@ def create_applicant(
     with transaction.atomic():
         now = timezone.now()
         applicant = Applicant(
-            company=company, stage=stage, created_by=actor, created_at=now, updated_at=now, **values
+            company=company,
+            stage=stage,
+            reached_stages=stage.mask,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            **values,
         )
         applicant.set_search_keys()
         applicant.save()
@@ -226,8 +237,9 @@ def change_status(
             comment=comment[:500],
         )
         locked.stage = stage
+        locked.reach(stage)  # the row is locked: set here, written by the same UPDATE
         locked.updated_at = change.created_at
-        locked.save(update_fields=["stage", "updated_at"])
+        locked.save(update_fields=["stage", "reached_stages", "updated_at"])
         record_audit(
             action="applicant.status_changed",
             actor=actor,
@@ -238,6 +250,7 @@ def change_status(
             request=request,
         )
     applicant.stage, applicant.updated_at = stage, locked.updated_at
+    applicant.reached_stages = locked.reached_stages
     return change
 
 
@@ -276,7 +289,9 @@ def bulk_change_status(
             )
             for applicant_id, from_stage_id in moving
         )
-        Applicant.objects.filter(id__in=[pk for pk, _stage in moving]).update(stage=stage, updated_at=now)
+        Applicant.objects.filter(id__in=[pk for pk, _stage in moving]).update(
+            stage=stage, reached_stages=F("reached_stages").bitor(stage.mask), updated_at=now
+        )
         record_audit(
             action="applicant.bulk_status_changed",
             actor=actor,
@@ -365,12 +380,18 @@ def add_choice(
 ) -> CompanyChoice:
     """Append an entry to one of the company's lists."""
     model = CHOICE_MODELS[kind]
-    extra = {"kind": stage_kind} if model is SelectionStage else {}
+    extra: dict[str, Any] = {"kind": stage_kind} if model is SelectionStage else {}
     ensure_company_defaults(company=company)  # an added entry must not stand in for the defaults
     with transaction.atomic():
+        if model is SelectionStage:
+            # A stage takes the lowest free bit (SelectionStage.free_bit, 63 at most): stages added at the
+            # same moment in one company are added one after the other (the company's row locked).
+            list(Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True))
         if model.objects.filter(company=company, name=name).exists():
             raise ValidationError(_("「%(name)s」は既にあります。") % {"name": name})
         last = model.objects.filter(company=company).aggregate(last=Max("sort_order"))["last"] or 0
+        if model is SelectionStage:
+            extra["bit"] = SelectionStage.free_bit(company.pk)  # ValidationError at the 64th stage
         choice = model.objects.create(company=company, name=name, sort_order=last + 10, **extra)
         record_audit(
             action="applicant.setting_added",

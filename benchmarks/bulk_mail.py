@@ -182,6 +182,7 @@ def seed(recipients: int):
             name_kana="オウボ タロウ",
             email=f"applicant{n}@bench.example.jp",
             stage=stage,
+            reached_stages=stage.mask,
         )
         applicant.set_search_keys()
         rows.append(applicant)

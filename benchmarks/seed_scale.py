@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import functools
 import io
 import json
+import operator
 import os
 import random
 import sys
@@ -99,7 +101,7 @@ from interviews.models import Evaluation, EventInterviewer, Recommendation  # no
 from notifications.models import MailKind, MailStatus, SentMail  # noqa: E402
 from scheduling.models import Event, SelectionMeeting, Slot  # noqa: E402
 
-SEED_VERSION = 2
+SEED_VERSION = 3  # 3: Applicant.reached_stages
 MARKER_TABLE = "bench_scale_seed"
 BIG_SLUG = "scale-big"
 RECRUITER_EMAIL = "recruiter@scale-big.example.com"
@@ -346,7 +348,7 @@ APPLICANT_COLUMNS = [
     "id", "company_id", "name", "name_kana", "email", "phone", "track", "school", "faculty",
     "graduation_year", "current_employer", "source_id", "position_id", "stage_id", "memo", "applied_on",
     "created_at", "updated_at", "created_by_id", "anonymized_at", "name_key", "given_name_key", "kana_key",
-    "given_kana_key", "email_key", "phone_key",
+    "given_kana_key", "email_key", "phone_key", "reached_stages",
 ]  # fmt: skip
 HISTORY_COLUMNS = [
     "applicant_id", "from_stage_id", "to_stage_id", "changed_by_id", "changed_by_label", "comment",
@@ -400,6 +402,9 @@ def _applicants(
         stages = choices["stages"][company.pk]
         by_name = {stage.name: stage for stage in stages}
         walks = {name: _walk(stages, by_name[name]) for name in stage_names}
+        reached = {
+            name: functools.reduce(operator.or_, (s.mask for s in walk)) for name, walk in walks.items()
+        }
         sources, positions = choices["sources"][company.pk], choices["positions"][company.pk]
         label = recruiters[company.pk].name
         recruiter_id = recruiters[company.pk].pk
@@ -445,6 +450,7 @@ def _applicants(
                 given_kana_key,
                 normalize.email_key(email)[:254],
                 normalize.phone_key(phone)[:20],
+                reached[stage_name],
                 *more_values,
             )
             step = (updated - created) / max(len(walk) - 1, 1)
@@ -697,6 +703,9 @@ def _long_timeline(company: Company, stages: list[SelectionStage], recruiter: Us
         )
         previous = target
     StatusChange.objects.bulk_create(changes)
+    for change in changes:
+        applicant.reach(change.to_stage)
+    applicant.save(update_fields=["reached_stages"])
     Memo.objects.bulk_create(
         Memo(
             applicant=applicant,
@@ -795,6 +804,12 @@ CHECKS = {
     "s.id = a.stage_id WHERE s.company_id <> a.company_id",
     "double_active": "SELECT count(*) FROM (SELECT 1 FROM scheduling_booking WHERE status = 'active' "
     "GROUP BY applicant_id, event_id HAVING count(*) > 1) d",
+    # reached_stages = the bits of the current stage and of every history entry's to_stage.
+    "reached_stages": "SELECT count(*) FROM applicants_applicant a JOIN (SELECT x.applicant_id, "
+    "bit_or(1::bigint << s.bit) bits FROM (SELECT id applicant_id, stage_id FROM applicants_applicant "
+    "UNION ALL SELECT applicant_id, to_stage_id FROM applicants_statuschange) x JOIN "
+    "applicants_selectionstage s ON s.id = x.stage_id GROUP BY x.applicant_id) r ON r.applicant_id = a.id "
+    "WHERE a.reached_stages <> r.bits",
 }
 
 

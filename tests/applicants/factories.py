@@ -56,6 +56,8 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"applicant{n}@example.jp")
     phone = factory.Sequence(lambda n: f"090-{n // 10000:04d}-{n % 10000:04d}")
     stage = factory.LazyAttribute(lambda o: first_stage(o.company))
+    # As the services write it: the first stage is reached (history written by a test adds its own).
+    reached_stages = factory.LazyAttribute(lambda o: o.stage.mask)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

@@ -11,10 +11,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import AuditEntry
+from applicants.models import Applicant
 from booking.models import Booking, BookingInvitation, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from scheduling.models import Slot
 
-BEFORE_THE_MOVE = [("scheduling", "0002_bookings"), ("booking", None)]
+# Applicants before the stages' bits too: the old world's stages and applicants are written without them.
+BEFORE_THE_MOVE = [("scheduling", "0002_bookings"), ("booking", None), ("applicants", "0004_report_indexes")]
 
 
 def _migrate(targets):
@@ -130,5 +132,7 @@ def test_a_database_with_bookings_migrates_to_the_booking_app_and_keeps_every_ro
         assert Booking.objects.filter(status=BookingStatus.ACTIVE).count() == 3
         # Audit entries name the model by its new app.
         assert AuditEntry.objects.filter(target_type="booking.booking").count() == 1
+        # applicants 0005: the stage got bit 0, each applicant has reached it.
+        assert set(Applicant.objects.values_list("reached_stages", "stage__bit")) == {(1, 0)}
     finally:
         _migrate(latest)

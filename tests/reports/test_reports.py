@@ -49,7 +49,9 @@ def applicant(company, current: str, history: list[str] = (), applied_on: date =
     for name in history:
         to_stage = stage(company, name)
         StatusChange.objects.create(applicant=person, from_stage=previous, to_stage=to_stage)
+        person.reach(to_stage)  # as the status services keep it with each history entry
         previous = to_stage
+    person.save(update_fields=["reached_stages"])
     return person
 
 
