@@ -14,7 +14,8 @@ entry's ``to_stage``, kept by the same statements that move the applicant), so t
 beyond step *i* exactly when the applicant has a bit of the steps from *i* on: per step one
 ``COUNT(*) FILTER (WHERE reached_stages & M_i > 0)`` (bits 0..62: never negative), M_i the bits of the
 steps ranked *i* and later (a closed stage's bit is in no M_i), with the total, in one pass over the
-period's applicants (the ``applicant_applied`` index).
+period's applicants, read from the ``applicant_funnel`` index alone (company, 応募日, reached stages,
+応募経路, 募集職種).
 
 **Attendance (出欠).** Active bookings of slots (not deleted) that started within the period's days in the
 company's zone and before now, grouped by 選考会 with one count per 出欠 kind and 未記録. The rates are of the
@@ -99,10 +100,12 @@ def funnel(company: Company, filters: Filters, stages: list[SelectionStage]) -> 
     for rank in range(len(stages) - 1, -1, -1):
         running |= stages[rank].mask
         masks[rank] = running
+    # Counting 応募日 (never empty), not the id: every column the query reads is in the
+    # ``applicant_funnel`` index, so PostgreSQL reads no table row.
     counts = applicants.aggregate(
-        total=Count("pk"),
+        total=Count("applied_on"),
         **{
-            f"reached_{rank}": Count("pk", filter=GreaterThan(F("reached_stages").bitand(mask), 0))
+            f"reached_{rank}": Count("applied_on", filter=GreaterThan(F("reached_stages").bitand(mask), 0))
             for rank, mask in enumerate(masks)
         },
     )
