@@ -19,7 +19,9 @@ period's applicants, read from the ``applicant_funnel`` index alone (company, �
 
 **Attendance (出欠).** Active bookings of slots (not deleted) that started within the period's days in the
 company's zone and before now, grouped by 選考会 with one count per 出欠 kind and 未記録. The rates are of the
-recorded bookings: 出席率 = (出席 + 遅刻) / recorded, 無断欠席率 = 無断欠席 / recorded.
+recorded bookings: 出席率 = (出席 + 遅刻) / recorded, 無断欠席率 = 無断欠席 / recorded. On PostgreSQL the
+query starts from the period's slots and counts each one's bookings (LATERAL, the (slot, status) index);
+elsewhere it joins the bookings to their slots. The same rows either way (a test compares them).
 
 **Web-meeting issuance health.** Upcoming (not yet ended) live slots of events with Web面接連携, counted by
 発行状況, with 失敗 and 要対応 (failed, deleted or moved at the service) counts. Not limited by the period:
@@ -31,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db import connections
 from django.db.models import Count, F, Q
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -38,7 +41,7 @@ from django.utils import timezone
 from accounts.models import Company
 from applicants.models import Applicant, Position, SelectionStage, Source, StageKind
 from booking.models import Attendance, Booking, BookingStatus
-from scheduling.models import MeetingState, Slot, WebMeeting
+from scheduling.models import Event, MeetingState, SelectionMeeting, Slot, WebMeeting
 from scheduling.selectors import day_bounds, problem_q
 
 DEFAULT_PERIOD_DAYS = 90
@@ -150,6 +153,14 @@ def attendance(company: Company, filters: Filters, now: datetime | None = None) 
     tz = company.tzinfo
     start = day_bounds(filters.date_from, tz)[0]
     end = min(day_bounds(filters.date_to, tz)[1], now or timezone.now())
+    if connections[Booking.objects.db].vendor == "postgresql":
+        return _attendance_report(_attendance_rows_per_slot(company, start, end))
+    return _attendance_report(_attendance_rows_joined(company, start, end))
+
+
+def _attendance_rows_joined(company: Company, start: datetime, end: datetime) -> list[AttendanceRow]:
+    """The period's active bookings joined to their slots, grouped per 選考会 (the databases without
+    LATERAL; on PostgreSQL the oracle of ``_attendance_rows_per_slot`` in the tests)."""
     aggregates = {f"n_{kind}": Count("pk", filter=Q(attendance=kind)) for kind in [*Attendance.values, ""]}
     rows = (
         Booking.objects.filter(
@@ -171,18 +182,59 @@ def attendance(company: Company, filters: Filters, now: datetime | None = None) 
         .annotate(slots=Count("slot", distinct=True), bookings=Count("pk"), **aggregates)
         .order_by("slot__event__selection_meeting__sort_order", "slot__event__selection_meeting_id")
     )
-    result = []
-    for row in rows:
-        result.append(
-            AttendanceRow(
-                meeting_id=row["slot__event__selection_meeting_id"],
-                meeting_name=row["slot__event__selection_meeting__name"],
-                slots=row["slots"],
-                bookings=row["bookings"],
-                counts={kind: row[f"n_{kind}"] for kind in Attendance.values},
-                unrecorded=row["n_"],
-            )
+    return [
+        AttendanceRow(
+            meeting_id=row["slot__event__selection_meeting_id"],
+            meeting_name=row["slot__event__selection_meeting__name"],
+            slots=row["slots"],
+            bookings=row["bookings"],
+            counts={kind: row[f"n_{kind}"] for kind in Attendance.values},
+            unrecorded=row["n_"],
         )
+        for row in rows
+    ]
+
+
+def _attendance_rows_per_slot(company: Company, start: datetime, end: datetime) -> list[AttendanceRow]:
+    """PostgreSQL: the same rows, the period's slots first (the (company, starts_at) index) and each one's
+    active bookings counted through the (slot, status) index (LATERAL), then per 選考会. The join above
+    reads every active booking of the company through its company index to keep the period's (89,000 for
+    22,000 on the scale data set): 90 ms against 40-55 ms."""
+    kinds = [*Attendance.values, ""]
+    per_kind = ", ".join(f"COUNT(*) FILTER (WHERE b.attendance = %s) AS n{i}" for i in range(len(kinds)))
+    sums = ", ".join(f"SUM(p.n{i})" for i in range(len(kinds)))
+    sql = f"""
+        SELECT e.selection_meeting_id, m.name, COUNT(*), SUM(p.bookings), {sums}
+        FROM {Slot._meta.db_table} AS s
+        JOIN LATERAL (
+            SELECT COUNT(*) AS bookings, {per_kind}
+            FROM {Booking._meta.db_table} AS b
+            WHERE b.slot_id = s.id AND b.status = %s AND b.company_id = %s
+        ) AS p ON p.bookings > 0
+        JOIN {Event._meta.db_table} AS e ON e.id = s.event_id
+        JOIN {SelectionMeeting._meta.db_table} AS m ON m.id = e.selection_meeting_id
+        WHERE s.company_id = %s AND s.deleted_at IS NULL AND s.starts_at >= %s AND s.starts_at < %s
+        GROUP BY e.selection_meeting_id, m.name, m.sort_order
+        ORDER BY m.sort_order, e.selection_meeting_id
+    """  # noqa: S608 - table names from the models, values as parameters
+    params: list[str | int | datetime] = [*kinds, BookingStatus.ACTIVE, company.pk, company.pk, start, end]
+    with connections[Booking.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        AttendanceRow(
+            meeting_id=meeting_id,
+            meeting_name=name,
+            slots=slots,
+            bookings=int(bookings),
+            counts={kind: int(counts[i]) for i, kind in enumerate(Attendance.values)},
+            unrecorded=int(counts[-1]),
+        )
+        for meeting_id, name, slots, bookings, *counts in rows
+    ]
+
+
+def _attendance_report(result: list[AttendanceRow]) -> AttendanceReport:
     total = None
     if result:
         total = AttendanceRow(

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -18,6 +19,7 @@ from booking.models import Attendance, Booking, BookingSource, BookingStatus
 from reports import selectors
 from reports.selectors import Filters
 from scheduling.models import MeetingState, Slot
+from scheduling.selectors import day_bounds
 from tests.applicants.factories import ApplicantFactory, PositionFactory, SourceFactory
 from tests.helpers import client_for
 from tests.scheduling.factories import EventFactory, SlotFactory, ZoomEventFactory
@@ -186,6 +188,22 @@ def test_attendance_per_meeting_with_rates_and_the_jst_boundary(world, attendanc
         world.acme.company, Filters(TODAY - timedelta(days=1), TODAY - timedelta(days=1)), now=NOW
     )
     assert [(r.meeting_name, r.bookings) for r in earlier.rows] == [("一次面接会", 1)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="LATERAL: the PostgreSQL query")
+def test_attendance_per_slot_on_postgresql_equals_the_join(world, attendance_world):
+    company = world.acme.company
+    for day_from, day_to in ((TODAY, TODAY), (TODAY - timedelta(days=1), TODAY), (PERIOD.date_from, TODAY)):
+        start = day_bounds(day_from, company.tzinfo)[0]
+        end = min(day_bounds(day_to, company.tzinfo)[1], NOW)
+        per_slot = selectors._attendance_rows_per_slot(company, start, end)
+        assert per_slot == selectors._attendance_rows_joined(company, start, end)
+        assert per_slot
+    for other in (world.other.company,):
+        start, end = day_bounds(TODAY, other.tzinfo)[0], NOW
+        assert selectors._attendance_rows_per_slot(other, start, end) == selectors._attendance_rows_joined(
+            other, start, end
+        )
 
 
 @pytest.fixture
