@@ -62,6 +62,8 @@ class PreparedQuery(Generic[M]):
     def fetch(self, *, using: str = "default", **values: Any) -> list[M]:
         if set(values) != set(self._samples):
             raise TypeError(f"expected the values {sorted(self._samples)}, got {sorted(values)}")
+        if any(_beyond_64_bits(value) for value in values.values()):
+            return []  # no integer column holds it (the ORM answers such a lookup with no rows too)
         compiled = self._prepared(using)
         params = [values[p.name] if isinstance(p, _Slot) else p for p in compiled.params]
         connection = connections[using]
@@ -145,6 +147,10 @@ def _converted(rows: list[Any], converters: dict[int, tuple[list[Any], Any]], co
             row[position] = value
         converted.append(row)
     return converted
+
+
+def _beyond_64_bits(value: Any) -> bool:
+    return isinstance(value, int) and not -(2**63) <= value < 2**63
 
 
 def _key(value: Any) -> tuple[type, Any]:

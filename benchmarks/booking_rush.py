@@ -219,6 +219,7 @@ def seed(args: argparse.Namespace) -> World:
             name_kana="オウボシャ",
             email=f"applicant{index:04d}@bench.example.jp",
             stage=stages[0],
+            reached_stages=stages[0].mask,
             created_at=now,
             updated_at=now,
         )

@@ -99,3 +99,8 @@ def test_a_row_lock_outside_a_transaction_is_refused_as_django_refuses_it(transa
     if connection.features.has_select_for_update:
         with pytest.raises(TransactionManagementError):
             locked.first(pk=company.pk)
+
+
+def test_an_id_no_integer_column_can_hold_finds_nothing():
+    assert APPLICANTS.fetch(company_id=10**30, position_id=1) == []
+    assert APPLICANTS.first(company_id=1, position_id=-(10**30)) is None
