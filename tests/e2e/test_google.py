@@ -223,6 +223,9 @@ def test_an_admin_starts_google_meet_a_host_connects_a_slot_gets_a_meet_it_is_mo
     later_url = create_shown_slot(recruiter, web_event, day, "14:00")
     reason = f"ホストのGoogleアカウントの再連携が必要です（{HOST}）。"
     wait_for_text(recruiter, reason, timeout=60)
+    # The banner names the grant as soon as it is marked; the slot's own status follows once its wait is
+    # stored (a moment later, in the issuing task): wait for the slot's words too.
+    wait_for_text(recruiter, "再連携後に自動で再開します。", timeout=60)
     status = recruiter.locator("[data-meeting-state]")
     assert status.get_attribute("data-meeting-state") == "pending" and status.inner_text() == "発行待ち"
     main = recruiter.locator("main").inner_text()
