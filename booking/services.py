@@ -50,6 +50,7 @@ from booking.models import (
 from booking.rules import (
     BookingError,
     BookingResult,
+    LinkRead,
     SlotFull,
     already_booked_error,
     check_applicant,
@@ -179,12 +180,19 @@ def _insert_booking(**fields: Any) -> Booking | None:
         return None
 
 
+def _applicants_link_read(slot: Slot, applicant: Applicant) -> LinkRead | None:
+    """What was read with the slot through ``applicant``'s own link (``selectors.invited_slot``), if it
+    was read that way: their booking and clash ids and whether they wait, as of that read."""
+    read = link_read(slot)
+    return read if read is not None and read.applicant_id == applicant.pk else None
+
+
 def _may_be_waiting(slot: Slot, applicant: Applicant) -> bool:
     """False when the slot was read through the applicant's link together with the fact that they waited
     for no slot of its event. (Should they join a waitlist of the event in the same instant, that entry
     stays; promotion closes an entry whose applicant is booked in the event.)"""
-    read = link_read(slot)
-    return read is None or read.applicant_id != applicant.pk or read.waiting
+    read = _applicants_link_read(slot, applicant)
+    return read is None or read.waiting
 
 
 def _after_booking(
@@ -304,10 +312,13 @@ def book_slot(
     """
     now = now or timezone.now()
     slot = _slot_to_book(slot)
-    if slot.booked_count >= slot.capacity and _read_without_booking_in_event(slot, applicant):
+    read = _applicants_link_read(slot, applicant)
+    no_booking_in_event = read is not None and read.booking_id is None
+    if slot.booked_count >= slot.capacity and no_booking_in_event:
         raise _full_error()  # a full slot refuses at once: no lock, no more queries
     existing = clash = None
-    if not _read_with_no_booking_around(slot, applicant):
+    if not (no_booking_in_event and read is not None and read.clash_id is None):
+        # Not known from the link's read (the same moment's answer): read both now.
         existing, clash = _active_bookings_around(applicant, slot)
     if existing is not None and existing.slot_id == slot.pk:
         return BookingResult(existing, created=False)
@@ -404,21 +415,6 @@ def _slot_to_book(slot: Slot | int) -> Slot:
     if found is None:
         raise BookingError(_("この日程は見つかりません。"), code="missing")
     return found
-
-
-def _read_without_booking_in_event(slot: Slot, applicant: Applicant) -> bool:
-    """Whether the slot was read through the applicant's link together with the fact that they had no
-    active booking in its event (``selectors.invited_slot``)."""
-    read = link_read(slot)
-    return read is not None and read.applicant_id == applicant.pk and read.booking_id is None
-
-
-def _read_with_no_booking_around(slot: Slot, applicant: Applicant) -> bool:
-    """Whether the slot was read through the applicant's link together with the fact that they had no
-    active booking in its event nor one overlapping its time: what ``_active_bookings_around`` would
-    read at the same moment."""
-    read = link_read(slot)
-    return _read_without_booking_in_event(slot, applicant) and read is not None and read.clash_id is None
 
 
 def _bookings_around_query(applicant_id: int, event_id: int, slot_id: int) -> QuerySet[Booking]:

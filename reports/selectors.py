@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connections
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
@@ -86,10 +86,9 @@ def funnel_stages(company: Company) -> list[SelectionStage]:
     return list(SelectionStage.objects.filter(company=company).exclude(kind=StageKind.CLOSED))
 
 
-def funnel(company: Company, filters: Filters, stages: list[SelectionStage]) -> Funnel:
-    """Applicants reaching each step (see the module's docstring): one query."""
-    if not stages:
-        return Funnel(steps=[], total=0)
+def funnel_applicants(company: Company, filters: Filters) -> QuerySet[Applicant]:
+    """The funnel's population: the company's applicants whose 応募日 lies in the period (both days
+    included), of the chosen 応募経路 and 募集職種 when one is chosen."""
     applicants = Applicant.objects.filter(
         company=company, applied_on__gte=filters.date_from, applied_on__lte=filters.date_to
     )
@@ -97,6 +96,14 @@ def funnel(company: Company, filters: Filters, stages: list[SelectionStage]) -> 
         applicants = applicants.filter(source=filters.source)
     if filters.position is not None:
         applicants = applicants.filter(position=filters.position)
+    return applicants
+
+
+def funnel(company: Company, filters: Filters, stages: list[SelectionStage]) -> Funnel:
+    """Applicants reaching each step (see the module's docstring): one query."""
+    if not stages:
+        return Funnel(steps=[], total=0)
+    applicants = funnel_applicants(company, filters)
     # masks[rank]: the bits of the steps at or beyond ``rank``; an applicant reached the step when they
     # have been in any of those stages.
     masks, running = [0] * len(stages), 0

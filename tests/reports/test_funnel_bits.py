@@ -12,10 +12,9 @@ from django.db.models import Case, IntegerField, Max, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from applicants import services
-from applicants.models import Applicant
 from applicants.selectors import company_stages
 from reports import selectors
-from reports.selectors import Filters
+from reports.selectors import Filters, funnel_applicants
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +31,7 @@ def oracle(company, filters: Filters, stages) -> tuple[list[int], int]:
     """The funnel as it was computed before reached_stages: GREATEST(rank of the current stage, MAX rank
     over the history) per applicant, counted per step and summed from the last."""
     ranks = {stage.pk: rank for rank, stage in enumerate(stages)}
-    applicants = Applicant.objects.filter(
-        company=company, applied_on__gte=filters.date_from, applied_on__lte=filters.date_to
-    )
-    if filters.source is not None:
-        applicants = applicants.filter(source=filters.source)
-    if filters.position is not None:
-        applicants = applicants.filter(position=filters.position)
+    applicants = funnel_applicants(company, filters)  # the same population; the count is the old one
     per_applicant = (
         applicants.annotate(
             furthest=Greatest(
