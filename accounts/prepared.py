@@ -8,6 +8,12 @@ stand-in values, keeps its SQL and the compiler's description of the columns, an
 that SQL with the real values and makes the instances exactly as Django's ``ModelIterable`` does
 (``select_related`` objects and annotations included).
 
+On PostgreSQL the statement is also prepared on the server (``DATABASE_PREPARED_STATEMENTS``, on by
+default): planning the booking link's invitation and slot cost PostgreSQL 1.2 ms a request against 0.2 ms
+to run them, and a prepared statement is planned once per connection (PostgreSQL keeps a generic plan
+once it is no worse than planning each time). The statement goes through Django's cursor wrapper, so it is
+logged and counted like any other; only its binding differs (the server's, as psycopg's ``Cursor``).
+
 Only for querysets whose SQL does not depend on the values: plain comparisons with the placeholders
 (``pk=``, ``company_id=``, ``OuterRef`` subqueries), no ``__in`` lists, nothing that reads the clock.
 A placeholder that does not reach the SQL as a parameter (unchanged) is refused when the query is first
@@ -16,12 +22,16 @@ prepared; one may be used more than once.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.db.models.sql.compiler import SQLCompiler
@@ -70,7 +80,7 @@ class PreparedQuery(Generic[M]):
         if compiled.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             # As Django checks when it compiles: a row lock outside a transaction would end at once.
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows: list[Any] = cursor.fetchall()
         return self._instances(compiled, rows, using)
@@ -133,6 +143,53 @@ class PreparedQuery(Generic[M]):
                 setattr(obj, name, row[position])
             result.append(obj)
         return result
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor whose statements PostgreSQL prepares (named, planned once per connection), else Django's."""
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    from django.db.backends.postgresql.psycopg_any import register_tzloader  # type: ignore[import-untyped]
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    # As BaseDatabaseWrapper._cursor and the backend's create_cursor, with a preparing cursor.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = _preparing_cursor_class()(connection.connection)
+        tzloader = connection.connection.adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+        if connection.timezone != tzloader.timezone:
+            register_tzloader(connection.timezone, raw)
+        connection.validate_thread_sharing()
+        if connection.queries_logged:
+            return _PreparedDebugWrapper(raw, connection)
+        return connection.make_cursor(raw)
+
+
+class _PreparedDebugWrapper(CursorDebugWrapper):
+    """Logs the statement with its values in place, as Django logs its client-bound ones (Django's backend
+    reads the text to log from the cursor, and a server-bound cursor holds none)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+
+    class PreparingCursor(ServerBindingCursor):
+        """Django's server-binding cursor, asking psycopg to prepare each statement it runs (by count,
+        psycopg prepares nothing: settings put its threshold beyond reach). psycopg keeps the names per
+        connection and deallocates the least recently used beyond ``prepared_max`` (100)."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)
+
+    return PreparingCursor
 
 
 def _converted(rows: list[Any], converters: dict[int, tuple[list[Any], Any]], connection: Any) -> list[Any]:

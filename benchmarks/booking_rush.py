@@ -53,7 +53,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.footprint import gunicorn_footprint  # noqa: E402  (after the path is set)
+from benchmarks.footprint import cpu_snapshot, cpu_used, gunicorn_footprint  # noqa: E402  (after the path is set)
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/e2rpro_bench_booking"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
@@ -465,7 +465,7 @@ def run(args: argparse.Namespace) -> dict:
     try:
         kind = f"gthread workers x {args.threads} threads" if args.threads > 1 else "sync workers"
         print(f"gunicorn: {args.workers} {kind} on 127.0.0.1:{port} (log: {LOG_PATH})")
-        minimal_stats, rush, rush_stats = rush_against_baseline(port, world)
+        minimal_stats, rush, rush_stats = rush_against_baseline(port, world, server.pid)
         footprint = gunicorn_footprint(server.pid)
     finally:
         stop(server)
@@ -485,7 +485,7 @@ def run(args: argparse.Namespace) -> dict:
 BASELINE_BURSTS = 3
 
 
-def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], dict]:
+def rush_against_baseline(port: int, world: World, server_pid: int) -> tuple[dict, list[Result], dict]:
     """Every applicant opens the confirmation page (untimed); then the one-row page and the bookings,
     each fired all at once on the same server. The one-row burst lasts about half a second, so it is fired
     three times and the median burst (by throughput) is the baseline; every burst's figure is kept."""
@@ -500,8 +500,9 @@ def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], 
 
     bursts = []
     for _burst in range(BASELINE_BURSTS):
+        before = cpu_snapshot(server_pid)
         results, wall = at_once(len(prepared), lambda _i: request(port, "GET", "/bench/one-row/"))
-        bursts.append(summarize(results, wall))
+        bursts.append({**summarize(results, wall), "cpu_s": cpu_used(before, cpu_snapshot(server_pid))})
     bursts_rps = [burst["throughput_rps"] for burst in bursts]
     minimal_stats = sorted(bursts, key=lambda burst: burst["throughput_rps"])[len(bursts) // 2]
     minimal_stats = {**minimal_stats, "bursts_throughput_rps": bursts_rps}
@@ -516,8 +517,13 @@ def rush_against_baseline(port: int, world: World) -> tuple[dict, list[Result], 
             headers={"Cookie": f"csrftoken={item.cookie}"},
         )
 
+    before = cpu_snapshot(server_pid)
     rush, rush_wall = at_once(len(prepared), book)
-    return minimal_stats, rush, summarize(rush, rush_wall)
+    return (
+        minimal_stats,
+        rush,
+        {**summarize(rush, rush_wall), "cpu_s": cpu_used(before, cpu_snapshot(server_pid))},
+    )
 
 
 def _ratio(top: float, bottom: float) -> float | None:
@@ -607,6 +613,8 @@ def print_report(report: dict) -> None:
         f"Ratio: the one-row page serves {ratio['throughput_minimal_over_booking']}x the booking throughput; "
         f"booking p50 {ratio['p50_booking_over_minimal']}x, p99 {ratio['p99_booking_over_minimal']}x"
     )
+    for label, stats in (("booking POSTs", booking), ("one-row burst", minimal)):
+        print(f"CPU seconds used by the {label}: " + ", ".join(f"{k} {v}" for k, v in stats["cpu_s"].items()))
     footprint, load = report["footprint"], report["load_average"]
     print(
         f"RSS after the run: gunicorn worker {footprint['gunicorn_worker_rss_mib']} MiB "

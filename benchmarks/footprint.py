@@ -6,6 +6,7 @@ Figures in MiB; None where a process is gone or the platform has neither.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 try:
@@ -65,3 +66,42 @@ def celery_footprint(worker_pid: int) -> dict:
         "celery_worker_rss_mib": rss_mib(worker_pid),
         "celery_child_rss_mib": max(children) if children else None,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU the process has used so far (Linux /proc/<pid>/stat), 0.0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime and stime, fields 14 and 15 of stat
+
+
+def pids_named(name: str) -> list[int]:
+    """Every process whose command name is ``name`` (PostgreSQL's backends, redis-server)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == name:
+                pids.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def cpu_snapshot(master_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers, PostgreSQL's processes, Redis and this process
+    (the benchmark's client); the difference of two snapshots is what a phase cost each of them."""
+    own = os.times()
+    return {
+        "gunicorn_workers": sum(cpu_seconds(pid) for pid in child_pids(master_pid)),
+        "postgresql": sum(cpu_seconds(pid) for pid in pids_named("postgres")),
+        "redis": sum(cpu_seconds(pid) for pid in pids_named("redis-server")),
+        "client": own.user + own.system,
+    }
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What each component used between two snapshots, in CPU seconds."""
+    return {name: round(after[name] - before[name], 2) for name in before}

@@ -126,6 +126,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a lock instead of failing at once when the demo's worker thread writes too.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The hot lookups of accounts.prepared run as statements PostgreSQL prepares once per connection; 0 for a
+# pooler that cannot keep them (PgBouncer in transaction mode before 1.21 without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
+    # Django turns psycopg's preparing off (no threshold): with one, psycopg prepares what a cursor asks it
+    # to (accounts.prepared does); a threshold no count reaches keeps it from preparing anything else.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

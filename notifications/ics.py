@@ -128,6 +128,13 @@ def _vtimezone(tz_name: str, first_year: int, last_year: int) -> bytes:
     ).to_ical()
 
 
+def prepare_zone(tz_name: str, today: date) -> None:
+    """Compute ahead the VTIMEZONE that invites for events this year and next use (a web worker does it
+    when it starts, not in its first booking)."""
+    for year in (today.year, today.year + 1):
+        _vtimezone(tz_name, year - 1, year + 1)
+
+
 _METHOD_LINE = re.compile(r"^METHOD[;:](?:[^\r\n:]*:)?([^\r\n]*)", re.MULTILINE | re.IGNORECASE)
 
 

@@ -101,3 +101,59 @@ def test_a_row_lock_outside_a_transaction_is_refused_as_django_refuses_it(transa
 def test_an_id_no_integer_column_can_hold_finds_nothing():
     assert APPLICANTS.fetch(company_id=10**30, position_id=1) == []
     assert APPLICANTS.first(company_id=1, position_id=-(10**30)) is None
+
+
+def _prepared_statements() -> dict[str, int]:
+    """This connection's server-prepared statements: text → executions so far."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+@pytest.fixture
+def postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+
+def test_on_postgresql_the_statement_is_prepared_once_and_still_counted(
+    postgresql, django_assert_num_queries
+):
+    company = CompanyFactory()
+    position = PositionFactory(company=company)
+    ApplicantFactory(company=company, position=position)
+    by_slug = PreparedQuery(lambda slug: Company.objects.filter(slug=slug), slug="")  # its own statement
+
+    for _run in range(3):
+        with django_assert_num_queries(1) as context:  # Django's cursor wrapper sees and counts it
+            assert by_slug.first(slug=company.slug) == company
+        assert f"\"slug\" = '{company.slug}'" in context.captured_queries[0]["sql"]  # logged with its value
+
+    mine = {text: runs for text, runs in _prepared_statements().items() if '"slug" = $1' in text}
+    assert list(mine.values()) == [3]  # one statement, planned once, run three times
+    assert len(APPLICANTS.fetch(company_id=company.pk, position_id=position.pk)) == 1
+
+
+def test_other_queries_are_not_prepared(postgresql):
+    company = CompanyFactory()
+    before = _prepared_statements()
+
+    for _run in range(10):
+        assert Company.objects.filter(slug=company.slug).get() == company
+
+    assert _prepared_statements() == before
+
+
+def test_with_prepared_statements_off_nothing_is_prepared(postgresql, settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    company = CompanyFactory()
+    by_name = PreparedQuery(lambda name: Company.objects.filter(name=name), name="")
+    before = _prepared_statements()
+
+    assert by_name.first(name=company.name) == company
+
+    assert _prepared_statements() == before
