@@ -18,8 +18,10 @@ All on this machine, loopback only:
 6. the rush: every applicant POSTs 予約を確定する at the same moment;
 7. reads the RSS of the gunicorn workers (benchmarks/footprint.py), checks the database (active bookings on
    each slot must equal its capacity: exactly ``--seats`` new), prints bookings made, refusals, 5xx,
-   throughput, p50 and p99 for both, their ratio, the footprint, the load average, and the same as one
-   JSON object on the last line with ``targets`` (booking throughput at least a third of the one-row
+   throughput, p50 and p99 for both, their ratio, the CPU seconds each burst cost the gunicorn workers,
+   PostgreSQL, Redis and this client (benchmarks/footprint.py), the footprint, the load average and
+   benchmarks/machine.py's speed probe before and after, and the same as one JSON object on the last line
+   with ``targets`` (booking throughput at least a third of the one-row
    page's, booking p99 under 2 s, exactly the free seats booked, no 5xx). Stops gunicorn and drops the
    database (``--keep`` keeps it).
 
@@ -54,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.footprint import cpu_snapshot, cpu_used, gunicorn_footprint  # noqa: E402  (after the path is set)
+from benchmarks.machine import speed_probe  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/e2rpro_bench_booking"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
@@ -461,6 +464,7 @@ def run(args: argparse.Namespace) -> dict:
     if profile_dir:
         env["BOOKING_RUSH_PROFILE_DIR"] = profile_dir
     load_before = os.getloadavg()
+    probe_before = speed_probe()
     server = start_gunicorn(port, args.workers, env, threads=args.threads, profile=args.profile)
     try:
         kind = f"gthread workers x {args.threads} threads" if args.threads > 1 else "sync workers"
@@ -470,12 +474,14 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         stop(server)
     load_after = os.getloadavg()
+    probes = [probe_before, speed_probe()]
     if profile_dir:
         print_profile(profile_dir)
     counts = count_bookings(world.slot_ids)
     report = figures(args, world, counts, rush, rush_stats, minimal_stats)
     report["footprint"] = footprint
     report["load_average"] = {"before": round(load_before[0], 2), "after": round(load_after[0], 2)}
+    report["speed_probe_s"] = probes
     if not args.keep:
         drop_database(database_url)
     drop_queue(env["CELERY_BROKER_URL"])
@@ -622,6 +628,7 @@ def print_report(report: dict) -> None:
         f"master {footprint['gunicorn_master_rss_mib']} MiB)"
     )
     print(f"Load average (1 min): {load['before']} before, {load['after']} after")
+    print(f"Machine speed probe (benchmarks/machine.py) before and after: {report['speed_probe_s']} s")
     print(
         "Targets: "
         + ", ".join(f"{name} {'met' if held else 'MISSED'}" for name, held in report["targets"].items())

@@ -1,7 +1,9 @@
-"""The resident memory (RSS) of the processes a benchmark starts, read after its run, before they stop.
+"""The resident memory (RSS) of the processes a benchmark starts, read after its run, before they stop,
+and the CPU time each component (gunicorn workers, PostgreSQL, Redis, the benchmark's client) used in a phase.
 
 psutil when it is installed, else Linux's /proc/<pid>/status (VmRSS) and /proc/<pid>/task/*/children.
-Figures in MiB; None where a process is gone or the platform has neither.
+Figures in MiB; None where a process is gone or the platform has neither. CPU time from /proc/<pid>/stat
+(Linux only).
 """
 
 from __future__ import annotations

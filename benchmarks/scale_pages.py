@@ -10,7 +10,8 @@ server time without the network) as the 採用担当 of the big company, three t
 Django's admin changelist (as an operator, ``--admin-repeat`` times: each takes seconds) side by side.
 Targets: the applicant list and its searches at most 30 ms median, every page at most 100 ms median. The
 last line is one JSON object with each page's figures, whether each target held, the load average (the
-machine may be shared) and the resident memory (RSS) of this process, which served the pages.
+machine may be shared), benchmarks/machine.py's speed probe before and after, and the resident memory (RSS)
+of this process, which served the pages.
 """
 
 # ruff: noqa: I001  (seed_scale must be imported first: it sets up Django)
@@ -27,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import seed_scale  # first: it sets up Django
+from benchmarks.machine import speed_probe
 
 from django.db import connection
 from django.test import Client
@@ -150,6 +152,7 @@ def main() -> None:
     recruiter.force_login(User.objects.get(email=seed_scale.RECRUITER_EMAIL))
     admin.force_login(User.objects.get(email=seed_scale.OPERATOR_EMAIL))
     results: dict[str, dict] = {}
+    probe_before = speed_probe()
     for name, path in product_pages.items():
         figures = measure(recruiter, path, args.repeat)
         target = LIST_TARGET_MS if name.startswith("list_") else PAGE_TARGET_MS
@@ -158,6 +161,7 @@ def main() -> None:
             results[name]["admin"] = measure(admin, admin_pages[name], args.admin_repeat)
         print(f"  measured {name}", flush=True)
     footprint = _rss()
+    probes = [probe_before, speed_probe()]
     print(
         f"\n{data_set['applicants']:,} applicants "
         f"({data_set['big_company_applicants']:,} in the measured company), "
@@ -180,6 +184,7 @@ def main() -> None:
         f"RSS of this process after the pages: {footprint['rss_mib']} MiB "
         f"(peak {footprint['peak_rss_mib']} MiB)"
     )
+    print(f"Machine speed probe (benchmarks/machine.py) before and after: {probes} s")
     summary = {
         "database": connection.vendor,
         "applicants": data_set["applicants"],
@@ -189,6 +194,7 @@ def main() -> None:
         "repeat": args.repeat,
         "admin_repeat": args.admin_repeat,
         "load_average": [round(value, 2) for value in os.getloadavg()],
+        "speed_probe_s": probes,
         "pages": results,
         "list_target_met": all(r["met"] for n, r in results.items() if n.startswith("list_")),
         "all_targets_met": all(r["met"] for r in results.values()),
