@@ -195,8 +195,8 @@ class BookingLogKind(models.TextChoices):
     WAIT_WITHDRAWN = "wait_withdrawn", _("キャンセル待ち取り消し")
     PROMOTED = "promoted", _("キャンセル待ちから予約")
     SLOT_MOVED = "slot_moved", _("日程の日時変更")
-    URL_ISSUED = "url_issued", _("ZoomミーティングURL発行")
-    URL_CHANGED = "url_changed", _("ZoomミーティングURL変更")
+    URL_ISSUED = "url_issued", _("Web面接URL発行")
+    URL_CHANGED = "url_changed", _("Web面接URL変更")
     ATTENDANCE = "attendance", _("出欠")
 
 

@@ -162,6 +162,9 @@ def test_a_meeting_issued_after_the_booking_sends_the_url_by_mail(
     [issued] = mails(MailKind.URL_ISSUED)
     assert issued.booking_id == booking.pk and slot.join_url in issued.body and "Ab12Cd" in issued.body
     assert vevent(issued).decoded("SEQUENCE") == 1 and str(vevent(issued)["LOCATION"]) == slot.join_url
+    # The timeline names no service: the same kind of line for Zoom, Teams and Google Meet.
+    [logged] = BookingLog.objects.filter(booking=booking, kind="url_issued")
+    assert logged.title.startswith("Web面接URL発行: ")
 
 
 def test_a_meeting_deleted_in_zoom_and_reissued_sends_the_new_url(
