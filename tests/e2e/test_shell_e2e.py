@@ -18,11 +18,28 @@ def test_admin_logs_in_sees_japanese_shell_and_switches_to_english(page, stack):
         "操作ログ",
     ]:
         assert nav.get_by_role("link", name=label).is_visible()
+    _assert_every_item_shown_whole(nav)
     screenshot(page, "01-dashboard-ja")
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
-    assert page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Audit log").is_visible()
+    english = page.get_by_role("navigation", name="Main menu")
+    assert english.get_by_role("link", name="Audit log").is_visible()
+    _assert_every_item_shown_whole(english)  # the longer English labels too, at 1,280 px
+    screenshot(page, "01-dashboard-en")
     page.get_by_role("button", name="日本語").click()
+
+
+def _assert_every_item_shown_whole(nav) -> None:
+    """Every menu item lies inside the menu's box: none is cut off or behind a horizontal scroll."""
+    menu = nav.locator("ul").bounding_box()
+    for link in nav.get_by_role("link").all():
+        box = link.bounding_box()
+        assert box is not None and box["width"] > 0, link.inner_text()
+        assert menu["x"] <= box["x"] and box["x"] + box["width"] <= menu["x"] + menu["width"] + 1, (
+            link.inner_text(),
+            box,
+            menu,
+        )
 
 
 def test_interviewer_sees_only_interviewer_navigation(page, stack):
