@@ -84,6 +84,10 @@ def subscribe_host(*, connection: TeamsConnection, host_id: str) -> GraphSubscri
 
 def _subscribe_host(*, connection: TeamsConnection, host_id: str) -> GraphSubscription:
     with transaction.atomic():
+        # The link's row first, then the subscription's, as everywhere else (lifecycle handling, linking,
+        # unlinking): a token fetch inside locks the link's row, and taking it after the subscription's
+        # would deadlock with an unlink deleting the company's subscriptions under the link's lock.
+        TeamsConnection.objects.select_for_update().filter(pk=connection.pk).exists()
         GraphSubscription.objects.get_or_create(
             company_id=connection.company_id,
             host_id=host_id,

@@ -276,6 +276,23 @@ def test_renewal_patches_subscriptions_close_to_expiry(meeting, ms, linked):
     assert renewed.expires_at > timezone.now() + timedelta(days=2)
 
 
+def test_a_renewal_locks_the_links_row_before_the_subscriptions(meeting, ms, linked):
+    """The order every other path takes (linking, unlinking, lifecycle notices): the renewal's token fetch
+    locks the link's row, and an unlink deletes subscriptions under it, so the reverse order deadlocks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("row locks are PostgreSQL's")
+    GraphSubscription.objects.update(expires_at=timezone.now() + timedelta(hours=2))
+
+    with CaptureQueriesContext(connection) as captured:
+        assert tasks.ensure_subscription(linked.company_id, INTERVIEWER_ID)
+
+    locked = [q["sql"].split(" FROM ")[1].split()[0] for q in captured if q["sql"].endswith("FOR UPDATE")]
+    assert locked[:2] == ['"teams_integration_teamsconnection"', '"teams_integration_graphsubscription"']
+
+
 def test_ensure_is_idempotent(meeting, ms, linked):
     ms.recorded.clear()
 
