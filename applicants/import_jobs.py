@@ -444,10 +444,20 @@ def run_import(*, import_id: Any) -> ImportOutcome | None:
     return outcome
 
 
+def lock_company_for_import(company_id: int) -> Company:
+    """The company's row, locked until the transaction ends: one import (or new stage) at a time.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: the company's other writes (bookings, status changes, mails, audit
+    entries) check their foreign key to this row with FOR KEY SHARE, which FOR UPDATE blocks, so a
+    20-second import held up every write of the company. Two imports, or an import and a new stage
+    (``services.add_choice``), still wait for each other."""
+    return Company.objects.select_for_update(no_key=True).get(pk=company_id)
+
+
 def _import(import_id: Any) -> ImportOutcome:
     with transaction.atomic():
         draft = ApplicantImport.objects.select_related("created_by", "default_source").get(pk=import_id)
-        company = Company.objects.select_for_update().get(pk=draft.company_id)  # one import at a time
+        company = lock_company_for_import(draft.company_id)
         locked = ApplicantImport.objects.select_for_update().get(pk=import_id)
         if locked.status != ImportStatus.PENDING or not locked.content:
             raise ImportBlockedError(

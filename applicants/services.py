@@ -386,7 +386,13 @@ def add_choice(
         if model is SelectionStage:
             # A stage takes the lowest free bit (SelectionStage.free_bit, 63 at most): stages added at the
             # same moment in one company are added one after the other (the company's row locked).
-            list(Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True))
+            # NO KEY: an import takes the same lock (import_jobs.lock_company_for_import), and neither may
+            # hold up the company's other writes, whose foreign keys take FOR KEY SHARE on the row.
+            list(
+                Company.objects.select_for_update(no_key=True)
+                .filter(pk=company.pk)
+                .values_list("pk", flat=True)
+            )
         if model.objects.filter(company=company, name=name).exists():
             raise ValidationError(_("「%(name)s」は既にあります。") % {"name": name})
         last = model.objects.filter(company=company).aggregate(last=Max("sort_order"))["last"] or 0

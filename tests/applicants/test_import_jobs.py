@@ -303,3 +303,46 @@ def test_a_confirmation_without_a_mode_is_all_or_nothing(world, as_recruiter):
         as_recruiter.post(url, {"confirm": "1"})
     assert ApplicantImport.objects.get().mode == ImportMode.ALL_OR_NOTHING
     assert Applicant.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_holding_the_company_does_not_hold_up_its_other_writes(world):
+    """The import's lock on the company's row lets the company's other writes (whose foreign keys take
+    FOR KEY SHARE on it) go on, and still keeps a second import waiting."""
+    import threading
+
+    from django.db import OperationalError, connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    company = world.acme.company
+    holding, release = threading.Event(), threading.Event()
+
+    def import_running() -> None:
+        try:
+            with transaction.atomic():
+                import_jobs.lock_company_for_import(company.pk)
+                holding.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=import_running)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            applicant = ApplicantFactory(company=company)  # its foreign key checks the company's row
+            AuditEntry.objects.create(company=company, action="test.write", target_type="t", target_id="1")
+        assert Applicant.objects.filter(pk=applicant.pk).exists()
+
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '500ms'")
+            import_jobs.lock_company_for_import(company.pk)  # a second import waits for the first
+    finally:
+        release.set()
+        thread.join(30)
