@@ -21,9 +21,8 @@ All on this machine, loopback only:
    throughput, p50 and p99 for both, their ratio, the CPU seconds each burst cost the gunicorn workers,
    PostgreSQL, Redis and this client (benchmarks/footprint.py), the footprint, the load average and
    benchmarks/machine.py's speed probe before and after, and the same as one JSON object on the last line
-   with ``targets`` (booking throughput at least a third of the one-row
-   page's, booking p99 under 2 s, exactly the free seats booked, no 5xx). Stops gunicorn and drops the
-   database (``--keep`` keeps it).
+   with ``targets`` (booking throughput at least a third of the one-row page's, booking p99 under 2 s,
+   exactly the free seats booked, no 5xx). Stops gunicorn and drops the database (``--keep`` keeps it).
 
 The whole run is bounded (``--deadline``); every request has a socket timeout.
 """

@@ -83,10 +83,10 @@ def cpu_seconds(pid: int) -> float:
 def pids_named(name: str) -> list[int]:
     """Every process whose command name is ``name`` (PostgreSQL's backends, redis-server)."""
     pids = []
-    for stat in Path("/proc").glob("[0-9]*/comm"):
+    for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            if stat.read_text().strip() == name:
-                pids.append(int(stat.parent.name))
+            if comm.read_text().strip() == name:
+                pids.append(int(comm.parent.name))
         except OSError:
             continue
     return pids
