@@ -70,14 +70,16 @@ def celery_footprint(worker_pid: int) -> dict:
     }
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU the process has used so far (Linux /proc/<pid>/stat), 0.0 when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime and stime, fields 14 and 15 of stat
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime and stime, fields 14 and 15 of stat
 
 
 def pids_named(name: str) -> list[int]:

@@ -115,8 +115,13 @@ def build_invite(
     calendar.add_component(event)
     # The zone's rules around the event, before the event that uses them (Outlook reads in order): the
     # VTIMEZONE's lines, serialized once per zone and years, go in front of the VEVENT's.
-    zone = _vtimezone(tz_name, (start - timedelta(days=366)).year, (end + timedelta(days=366)).year)
+    zone = _vtimezone(tz_name, *_zone_years(start.date(), end.date()))
     return calendar.to_ical().replace(b"\r\nBEGIN:VEVENT\r\n", b"\r\n" + zone + b"BEGIN:VEVENT\r\n", 1)
+
+
+def _zone_years(first_day: date, last_day: date) -> tuple[int, int]:
+    """The whole years the VTIMEZONE of an event on these days describes: a year of rules either side."""
+    return (first_day - timedelta(days=366)).year, (last_day + timedelta(days=366)).year
 
 
 @functools.lru_cache(maxsize=128)
@@ -132,7 +137,8 @@ def prepare_zone(tz_name: str, today: date) -> None:
     """Compute ahead the VTIMEZONE that invites for events this year and next use (a web worker does it
     when it starts, not in its first booking)."""
     for year in (today.year, today.year + 1):
-        _vtimezone(tz_name, year - 1, year + 1)
+        mid_year = date(year, 7, 1)
+        _vtimezone(tz_name, *_zone_years(mid_year, mid_year))
 
 
 _METHOD_LINE = re.compile(r"^METHOD[;:](?:[^\r\n:]*:)?([^\r\n]*)", re.MULTILINE | re.IGNORECASE)

@@ -138,16 +138,6 @@ def test_on_postgresql_the_statement_is_prepared_once_and_still_counted(
     assert len(APPLICANTS.fetch(company_id=company.pk, position_id=position.pk)) == 1
 
 
-def test_other_queries_are_not_prepared(postgresql):
-    company = CompanyFactory()
-    before = _prepared_statements()
-
-    for _run in range(10):
-        assert Company.objects.filter(slug=company.slug).get() == company
-
-    assert _prepared_statements() == before
-
-
 def test_with_prepared_statements_off_nothing_is_prepared(postgresql, settings):
     settings.DATABASE_PREPARED_STATEMENTS = False
     company = CompanyFactory()

@@ -139,3 +139,18 @@ def test_invite_method_reads_the_method_back():
 def test_bad_arguments_are_refused(overrides):
     with pytest.raises(ValueError):
         _invite(**overrides)
+
+
+def test_the_zone_a_worker_prepares_is_the_one_an_invite_of_this_year_or_next_uses():
+    from datetime import date
+
+    from notifications import ics
+
+    ics._vtimezone.cache_clear()
+    ics.prepare_zone("Europe/Berlin", date(2026, 5, 1))
+    prepared = ics._vtimezone.cache_info().misses
+
+    for start in (datetime(2026, 7, 1, 8, tzinfo=UTC), datetime(2027, 3, 2, 8, tzinfo=UTC)):
+        _invite(start=start, end=start + timedelta(hours=1), tz_name="Europe/Berlin")
+
+    assert ics._vtimezone.cache_info().misses == prepared  # computed once, at the worker's start
