@@ -28,9 +28,9 @@ from notifications.services import (
     _store_and_enqueue,
     company_contact,
     get_mail_settings,
-    get_template,
     render_text,
     store_many,
+    template_text,
 )
 
 # Templates that need nothing but the applicant (no booking, no slot): offered for 個別メール and bulk mail.
@@ -125,8 +125,7 @@ def composer_for(*, company: Company, kind: str, subject: str = "", body: str = 
         validate_template_text(subject, kind)
         validate_template_text(body, kind)
     else:
-        template = get_template(company=company, kind=MailKind(kind))
-        subject, body = template.subject, template.body
+        subject, body = template_text(company=company, kind=MailKind(kind))
     mail_settings = get_mail_settings(company=company)
     return Composer(
         company=company,

@@ -84,6 +84,17 @@ def get_template(*, company: Company, kind: str) -> MailTemplate:
     return template
 
 
+def template_text(*, company: Company, kind: str) -> tuple[str, str]:
+    """The subject and body a ``kind`` mail of the company uses: its saved template, else the Japanese
+    default. Reading never writes (mails are queued inside bookings' transactions, where inserting the
+    template row let concurrent bookings of one company deadlock on its unique key)."""
+    stored = _TEMPLATE.first(company_id=company.pk, kind=str(kind))
+    if stored is not None:
+        return stored.subject, stored.body
+    default = DEFAULT_TEMPLATES[MailKind(kind)]
+    return default.subject, default.body
+
+
 def ensure_templates(*, company: Company) -> list[MailTemplate]:
     """Every kind's template for the company (missing ones created from the defaults), in menu order."""
     existing = {t.kind: t for t in MailTemplate.objects.filter(company=company)}
@@ -141,14 +152,17 @@ def _save_template(
 
 def get_mail_settings(*, company: Company) -> MailSettings:
     """The company's mail settings: the ones read with the company (``select_related("mail_settings")``,
-    as the booking link does), else read or created now."""
+    as the booking link does), else read now; an unsaved default when the company never saved any.
+
+    Reading never writes: a booking, move or cancel reads the settings inside its own transaction, and
+    inserting the row there let concurrent bookings of one company deadlock on its unique key.
+    """
     relation = Company.mail_settings.related  # the reverse one-to-one's field, which caches the object
     if relation.is_cached(company):
         cached = relation.get_cached_value(company)
-        if isinstance(cached, MailSettings):
-            return cached
-    mail_settings, _created = MailSettings.objects.get_or_create(company=company)
-    return mail_settings
+        return cached if isinstance(cached, MailSettings) else MailSettings(company=company)
+    stored = MailSettings.objects.filter(company=company).first()
+    return stored if stored is not None else MailSettings(company=company)
 
 
 def update_mail_settings(
@@ -162,7 +176,7 @@ def update_mail_settings(
 ) -> MailSettings:
     """Change the sender name, reply-to address and contact text."""
     with transaction.atomic():
-        mail_settings = get_mail_settings(company=company)
+        mail_settings, _created = MailSettings.objects.select_for_update().get_or_create(company=company)
         mail_settings.sender_name = " ".join(sender_name.split())
         mail_settings.reply_to, mail_settings.contact = reply_to, contact
         mail_settings.save(update_fields=["sender_name", "reply_to", "contact", "updated_at"])
@@ -317,12 +331,12 @@ def queue_mail(
     kind = MailKind(kind)
     validate_email(to)
     mail_settings = get_mail_settings(company=company)
-    template = get_template(company=company, kind=kind)
+    subject, body = template_text(company=company, kind=kind)
     rendered = render_text(
         company=company,
         kind=kind,
-        subject=template.subject,
-        body=template.body,
+        subject=subject,
+        body=body,
         context=context,
         contact=company_contact(company, mail_settings),
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.ics import build_invite, invite_uid
-from notifications.models import MailKind, MailSettings, MailStatus, SentMail
+from notifications.models import MailKind, MailSettings, MailStatus, MailTemplate, SentMail
 from notifications.rendering import MailContext
 from notifications.services import Outcome, StartUrlLeakError, deliver_mail, queue_mail
 from notifications.tasks import send_mail_task
@@ -162,6 +162,18 @@ def test_the_contact_setting_fills_the_signature(world, booking_context, django_
     MailSettings.objects.create(company=world.acme.company, contact="人事部 03-0000-0000")
     sent = _queue(world, booking_context, django_capture_on_commit_callbacks)
     assert "人事部 03-0000-0000" in sent.body
+
+
+def test_queueing_a_mail_writes_no_settings_or_template_rows(
+    world, booking_context, django_capture_on_commit_callbacks
+):
+    # Mails are queued inside bookings' transactions: inserting the company's first settings or
+    # template row there let concurrent bookings deadlock on the row's unique key.
+    sent = _queue(world, booking_context, django_capture_on_commit_callbacks)
+    assert sent.subject.startswith("【株式会社アクメ】")
+    assert "株式会社アクメ 採用担当" in mail.outbox[0].from_email
+    assert not MailSettings.objects.filter(company=world.acme.company).exists()
+    assert not MailTemplate.objects.filter(company=world.acme.company).exists()
 
 
 @pytest.mark.parametrize(
