@@ -8,10 +8,11 @@ class InterviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import audit
-        from interviews import assignments, decisions, evaluations
+        from interviews import assignments, decisions, evaluation_backlog, evaluations
 
         audit.register_category("interview", _("面接・評価"))
         # Each area connects its own signals, registries and audit labels.
         assignments.connect()
         evaluations.connect()
         decisions.connect()
+        evaluation_backlog.connect()

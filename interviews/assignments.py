@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_audit
 from accounts.models import Company, Role, User
 from booking.registry import SlotNoticeRecipient
+from interviews import evaluation_backlog
 from interviews.models import EventInterviewer, InterviewPolicy, SlotInterviewer
 from interviews.selectors import interviewers_of_slot, interviewers_of_slots, slots_interviewed_by
 from scheduling import services as scheduling_services
@@ -211,6 +212,7 @@ def set_event_interviewers(
         )
         _audit_change(change, target=event, scope="event", actor=actor, request=request)
         if change.changed:
+            evaluation_backlog.invalidate(event.company_id)
             slot_ids = [slot.pk for slot in event_slots_using_event_interviewers(event)]
             change.queued = _replan(event, slot_ids)
     return change
@@ -245,6 +247,7 @@ def set_slot_interviewers(
         )
         _audit_change(change, target=slot, scope="slot", actor=actor, request=request)
         if change.changed:
+            evaluation_backlog.invalidate(slot.company_id)
             change.queued = _replan(slot.event, [slot.pk])
     return change
 
@@ -259,6 +262,7 @@ def reset_slot_interviewers(
         change = AssignmentChange(removed=[row.user for row in rows])
         SlotInterviewer.objects.filter(slot=slot).delete()
         if rows:
+            evaluation_backlog.invalidate(slot.company_id)
             record_audit(
                 action="interview.slot_reset",
                 actor=actor,

@@ -21,6 +21,8 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Company, User
 from applicants.models import Applicant
 from booking.models import Booking, BookingStatus
+from interviews import evaluation_backlog
+from interviews.evaluation_backlog import EVERY_BOOKING, Row, Walk
 from interviews.models import Evaluation, EvaluationItem, EventInterviewer, InterviewSettings, SlotInterviewer
 from interviews.selectors import assigned_slots_q, slots_interviewed_by
 from scheduling.models import SelectionMeeting, Slot
@@ -199,32 +201,39 @@ def _expected_pairs(bookings: QuerySet[Booking], path: str) -> QuerySet[Any]:
 
 
 def _overdue_pairs(
-    company_id: int, *, now: datetime, hours: int, since: datetime | None = None
-) -> list[tuple[int, int, datetime]]:
+    company_id: int, *, now: datetime, hours: int, since: datetime | None = None, walk: Walk = EVERY_BOOKING
+) -> list[Row]:
     """(booking id, evaluator id, slot end) of each evaluation due by ``now`` and not submitted, the longest
-    overdue first (one query).
+    overdue first (one query), among the bookings ``walk`` names (``interviews.evaluation_backlog``).
 
     The expected pairs (the slot's own interviewers, else its event's) less the company's submitted
-    evaluations, read once into a materialized set: a NOT EXISTS per pair made PostgreSQL probe the
-    evaluations' index once for each of the past bookings (about 15,000 in the scale data set) because it
-    expected a few dozen. The evaluations are the company's (an evaluation's company is its applicant's)."""
+    evaluations. Walking every booking, the submitted ones are read once into a materialized set: a NOT
+    EXISTS per pair made PostgreSQL probe the evaluations' index once for each of the past bookings (about
+    15,000 in the scale data set) because it expected a few dozen. A shorter walk probes the index per
+    pair. The evaluations are the company's (an evaluation's company is its applicant's)."""
     cutoff = now - timedelta(hours=hours)
     bookings = _evaluated_bookings(company_id, now=now).filter(slot__ends_at__lte=cutoff)
     if since is not None:
         bookings = bookings.filter(slot__ends_at__gt=since)
-    own = _expected_pairs(bookings, "slot__interviewer_assignments")
-    by_event = _expected_pairs(
-        bookings.filter(~Exists(SlotInterviewer.objects.filter(slot_id=OuterRef("slot_id")))),
-        "slot__event__interviewer_assignments",
-    )
-    expected = own.union(by_event, all=True)
+    walked = _walked(bookings, walk)
+    if not walked:
+        return []
+    parts = [_expected_pairs(part, "slot__interviewer_assignments") for part in walked] + [
+        _expected_pairs(
+            part.filter(~Exists(SlotInterviewer.objects.filter(slot_id=OuterRef("slot_id")))),
+            "slot__event__interviewer_assignments",
+        )
+        for part in walked
+    ]
+    expected = parts[0].union(*parts[1:], all=True)
     submitted = Evaluation.objects.filter(company_id=company_id, submitted_at__isnull=False).values_list(
         "applicant_id", "selection_meeting_id", "evaluator_id"
     )
     expected_sql, expected_params = expected.query.sql_with_params()
     submitted_sql, submitted_params = submitted.query.sql_with_params()
     connection = connections[expected.db]
-    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    every = walk.settled_before is None
+    materialized = "MATERIALIZED " if every and connection.vendor == "postgresql" else ""
     sql = (
         f"WITH submitted AS {materialized}({submitted_sql}) "  # noqa: S608 - SQL of the ORM, parameters apart
         f'SELECT expected."pk", expected."evaluator", expected."ends" FROM ({expected_sql}) AS expected '
@@ -237,6 +246,24 @@ def _overdue_pairs(
         cursor.execute(sql, (*submitted_params, *expected_params))
         rows = cursor.fetchall()
     return [(pk, evaluator, _as_datetime(ends)) for pk, evaluator, ends in rows]
+
+
+def _walked(bookings: QuerySet[Booking], walk: Walk) -> list[QuerySet[Booking]]:
+    """The part of ``bookings`` a walk covers: all, or those of the slots that ended since the record's
+    cutoff and the ones it listed. A shorter walk reads its bookings' and slots' ids first (one query) and
+    names both in the count: the planner, left to plan the union from the interviewers, walked every slot
+    of their events (thousands in a company's busiest event) to reach a few hundred bookings."""
+    if walk.settled_before is None:
+        return [bookings]
+    recent = bookings.filter(slot__company_id=F("company_id"), slot__ends_at__gte=walk.settled_before)
+    listed = bookings.filter(pk__in=walk.open_booking_ids)
+    rows = (
+        recent.order_by().values_list("pk", "slot_id").union(listed.order_by().values_list("pk", "slot_id"))
+    )
+    ids = dict(rows)
+    if not ids:
+        return []
+    return [bookings.filter(pk__in=sorted(ids), slot_id__in=sorted(set(ids.values())))]
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -267,7 +294,12 @@ def overdue_evaluations(
     hours = evaluation_due_hours(company)
     # The pairs are read once (three numbers each) and counted and sliced here: counting them in SQL and
     # then reading the page ran the same anti-join over every past booking twice.
-    rows = _overdue_pairs(company.pk, now=now, hours=hours)
+    rows = evaluation_backlog.overdue_rows(
+        company.pk,
+        now=now,
+        hours=hours,
+        count=lambda walk: _overdue_pairs(company.pk, now=now, hours=hours, walk=walk),
+    )
     if not rows:
         return DueList([], 0)
     return DueList(_load_pairs(rows[offset : offset + limit], hours), len(rows))

@@ -219,6 +219,30 @@ class Evaluation(models.Model):
         return self.submitted_at is not None
 
 
+class OverdueBacklog(models.Model):
+    """What the last full count of a company's overdue evaluations proved, so that later counts walk only
+    the interviews that ended since and the bookings that were still missing an evaluation
+    (``interviews.evaluation_backlog``).
+
+    ``settled_before``: every expected evaluation of a booking whose slot ended before it was submitted,
+    except those of ``open_booking_ids``. Submissions are never withdrawn, so this stays true until an
+    evaluation becomes expected again of an earlier slot (an interviewer assigned, reactivated, a slot
+    moved): each such change adds one to ``generation``, and the record holds only while
+    ``settled_generation`` (the generation read before the count) still equals it."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, primary_key=True, related_name="overdue_backlog"
+    )
+    generation = models.PositiveBigIntegerField(default=0)
+    settled_generation = models.BigIntegerField(default=-1)
+    settled_before = models.DateTimeField(null=True, blank=True)
+    open_booking_ids = models.JSONField(default=list, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return str(self.company)
+
+
 class EvaluationRevision(models.Model):
     """What an evaluation said at one submission or correction (修正履歴)."""
 

@@ -238,6 +238,8 @@ class Slot(models.Model):
         base_manager_name = "all_objects"
         indexes = [
             models.Index(fields=["company", "starts_at"]),
+            # The interviews that ended in a period (interviews.evaluation_backlog's walk).
+            models.Index(fields=["company", "ends_at"], name="slot_company_ends"),
             models.Index(fields=["meeting_state", "not_before"]),
         ]
         constraints = [

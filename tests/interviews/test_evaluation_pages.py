@@ -199,6 +199,7 @@ def test_the_dashboard_and_the_overdue_list_read_a_fixed_number_of_queries(world
 
     for index in range(4):
         make_scene(world.acme, name=f"面接{index}")
+    get_ok(as_recruiter, "/")  # the assignments voided the overdue count's record: this visit counts again
     large = [count_queries(lambda page=page: get_ok(as_recruiter, page)) for page in ("/", url)]
 
     assert small == large
