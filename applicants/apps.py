@@ -22,6 +22,7 @@ class ApplicantsConfig(AppConfig):
                 "applicant.import_preset_saved": _("取り込み設定を保存"),
                 "applicant.import_preset_deleted": _("取り込み設定を削除"),
                 "applicant.exported": _("応募者をCSVで出力"),
+                "applicant.export_downloaded": _("作成した応募者ファイルをダウンロード"),
                 "applicant.anonymized": _("応募者の個人情報を削除"),
                 "applicant.setting_added": _("応募者設定を追加"),
                 "applicant.setting_changed": _("応募者設定を変更"),

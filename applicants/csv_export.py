@@ -107,7 +107,17 @@ XLSX_TEXT_COLUMNS = (0, 1 + TEMPLATE_KEYS.index("phone"))
 
 def export_xlsx(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> IO[bytes]:
     """The applicants as an .xlsx in a temporary file (memory stays flat with the rows); caller closes it."""
-    rows = (applicant_values(applicant, tz) for applicant in _applicants(queryset))
+    return write_xlsx(export_values(queryset, tz))
+
+
+def export_values(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> Iterator[list[Any]]:
+    """The .xlsx rows (values, not text) of the applicants."""
+    for applicant in _applicants(queryset):
+        yield applicant_values(applicant, tz)
+
+
+def write_xlsx(rows: Iterable[list[Any]]) -> IO[bytes]:
+    """``rows`` under the headers as an .xlsx in a temporary file; caller closes it."""
     return xlsx.write_file(itertools.chain([headers()], rows), title="応募者", text_columns=XLSX_TEXT_COLUMNS)
 
 
@@ -180,6 +190,18 @@ def cp932_report(rows: Iterable[list[str]]) -> Cp932Report:
                 if len(report.replacements) < MAX_REPORTED:
                     report.replacements.append(Replacement(int(row[0]), row[1], columns[index], bad))
     return report
+
+
+def unencodable_cells(row: list[str]) -> int:
+    """How many of a CSV row's cells hold a character Shift_JIS cannot (written as "?")."""
+    count = 0
+    for cell in row:
+        if not cell.isascii():
+            try:
+                cell.translate(_CP932_LOOKALIKES).encode("cp932")
+            except UnicodeEncodeError:
+                count += 1
+    return count
 
 
 def _encodable(character: str) -> bool:

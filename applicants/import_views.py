@@ -17,13 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, recruiter_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
-from applicants import csv_export, csv_import, import_jobs, services
+from applicants import csv_export, csv_import, export_jobs, export_views, import_jobs, services
 from applicants.forms import (
     ColumnMappingForm,
     ImportModeForm,
     ImportUploadForm,
 )
-from applicants.models import ApplicantImport, ImportPhase, ImportPreset, ImportStatus
+from applicants.models import ApplicantImport, FileKind, ImportPhase, ImportPreset, ImportStatus
 from applicants.views import export_selection
 
 
@@ -185,17 +185,23 @@ def preset_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @recruiter_required
 def applicant_export_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse | FileResponse:
-    """The current filter (GET) or the selected applicants (POST) as .xlsx, written to a temporary file."""
+    """The current filter (GET) or the selected applicants (POST) as .xlsx, written to a temporary file;
+    more than ``export_jobs.inline_max_rows()`` applicants are written by a background job instead."""
     company = request_company(request)
     try:
         queryset, scope = export_selection(request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("applicants:list")
+    count = queryset.count()
+    if count > export_jobs.inline_max_rows():
+        return export_views.start_in_background(
+            request, count=count, filter_query=scope.get("filters", ""), file_kind=FileKind.XLSX
+        )
     services.record_export(
         company=company,
         actor=request.user,
-        count=queryset.count(),
+        count=count,
         details={"format": "xlsx", **scope},
         request=request,
     )

@@ -452,3 +452,64 @@ class ApplicantImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("作成待ち")
+    RUNNING = "running", _("作成中")
+    DONE = "done", _("完了")
+    FAILED = "failed", _("失敗")
+
+
+class ApplicantExport(models.Model):
+    """An export of the applicant list too large for the web request, written by a background job
+    (``applicants.export_jobs``) into ``ApplicantExportPart`` rows and downloaded by the user who asked.
+
+    What to export is kept as the list asked it: its query string (``filter_query``, applied again by the
+    job) or the selected ids. The file is personal data: only its requester downloads it, and it is
+    deleted after ``export_jobs.EXPORT_LIFETIME``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_kind = models.CharField(max_length=10, choices=FileKind.choices, default=FileKind.CSV)
+    encoding = models.CharField(max_length=10, blank=True)  # csv_export.ENCODINGS' key for a CSV
+    filter_query = models.TextField(blank=True)
+    applicant_ids = models.JSONField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=ExportState.choices, default=ExportState.QUEUED)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    row_count = models.PositiveIntegerField(default=0)
+    replaced_cells = models.PositiveIntegerField(default=0)  # Shift_JIS: cells with a character as "?"
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    failure = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("応募者のエクスポート")
+        verbose_name_plural = _("応募者のエクスポート")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "created_by", "created_at"], name="applicantexport_user")]
+
+    def __str__(self) -> str:
+        return f"{self.get_file_kind_display()} {self.progress_done}/{self.progress_total} ({self.state})"
+
+    @property
+    def running(self) -> bool:
+        return self.state in (ExportState.QUEUED, ExportState.RUNNING)
+
+
+class ApplicantExportPart(models.Model):
+    """One piece of an export's file, in order (a few hundred kilobytes each: memory stays flat)."""
+
+    export = models.ForeignKey(ApplicantExport, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField()
+    content = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["export", "index"], name="applicantexport_part_once")]
+
+    def __str__(self) -> str:
+        return f"{self.export_id} #{self.index}"

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from applicants import import_views, views
+from applicants import export_views, import_views, views
 
 app_name = "applicants"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     path("bulk/status/", views.bulk_status, name="bulk_status"),
     path("export/", views.applicant_export, name="export"),
     path("export/xlsx/", import_views.applicant_export_xlsx, name="export_xlsx"),
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/<uuid:export_id>/", export_views.export_detail, name="export_detail"),
+    path("exports/<uuid:export_id>/progress/", export_views.export_progress, name="export_progress"),
+    path("exports/<uuid:export_id>/download/", export_views.export_download, name="export_download"),
     path("import/", import_views.import_upload, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
     path("import/presets/", import_views.preset_list, name="import_presets"),

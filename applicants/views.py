@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, admin_required, member_required, recruiter_required
 from accounts.tenancy import company_queryset, get_company_object_or_404, request_company
-from applicants import csv_export, selectors, services
+from applicants import csv_export, export_jobs, export_views, selectors, services
 from applicants.forms import (
     ApplicantFilterForm,
     ApplicantForm,
@@ -25,7 +25,7 @@ from applicants.forms import (
     MemoForm,
     StatusChangeForm,
 )
-from applicants.models import Applicant, CompanyChoice
+from applicants.models import Applicant, CompanyChoice, FileKind
 from applicants.registry import applicant_panels
 from applicants.timeline import timeline_for
 
@@ -235,7 +235,8 @@ def export_selection(request: AuthenticatedHttpRequest, *dropped: str) -> tuple[
 
 @recruiter_required
 def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """The current filter (GET) or the selected applicants (POST) as CSV, streamed."""
+    """The current filter (GET) or the selected applicants (POST) as CSV, streamed; more than
+    ``export_jobs.inline_max_rows()`` applicants are written by a background job instead."""
     company = request_company(request)
     params = request.POST if request.method == "POST" else request.GET
     requested = params.get("encoding", "")
@@ -245,6 +246,12 @@ def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | Stream
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("applicants:list")
+    count = queryset.count()
+    if count > export_jobs.inline_max_rows():
+        filter_query = _list_query(request, "encoding", "accept_replacements")
+        return export_views.start_in_background(
+            request, count=count, filter_query=filter_query, file_kind=FileKind.CSV, encoding=encoding
+        )
     tz = company.tzinfo
     report = None
     if encoding == csv_export.SJIS:
@@ -261,7 +268,7 @@ def applicant_export(request: AuthenticatedHttpRequest) -> HttpResponse | Stream
     services.record_export(
         company=company,
         actor=request.user,
-        count=queryset.count(),
+        count=count,
         details={"encoding": encoding, **scope, "replaced_cells": report.total if report else 0},
         request=request,
     )

@@ -453,10 +453,16 @@ SCHEDULING_RETRY_MAX_SECONDS = env_int("SCHEDULING_RETRY_MAX_SECONDS", 300)
 SCHEDULING_MAX_TEMPORARY_ATTEMPTS = env_int("SCHEDULING_MAX_TEMPORARY_ATTEMPTS", 10)
 SCHEDULING_LINK_RECHECK_SECONDS = env_int("SCHEDULING_LINK_RECHECK_SECONDS", 600)
 
-# Applicants: uploaded CSV files nobody confirmed are dropped after a day (they hold personal data).
+# Applicants: uploaded CSV files nobody confirmed, and export files, are dropped after a day (personal data).
 CELERY_BEAT_SCHEDULE["applicants-purge-expired-imports"] = {
     "task": "applicants.tasks.purge_expired_imports",
     "schedule": crontab(minute=40),
+}
+# Exports of more applicants than this are written by a background job (applicants/export_jobs.py).
+APPLICANT_EXPORT_INLINE_MAX_ROWS = env_int("APPLICANT_EXPORT_INLINE_MAX_ROWS", 10_000)
+CELERY_BEAT_SCHEDULE["applicants-resume-exports"] = {
+    "task": "applicants.tasks.resume_exports",
+    "schedule": 120.0,  # exports whose task was lost (broker or worker down)
 }
 
 # Interviews: scheduled 合否連絡 go out at the minute they are due (each once; see interviews/decisions.py).
