@@ -54,28 +54,47 @@ def headers() -> list[str]:
     return ["応募者ID", *(COLUMN_BY_KEY[key].header for key in TEMPLATE_KEYS), "登録日時", "更新日時"]
 
 
-def applicant_values(applicant: Applicant, tz: zoneinfo.ZoneInfo) -> list[Any]:
-    """The export's cells as values: numbers, dates and local (naive) date-times where they are such."""
-    tags = sorted(tag.name for tag in applicant.tags.all())
+# The columns an export reads: values, not model instances (a row of 300,000 built five instances, its
+# related rows and a tag manager, which cost most of the export's time).
+_EXPORT_FIELDS = (
+    "pk",
+    "name",
+    "name_kana",
+    "email",
+    "phone",
+    "track",
+    "school",
+    "faculty",
+    "graduation_year",
+    "current_employer",
+    "source__name",
+    "position__name",
+    "stage__name",
+    "applied_on",
+    "memo",
+    "created_at",
+    "updated_at",
+)
+_CHUNK = 2000
+
+
+def applicant_values(record: dict[str, Any], tz: zoneinfo.ZoneInfo) -> list[Any]:
+    """The export's cells as values for one ``_records`` row: numbers, dates and local (naive)
+    date-times where they are such."""
     values: dict[str, Any] = {
-        "name": applicant.name,
-        "name_kana": applicant.name_kana,
-        "email": applicant.email,
-        "phone": applicant.phone,
-        "track": str(Track(applicant.track).label),
-        "school": applicant.school,
-        "faculty": applicant.faculty,
-        "graduation_year": applicant.graduation_year,
-        "current_employer": applicant.current_employer,
-        "source": applicant.source.name if applicant.source else "",
-        "position": applicant.position.name if applicant.position else "",
-        "stage": applicant.stage.name,
-        "applied_on": applicant.applied_on,
-        "tags": ", ".join(tags),
-        "memo": applicant.memo,
+        **record,
+        "track": _track_label(record["track"]),
+        "source": record["source__name"] or "",
+        "position": record["position__name"] or "",
+        "stage": record["stage__name"],
+        "tags": ", ".join(record["tags"]),
     }
-    cells = [applicant.pk, *(values[key] for key in TEMPLATE_KEYS)]
-    return [*cells, _naive_local(applicant.created_at, tz), _naive_local(applicant.updated_at, tz)]
+    cells = [record["pk"], *(values[key] for key in TEMPLATE_KEYS)]
+    return [*cells, _naive_local(record["created_at"], tz), _naive_local(record["updated_at"], tz)]
+
+
+def _track_label(value: str) -> str:
+    return str(Track(value).label)
 
 
 def _naive_local(value: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
@@ -92,13 +111,27 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def applicant_row(applicant: Applicant, tz: zoneinfo.ZoneInfo) -> list[str]:
-    return [guard_cell(_csv_cell(cell)) for cell in applicant_values(applicant, tz)]
+def applicant_row(record: dict[str, Any], tz: zoneinfo.ZoneInfo) -> list[str]:
+    return [guard_cell(_csv_cell(cell)) for cell in applicant_values(record, tz)]
 
 
-def _applicants(queryset: QuerySet[Applicant]) -> Iterator[Applicant]:
-    rows = queryset.select_related("stage", "position", "source").prefetch_related("tags")
-    return rows.iterator(chunk_size=2000)
+def _records(queryset: QuerySet[Applicant]) -> Iterator[dict[str, Any]]:
+    """The applicants' export columns in the queryset's order, each with its sorted tag names (one query
+    per 2,000 applicants for the tags)."""
+    rows = queryset.values(*_EXPORT_FIELDS).iterator(chunk_size=_CHUNK)
+    while chunk := list(itertools.islice(rows, _CHUNK)):
+        tags = _tag_names([row["pk"] for row in chunk])
+        for row in chunk:
+            row["tags"] = sorted(tags.get(row["pk"], ()))
+            yield row
+
+
+def _tag_names(applicant_ids: list[int]) -> dict[int, list[str]]:
+    links = Applicant.tags.through.objects.filter(applicant_id__in=applicant_ids)
+    names: dict[int, list[str]] = {}
+    for applicant_id, name in links.values_list("applicant_id", "tag__name"):
+        names.setdefault(applicant_id, []).append(name)
+    return names
 
 
 # Written as text in .xlsx so leading zeros survive: 応募者ID and 電話番号.
@@ -112,8 +145,8 @@ def export_xlsx(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> IO[byte
 
 def export_values(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> Iterator[list[Any]]:
     """The .xlsx rows (values, not text) of the applicants."""
-    for applicant in _applicants(queryset):
-        yield applicant_values(applicant, tz)
+    for record in _records(queryset):
+        yield applicant_values(record, tz)
 
 
 def write_xlsx(rows: Iterable[list[Any]]) -> IO[bytes]:
@@ -122,8 +155,8 @@ def write_xlsx(rows: Iterable[list[Any]]) -> IO[bytes]:
 
 
 def export_rows(queryset: QuerySet[Applicant], tz: zoneinfo.ZoneInfo) -> Iterator[list[str]]:
-    for applicant in _applicants(queryset):
-        yield applicant_row(applicant, tz)
+    for record in _records(queryset):
+        yield applicant_row(record, tz)
 
 
 class _Line:
