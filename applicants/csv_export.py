@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import itertools
 import zoneinfo
 from collections.abc import Iterable, Iterator
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from applicants import xlsx
 from applicants.csv_import import COLUMN_BY_KEY, TEMPLATE_KEYS
@@ -83,7 +84,7 @@ def applicant_values(record: dict[str, Any], tz: zoneinfo.ZoneInfo) -> list[Any]
     date-times where they are such."""
     values: dict[str, Any] = {
         **record,
-        "track": _track_label(record["track"]),
+        "track": _track_labels()[record["track"]],
         "source": record["source__name"] or "",
         "position": record["position__name"] or "",
         "stage": record["stage__name"],
@@ -93,8 +94,11 @@ def applicant_values(record: dict[str, Any], tz: zoneinfo.ZoneInfo) -> list[Any]
     return [*cells, _naive_local(record["created_at"], tz), _naive_local(record["updated_at"], tz)]
 
 
-def _track_label(value: str) -> str:
-    return str(Track(value).label)
+@functools.cache
+def _track_labels() -> dict[str, str]:
+    """Japanese whatever the UI language, like the headers (the same file from the request and the job)."""
+    with translation.override("ja"):
+        return {str(value): str(label) for value, label in Track.choices}
 
 
 def _naive_local(value: datetime, tz: zoneinfo.ZoneInfo) -> datetime:

@@ -289,7 +289,8 @@ def overdue_evaluations(
     company: Company, *, now: datetime | None = None, offset: int = 0, limit: int = DASHBOARD_LIMIT
 ) -> DueList:
     """The company's overdue evaluations (each interviewer × applicant), the longest overdue first, and
-    how many there are (four queries)."""
+    how many there are (six queries while the company's record holds, ``interviews.evaluation_backlog``:
+    the due hours, the record, the walk's ids, the pairs, their bookings and interviewers)."""
     now = now or timezone.now()
     hours = evaluation_due_hours(company)
     # The pairs are read once (three numbers each) and counted and sliced here: counting them in SQL and
