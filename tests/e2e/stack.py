@@ -121,6 +121,8 @@ class Stack:
     secret_key: str = field(default_factory=lambda: "e2e-" + uuid.uuid4().hex * 2)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     mail: MailSink | None = None
+    # Settings of this stack's processes beyond the defaults below.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def site_url(self) -> str:
@@ -201,6 +203,7 @@ class Stack:
                     "GOOGLE_CALENDAR_BASE_URL": f"{self.google_url}/calendar/v3",
                 }
             )
+        env.update(self.extra_env)
         return env
 
     def manage(self, *args: str, timeout: float = 300) -> str:
@@ -380,12 +383,13 @@ def demo_stack(
     setup: tuple[str, ...] = (),
     microsoft: bool = False,
     google: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """A started stack holding `seed_demo`'s data (then ``setup``, a `manage.py shell -c` command, if
     given), shut down and its database dropped on exit. ``microsoft``: also the Microsoft emulator, and the
     site configured for Teams against it; ``google``: also the Google emulator, and the site configured for
-    Google Meet against it."""
-    stack = Stack(tmp=tmp, redis_db=redis_db, microsoft=microsoft, google=google)
+    Google Meet against it; ``extra_env``: settings of its processes."""
+    stack = Stack(tmp=tmp, redis_db=redis_db, microsoft=microsoft, google=google, extra_env=extra_env or {})
     try:
         stack.start()
         stack.manage("seed_demo", "--allow-production-demo-data")

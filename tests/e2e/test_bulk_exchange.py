@@ -2,7 +2,8 @@
 PostgreSQL, an SMTP server): a recruiter imports a job site's .xlsx export whose headers are not
 ours, maps its columns once and saves the mapping as a preset for マイナビ; the site's next export
 imports with that preset by itself; the recruiter then sends 日程選択案内 to every imported
-applicant as one background job, and each of them gets their own mail, once."""
+applicant as one background job, and each of them gets their own mail, once. A large export (more than
+the stack's inline limit of two rows) is written by the worker and downloaded from its page."""
 
 from __future__ import annotations
 
@@ -52,7 +53,12 @@ GRADUATION = ["27卒", "2027年卒", "２０２７年卒"]
 
 @pytest.fixture(scope="module")
 def exchange_stack(tmp_path_factory) -> Iterator[Stack]:
-    with demo_stack(tmp_path_factory.mktemp("exchange-stack"), redis_db=11) as stack:
+    # Exports of more than two applicants run as background jobs here.
+    with demo_stack(
+        tmp_path_factory.mktemp("exchange-stack"),
+        redis_db=11,
+        extra_env={"APPLICANT_EXPORT_INLINE_MAX_ROWS": "2"},
+    ) as stack:
         yield stack
 
 
@@ -134,3 +140,26 @@ def test_an_xlsx_export_imports_through_a_saved_mapping_and_the_imported_get_the
         "jiro@site.example.jp",
         "mitsuko@site.example.jp",
     ]  # one each
+
+
+def test_a_large_export_is_written_by_the_worker_and_downloaded_from_its_page(exchange_stack, browser):
+    recruiter = signed_in_page(browser, exchange_stack.site_url, "recruiter@demo.example.com")
+    recruiter.goto("/applicants/")
+    first_name = recruiter.locator("main table tbody tr").first.get_by_role("link").first.inner_text()
+    recruiter.get_by_role("link", name="CSV出力（Shift_JIS）").click()
+
+    recruiter.wait_for_url(re.compile(r"/applicants/exports/[0-9a-f-]+/$"))
+    done = re.compile(r"(\d+)名分のファイルができました。")
+    recruiter.locator("main").get_by_text(done).wait_for(timeout=60_000)  # the page follows the job
+    count = int(done.search(recruiter.locator("main").inner_text()).group(1))
+    assert count > 2
+    screenshot(recruiter, "exchange-3-background-export")
+    with recruiter.expect_download() as download:
+        recruiter.locator("[data-export-download]").click()
+    rows = Path(download.value.path()).read_bytes().decode("cp932").splitlines()
+    assert rows[0].startswith("応募者ID,氏名,フリガナ")
+    assert len(rows) == count + 1
+    assert any(first_name in row for row in rows[1:])
+
+    recruiter.goto("/applicants/exports/")
+    assert "完了" in recruiter.locator("main").inner_text()
