@@ -278,8 +278,13 @@ def interviewer_slot_q(user: User, prefix: str = "") -> Q:
     """The slots a 面接官 interviews: those of events they host in Zoom, and those the apps above add
     (``booking.registry.interviewer_slots``), as a Q on Slot (``prefix`` to reach Slot from another model)."""
     condition = hosted_events_q(user, f"{prefix}event__") if user.email else Q(pk__in=[])
+    if user.company_id is None:
+        return condition
+    # Within the user's company: the subquery is then read by the company's index, not by a scan of every
+    # company's slots (200,000 in the scale data set: 35 ms for each page that asks).
+    company_slots = Slot.all_objects.filter(company_id=user.company_id)
     for slots in interviewer_slots.functions():
-        condition |= Q(**{f"{prefix}pk__in": Slot.all_objects.filter(slots(user)).values("pk")})
+        condition |= Q(**{f"{prefix}pk__in": company_slots.filter(slots(user)).values("pk")})
     return condition
 
 

@@ -61,14 +61,43 @@ def overdue_rows(
 ) -> list[Row]:
     """The company's overdue pairs at ``now``: ``count`` over the walk its record allows, or over every
     booking (then the record is written again)."""
+    walk, backlog = _held_walk(company_id, now)
+    if walk is not None:
+        return count(walk)
+    rows, _walk = _count_all(company_id, backlog, now=now, hours=hours, count=count)
+    return rows
+
+
+def settled_walk(company_id: int, *, now: datetime, hours: int, count: Callable[[Walk], list[Row]]) -> Walk:
+    """The walk the company's record allows at ``now``, counting every booking first (``count``) when it
+    does not hold: the bookings an evaluation may still be owed for, of any interviewer."""
+    walk, backlog = _held_walk(company_id, now)
+    if walk is not None:
+        return walk
+    _rows, walk = _count_all(company_id, backlog, now=now, hours=hours, count=count)
+    return walk
+
+
+def _held_walk(company_id: int, now: datetime) -> tuple[Walk | None, OverdueBacklog | None]:
     backlog = OverdueBacklog.objects.filter(company_id=company_id).first()
     if backlog is not None and _holds(backlog, now):
-        return count(Walk(backlog.settled_before, tuple(backlog.open_booking_ids)))
+        return Walk(backlog.settled_before, tuple(backlog.open_booking_ids)), backlog
+    return None, backlog
+
+
+def _count_all(
+    company_id: int,
+    backlog: OverdueBacklog | None,
+    *,
+    now: datetime,
+    hours: int,
+    count: Callable[[Walk], list[Row]],
+) -> tuple[list[Row], Walk]:
+    """Count over every booking and record what it proved; the generation is read before the count."""
     if backlog is None:
         backlog, _created = OverdueBacklog.objects.get_or_create(company_id=company_id)
     rows = count(EVERY_BOOKING)
-    _record(company_id, backlog.generation, rows, cutoff=now - timedelta(hours=hours), now=now)
-    return rows
+    return rows, _record(company_id, backlog.generation, rows, cutoff=now - timedelta(hours=hours), now=now)
 
 
 def _holds(backlog: OverdueBacklog, now: datetime) -> bool:
@@ -80,7 +109,7 @@ def _holds(backlog: OverdueBacklog, now: datetime) -> bool:
     )
 
 
-def _record(company_id: int, generation: int, rows: list[Row], *, cutoff: datetime, now: datetime) -> None:
+def _record(company_id: int, generation: int, rows: list[Row], *, cutoff: datetime, now: datetime) -> Walk:
     settled_before = cutoff if len(rows) <= MAX_OPEN else rows[MAX_OPEN][2]
     # The bookings of the slots at or after settled_before are walked anyway.
     open_ids = sorted({booking_id for booking_id, _evaluator, ends in rows if ends < settled_before})
@@ -91,6 +120,7 @@ def _record(company_id: int, generation: int, rows: list[Row], *, cutoff: dateti
         "computed_at": now,
     }
     OverdueBacklog.objects.filter(company_id=company_id).update(**fields)
+    return Walk(settled_before, tuple(open_ids))
 
 
 # --- what invalidates a record ------------------------------------------------------------------------------

@@ -157,8 +157,10 @@ def _submitted_by(evaluator: Any) -> Exists:
 
 def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50) -> DueList:
     """The evaluations ``user`` owes as an interviewer of the slot: applicants booked into slots assigned
-    to them that have started, without their submitted evaluation; the longest overdue first (three
-    queries)."""
+    to them that have started, without their submitted evaluation; the longest overdue first (six queries
+    while the company's record holds, ``interviews.evaluation_backlog``: the due hours, the record, the
+    walk's slots and bookings, the count and the rows; only the bookings the record leaves open are
+    walked)."""
     company = user.company
     if company is None or not user.is_active:
         return DueList([], 0)
@@ -166,9 +168,11 @@ def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50)
     hours = evaluation_due_hours(company)
     # Within the company: the planner then reads its slots by index, not every company's.
     assigned = Slot.all_objects.filter(company=company).filter(assigned_slots_q(user)).values("pk")
-    pending = (
-        _evaluated_bookings(company.pk, now=now).filter(slot__in=assigned).filter(~_submitted_by(user.pk))
-    )
+    walk = _settled_walk(company.pk, now=now, hours=hours)
+    walked = _walked(_evaluated_bookings(company.pk, now=now), walk, company_id=company.pk, now=now)
+    if not walked:
+        return DueList([], 0)
+    pending = walked[0].filter(slot__in=assigned).filter(~_submitted_by(user.pk))
     count = pending.count()
     if not count:
         return DueList([], 0)
@@ -215,7 +219,7 @@ def _overdue_pairs(
     bookings = _evaluated_bookings(company_id, now=now).filter(slot__ends_at__lte=cutoff)
     if since is not None:
         bookings = bookings.filter(slot__ends_at__gt=since)
-    walked = _walked(bookings, walk)
+    walked = _walked(bookings, walk, company_id=company_id, now=now, until=cutoff)
     if not walked:
         return []
     parts = [_expected_pairs(part, "slot__interviewer_assignments") for part in walked] + [
@@ -248,22 +252,34 @@ def _overdue_pairs(
     return [(pk, evaluator, _as_datetime(ends)) for pk, evaluator, ends in rows]
 
 
-def _walked(bookings: QuerySet[Booking], walk: Walk) -> list[QuerySet[Booking]]:
-    """The part of ``bookings`` a walk covers: all, or those of the slots that ended since the record's
-    cutoff and the ones it listed. A shorter walk reads its bookings' and slots' ids first (one query) and
-    names both in the count: the planner, left to plan the union from the interviewers, walked every slot
-    of their events (thousands in a company's busiest event) to reach a few hundred bookings."""
+def _walked(
+    bookings: QuerySet[Booking], walk: Walk, *, company_id: int, now: datetime, until: datetime | None = None
+) -> list[QuerySet[Booking]]:
+    """The part of ``bookings`` a walk covers: all, or those of the slots that started by ``now`` and ended
+    since the record's cutoff (and by ``until``), and the ones it listed.
+
+    The slots' ids are read first (an index-only scan of the slots' company and end), then the bookings'
+    and their slots' ids, and the caller's query names both: left to plan the join, PostgreSQL expected
+    thousands of slots from the two time conditions (it found dozens) and read every booking of the
+    company, and left to plan the overdue union, it walked every slot of the interviewers' events."""
     if walk.settled_before is None:
         return [bookings]
-    recent = bookings.filter(slot__company_id=F("company_id"), slot__ends_at__gte=walk.settled_before)
-    listed = bookings.filter(pk__in=walk.open_booking_ids)
-    rows = (
-        recent.order_by().values_list("pk", "slot_id").union(listed.order_by().values_list("pk", "slot_id"))
+    slots = Slot.all_objects.filter(
+        company_id=company_id, deleted_at__isnull=True, starts_at__lte=now, ends_at__gte=walk.settled_before
     )
-    ids = dict(rows)
-    if not ids:
+    if until is not None:
+        slots = slots.filter(ends_at__lte=until)
+    slot_ids = list(slots.values_list("pk", flat=True))
+    parts = [bookings.filter(slot_id__in=slot_ids)] if slot_ids else []
+    if walk.open_booking_ids:
+        parts.append(bookings.filter(pk__in=walk.open_booking_ids))
+    if not parts:
         return []
-    return [bookings.filter(pk__in=sorted(ids), slot_id__in=sorted(set(ids.values())))]
+    columns = [part.order_by().values_list("pk", "slot_id") for part in parts]
+    found = dict(columns[0].union(*columns[1:]))
+    if not found:
+        return []
+    return [bookings.filter(pk__in=sorted(found), slot_id__in=sorted(set(found.values())))]
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -285,12 +301,21 @@ def _load_pairs(rows: list[tuple[int, int, datetime]], hours: int) -> list[DueEv
     ]
 
 
+def _settled_walk(company_id: int, *, now: datetime, hours: int) -> Walk:
+    return evaluation_backlog.settled_walk(
+        company_id,
+        now=now,
+        hours=hours,
+        count=lambda walk: _overdue_pairs(company_id, now=now, hours=hours, walk=walk),
+    )
+
+
 def overdue_evaluations(
     company: Company, *, now: datetime | None = None, offset: int = 0, limit: int = DASHBOARD_LIMIT
 ) -> DueList:
     """The company's overdue evaluations (each interviewer × applicant), the longest overdue first, and
-    how many there are (six queries while the company's record holds, ``interviews.evaluation_backlog``:
-    the due hours, the record, the walk's ids, the pairs, their bookings and interviewers)."""
+    how many there are (seven queries while the company's record holds, ``interviews.evaluation_backlog``:
+    the due hours, the record, the walk's slots and bookings, the pairs, their bookings and interviewers)."""
     now = now or timezone.now()
     hours = evaluation_due_hours(company)
     # The pairs are read once (three numbers each) and counted and sliced here: counting them in SQL and

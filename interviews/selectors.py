@@ -31,10 +31,11 @@ def assigned_slots_q(user: User) -> Q:
 
 
 def slots_interviewed_by(user: User) -> QuerySet[Slot]:
-    """Every slot ``user`` interviews: assigned here or hosting its event in Zoom (distinct rows)."""
+    """Every slot ``user`` interviews: assigned here or hosting its event in Zoom. Each slot once without a
+    DISTINCT: the condition follows only the slot's event (one row) and otherwise names slot ids."""
     if user.company_id is None:
         return Slot.objects.none()
-    return Slot.objects.filter(company_id=user.company_id).filter(interviewer_slot_q(user)).distinct()
+    return Slot.objects.filter(company_id=user.company_id).filter(interviewer_slot_q(user))
 
 
 def _interviewers_query(slot_id: int, event_id: int) -> QuerySet[User]:

@@ -238,8 +238,11 @@ class Slot(models.Model):
         base_manager_name = "all_objects"
         indexes = [
             models.Index(fields=["company", "starts_at"]),
-            # The interviews that ended in a period (interviews.evaluation_backlog's walk).
-            models.Index(fields=["company", "ends_at"], name="slot_company_ends"),
+            # The interviews that ended in a period, read from the index alone on PostgreSQL
+            # (interviews.evaluation_selectors' walk of the overdue evaluations' record).
+            models.Index(
+                fields=["company", "ends_at"], include=["starts_at", "deleted_at"], name="slot_company_ends"
+            ),
             models.Index(fields=["meeting_state", "not_before"]),
         ]
         constraints = [

@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='slot',
-            index=models.Index(fields=['company', 'ends_at'], name='slot_company_ends'),
+            index=models.Index(fields=['company', 'ends_at'], include=('starts_at', 'deleted_at'), name='slot_company_ends'),
         ),
     ]
