@@ -13,9 +13,17 @@ from accounts import services as account_services
 from accounts.models import Role
 from interviews import assignments, evaluation_backlog
 from interviews.evaluation_backlog import EVERY_BOOKING
-from interviews.evaluation_selectors import _overdue_pairs, overdue_evaluations
+from interviews.evaluation_selectors import (
+    _evaluated_bookings,
+    _overdue_pairs,
+    _submitted_by,
+    evaluations_due,
+    overdue_evaluations,
+)
 from interviews.models import OverdueBacklog, SlotInterviewer
+from interviews.selectors import assigned_slots_q
 from scheduling import services as scheduling_services
+from scheduling.models import Slot
 from tests.applicants.factories import ApplicantFactory
 from tests.factories import UserFactory
 from tests.interviews.helpers_evaluations import book, hours_ago, make_scene, make_slot, submit
@@ -32,6 +40,21 @@ def _listed(company, now=None) -> list[tuple[int, int]]:
 def _full(company, now=None) -> list[tuple[int, int]]:
     rows = _overdue_pairs(company.pk, now=now or timezone.now(), hours=24, walk=EVERY_BOOKING)
     return [(booking_id, evaluator_id) for booking_id, evaluator_id, _ends in rows]
+
+
+def _due(user) -> list[int]:
+    due = evaluations_due(user, limit=1000)
+    assert due.count == len(due.items)
+    return sorted(item.booking.pk for item in due.items)
+
+
+def _due_in_full(user) -> list[int]:
+    """The bookings ``user`` owes an evaluation for, by the query before the record (every booking)."""
+    if not user.is_active:
+        return []
+    assigned = Slot.all_objects.filter(company_id=user.company_id).filter(assigned_slots_q(user)).values("pk")
+    pending = _evaluated_bookings(user.company_id, now=timezone.now()).filter(slot__in=assigned)
+    return sorted(pending.filter(~_submitted_by(user.pk)).values_list("pk", flat=True))
 
 
 def _record(company) -> OverdueBacklog:
@@ -86,6 +109,8 @@ def test_the_first_count_records_what_it_proved_and_the_next_walks_only_that(sce
     type(scene.retired).objects.filter(pk=scene.retired.pk).update(is_active=True)
     assert sorted(_listed(company)) == sorted(owed)
     assert len(_full(company)) == 4  # the full count sees them
+    retired = type(scene.retired).objects.get(pk=scene.retired.pk)
+    assert _due(retired) == [] and len(_due_in_full(retired)) == 2
 
     # A submission of a listed booking counts at once.
     submit(scene, scene.first)
@@ -134,6 +159,10 @@ def test_every_change_that_adds_an_expected_evaluation_to_an_earlier_slot_counts
     listed = _listed(company)
     assert sorted(listed) == sorted(_full(company))
     assert len(listed) > 2
+    # What each interviewer owes (their dashboard and マイ面接) walks the same record.
+    for user in (scene.first, scene.second, newcomer, type(scene.retired).objects.get(pk=scene.retired.pk)):
+        assert _due(user) == _due_in_full(user)
+    assert any(_due(user) for user in (scene.first, newcomer))
 
 
 def test_a_change_during_the_count_leaves_a_record_that_does_not_hold(scene):
