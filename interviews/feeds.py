@@ -39,7 +39,13 @@ from scheduling.models import Slot
 
 FEED_SALT = "interviews.calendar-feed"
 RECENT_DAYS = 30
-MAX_ROWS = 300
+# An interviewer's agenda: the soonest upcoming interviews and the latest recent ones, each bounded on its
+# own (one bound for both let hundreds of past interviews crowd out every upcoming one). マイ面接 shows
+# fewer than the calendar feed carries (the カレンダー page shows the rest).
+UPCOMING_ROWS = 50
+RECENT_ROWS = 30
+FEED_UPCOMING_ROWS = 200
+FEED_RECENT_ROWS = 100
 
 
 # --- the agenda ------------------------------------------------------------------------------------------
@@ -89,21 +95,33 @@ def _hosts(user: User, slot: Slot, host_ids: set[str]) -> bool:
     return host_id in host_ids
 
 
-def agenda(user: User, *, now: datetime | None = None, only_booked: bool = False) -> Agenda:
-    """The user's interviews from RECENT_DAYS back, soonest first (at most MAX_ROWS): six queries."""
+def agenda(
+    user: User,
+    *,
+    now: datetime | None = None,
+    only_booked: bool = False,
+    upcoming_rows: int | None = None,
+    recent_rows: int | None = None,
+) -> Agenda:
+    """The user's upcoming interviews, soonest first (at most ``upcoming_rows``, UPCOMING_ROWS), and those
+    of the last RECENT_DAYS, latest first (at most ``recent_rows``, RECENT_ROWS): seven queries."""
+    upcoming_rows = UPCOMING_ROWS if upcoming_rows is None else upcoming_rows
+    recent_rows = RECENT_ROWS if recent_rows is None else recent_rows
     now = now or timezone.now()
     if user.company_id is None:
         return Agenda(upcoming=[], recent=[])
-    slots = (
-        slots_interviewed_by(user)
-        .filter(ends_at__gte=now - timedelta(days=RECENT_DAYS))
-        .select_related("company", "event__selection_meeting")
-        .order_by("starts_at", "pk")
-    )
+    slots = slots_interviewed_by(user).select_related("company", "event__selection_meeting")
     if only_booked:
         slots = slots.filter(booked_count__gt=0)
-    rows = list(slots[: MAX_ROWS + 1])
-    truncated, rows = len(rows) > MAX_ROWS, rows[:MAX_ROWS]
+    upcoming = list(slots.filter(ends_at__gte=now).order_by("starts_at", "pk")[: upcoming_rows + 1])
+    recent = list(
+        slots.filter(ends_at__lt=now, ends_at__gte=now - timedelta(days=RECENT_DAYS)).order_by(
+            "-starts_at", "-pk"
+        )[: recent_rows + 1]
+    )
+    truncated = len(upcoming) > upcoming_rows or len(recent) > recent_rows
+    upcoming, recent = upcoming[:upcoming_rows], recent[:recent_rows]
+    rows = [*upcoming, *recent]
     bookings: dict[int, list[Booking]] = defaultdict(list)
     for booking in (
         visible_bookings(user)
@@ -114,15 +132,15 @@ def agenda(user: User, *, now: datetime | None = None, only_booked: bool = False
         bookings[booking.slot_id].append(booking)
     interviewers = interviewers_of_slots(rows)
     host_ids = scheduling_selectors.host_ids_of(user)
-    interviews = [
-        Interview(
+
+    def interview(slot: Slot) -> Interview:
+        return Interview(
             slot, bookings.get(slot.pk, []), interviewers.get(slot.pk, []), _hosts(user, slot, host_ids)
         )
-        for slot in rows
-    ]
+
     return Agenda(
-        upcoming=[item for item in interviews if item.slot.ends_at >= now],
-        recent=[item for item in interviews if item.slot.ends_at < now][::-1],
+        upcoming=[interview(slot) for slot in upcoming],
+        recent=[interview(slot) for slot in recent],
         truncated=truncated,
     )
 
@@ -317,7 +335,8 @@ def feed_calendar(feed: CalendarFeed, *, now: datetime | None = None) -> bytes:
         calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", "PT1H")
         stamp = now.astimezone(UTC)
-        for interview in agenda(user, now=now).all:
+        interviews = agenda(user, now=now, upcoming_rows=FEED_UPCOMING_ROWS, recent_rows=FEED_RECENT_ROWS)
+        for interview in interviews.all:
             calendar.add_component(_vevent(interview, contact=contact, stamp=stamp))
     return calendar.to_ical()
 

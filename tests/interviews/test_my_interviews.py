@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import services as booking_services
+from interviews import feeds
 from notifications.rendering import contains_start_url
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.helpers import staff_book
@@ -235,3 +236,21 @@ def test_the_recent_interviews_offer_no_start(world, hosted_by_interviewer):
     html = page(client_for(world.acme.interviewer))
 
     assert "ホストとして開始" not in section(html, "最近の面接")
+
+
+def test_many_recent_interviews_never_crowd_out_the_upcoming_ones(company, event, tanaka, world, monkeypatch):
+    # One bound for both once filled the list with the oldest past interviews and showed none upcoming
+    # (an interviewer of ten interviews a day in the scale data set saw 今後の面接（0件）).
+    monkeypatch.setattr(feeds, "UPCOMING_ROWS", 2)
+    monkeypatch.setattr(feeds, "RECENT_ROWS", 2)
+    assign_event(event, tanaka, actor=world.acme.recruiter)
+    past = [slot_in(event, -day) for day in (1, 2, 3, 4)]
+    future = [slot_in(event, day) for day in (1, 2, 3)]
+
+    agenda = feeds.agenda(tanaka)
+
+    assert [item.slot for item in agenda.upcoming] == future[:2]  # the soonest
+    assert [item.slot for item in agenda.recent] == past[:2]  # the latest
+    assert agenda.truncated
+    html = page(client_for(tanaka))
+    assert "今後の面接（2件）" in html and "件数が多いため、一部のみ表示しています。" in html
