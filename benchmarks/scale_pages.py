@@ -5,7 +5,8 @@
 
 Uses benchmarks/seed_scale.py's data set (``--reuse``: seeded only when missing) in its database
 (DATABASE_URL, default e2rpro_scale). Requests each page through django.test.Client (the WSGI handler:
-server time without the network) as the 採用担当 of the big company, three times to warm up and then
+server time without the network) as the 採用担当 of the big company (and the dashboard and マイ面接 as one of
+its 面接官, assigned to its interview events), three times to warm up and then
 ``--repeat`` times, and prints median, p95 and the query count per page; the applicant list cases also on
 Django's admin changelist (as an operator, ``--admin-repeat`` times: each takes seconds) side by side.
 Targets: the applicant list and its searches at most 30 ms median, every page at most 100 ms median. The
@@ -35,7 +36,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Company, User
+from accounts.models import Company, Role, User
 from applicants.models import Applicant, SelectionStage
 from scheduling.models import Event, Slot
 
@@ -45,6 +46,7 @@ NAME_SEARCH = "佐藤"
 KANA_SEARCH = "さと"  # hiragana, folded to カタカナ by the search: サトウ, サトシ …
 STATUS = "一次面接"
 DEEP_PAGE = 500
+INTERVIEWER_PAGES = {"interviewer_dashboard": "/", "interviewer_my_interviews": "/interviews/mine/"}
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -159,6 +161,22 @@ def main() -> None:
         results[name] = {**figures, "target_ms": target, "met": figures["median_ms"] <= target, "path": path}
         if name in admin_pages and not args.no_admin:
             results[name]["admin"] = measure(admin, admin_pages[name], args.admin_repeat)
+        print(f"  measured {name}", flush=True)
+    # A 面接官 of the big company: assigned to its interview events (10,000 past interviews, most evaluated).
+    interviewer = Client()
+    interviewer.force_login(
+        User.objects.filter(company=company, role=Role.INTERVIEWER).order_by("pk").first()
+    )
+    for name, path in INTERVIEWER_PAGES.items():
+        if args.only and name not in args.only.split(","):
+            continue
+        figures = measure(interviewer, path, args.repeat)
+        results[name] = {
+            **figures,
+            "target_ms": PAGE_TARGET_MS,
+            "met": figures["median_ms"] <= PAGE_TARGET_MS,
+            "path": path,
+        }
         print(f"  measured {name}", flush=True)
     footprint = _rss()
     probes = [probe_before, speed_probe()]
