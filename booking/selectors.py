@@ -284,7 +284,10 @@ def interviewer_slot_q(user: User, prefix: str = "") -> Q:
     # company's slots (200,000 in the scale data set: 35 ms for each page that asks).
     company_slots = Slot.all_objects.filter(company_id=user.company_id)
     for slots in interviewer_slots.functions():
-        condition |= Q(**{f"{prefix}pk__in": company_slots.filter(slots(user)).values("pk")})
+        if prefix:
+            condition |= Q(**{f"{prefix}pk__in": company_slots.filter(slots(user)).values("pk")})
+        else:  # on Slot itself the condition applies to each row: no subquery over the company's slots
+            condition |= slots(user)
     return condition
 
 
