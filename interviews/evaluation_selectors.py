@@ -157,12 +157,12 @@ def _submitted_by(evaluator: Any) -> Exists:
 
 def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50) -> DueList:
     """The evaluations ``user`` owes as an interviewer of the slot: applicants booked into slots assigned
-    to them that have started, without their submitted evaluation; the longest overdue first (six queries
-    while the company's record holds, ``interviews.evaluation_backlog``: the due hours, the record, the
-    walk's slots and bookings, the count and the rows; only the bookings the record leaves open are
-    walked)."""
+    to them that have started, without their submitted evaluation; the longest overdue first (one query
+    for a user assigned nowhere; else seven while the company's record holds,
+    ``interviews.evaluation_backlog``: whether assigned, the due hours, the record, the walk's slots and
+    bookings, the count and the rows; only the bookings the record leaves open are walked)."""
     company = user.company
-    if company is None or not user.is_active:
+    if company is None or not user.is_active or not _assigned_anywhere(user):
         return DueList([], 0)
     now = now or timezone.now()
     hours = evaluation_due_hours(company)
@@ -190,6 +190,14 @@ def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50)
         DueEvaluation(row, user, row.slot.ends_at + timedelta(hours=hours), row.has_draft) for row in rows
     ]
     return DueList(items, count)
+
+
+def _assigned_anywhere(user: User) -> bool:
+    """Whether the user interviews any slot or event (most recruiters and admins do not): one query."""
+    assignments = Exists(SlotInterviewer.objects.filter(user_id=OuterRef("pk"))) | Exists(
+        EventInterviewer.objects.filter(user_id=OuterRef("pk"))
+    )
+    return User.objects.filter(assignments, pk=user.pk).exists()
 
 
 def _expected_pairs(bookings: QuerySet[Booking], path: str) -> QuerySet[Any]:

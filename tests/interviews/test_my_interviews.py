@@ -138,7 +138,7 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_rows(
         slot_in(event, -day)
 
     page(client)  # the assignments voided the record: this visit counts again
-    with CaptureQueriesContext(connection) as many_rows, django_assert_max_num_queries(16):
+    with CaptureQueriesContext(connection) as many_rows, django_assert_max_num_queries(17):
         html = page(client)
 
     assert html.count('id="slot-') == 26
