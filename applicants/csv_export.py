@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from applicants import xlsx
 from applicants.csv_import import COLUMN_BY_KEY, TEMPLATE_KEYS
-from applicants.models import Applicant, Track
+from applicants.models import PROFILE_FIELDS, Applicant, Track
 
 UTF8 = "utf8"
 SJIS = "sjis"
@@ -59,15 +59,7 @@ def headers() -> list[str]:
 # related rows and a tag manager, which cost most of the export's time).
 _EXPORT_FIELDS = (
     "pk",
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "track",
-    "school",
-    "faculty",
-    "graduation_year",
-    "current_employer",
+    *PROFILE_FIELDS,
     "source__name",
     "position__name",
     "stage__name",

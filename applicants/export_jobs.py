@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any, TypeVar
 from uuid import UUID
@@ -34,6 +33,7 @@ from accounts.audit import record_audit
 from accounts.models import Company, User
 from applicants import csv_export, selectors, services, tasks
 from applicants.forms import ApplicantFilterForm
+from applicants.job_progress import JobProgress
 from applicants.models import Applicant, ApplicantExport, ApplicantExportPart, ExportState, FileKind
 
 logger = logging.getLogger(__name__)
@@ -104,52 +104,36 @@ def enqueue(export_id: str) -> None:
         logger.warning("could not enqueue applicant export %s; the sweeper will", export_id, exc_info=True)
 
 
-def user_export(*, company: Company, actor: User, export_id: UUID | str) -> ApplicantExport | None:
-    """The actor's own unexpired export in this company, or None."""
+def _own_exports(company: Company, actor: User) -> QuerySet[ApplicantExport]:
+    """The actor's unexpired exports in this company: the only ones they see or download."""
     return ApplicantExport.objects.filter(
-        pk=export_id,
-        company=company,
-        created_by=actor,
-        created_at__gte=timezone.now() - EXPORT_LIFETIME,
-    ).first()
+        company=company, created_by=actor, created_at__gte=timezone.now() - EXPORT_LIFETIME
+    )
+
+
+def user_export(*, company: Company, actor: User, export_id: UUID | str) -> ApplicantExport | None:
+    return _own_exports(company, actor).filter(pk=export_id).first()
 
 
 def user_exports(*, company: Company, actor: User, limit: int = 20) -> list[ApplicantExport]:
-    """The actor's unexpired exports in this company, newest first."""
-    recent = ApplicantExport.objects.filter(
-        company=company, created_by=actor, created_at__gte=timezone.now() - EXPORT_LIFETIME
-    )
-    return list(recent.order_by("-created_at")[:limit])
+    """Newest first."""
+    return list(_own_exports(company, actor).order_by("-created_at")[:limit])
 
 
-@dataclass(frozen=True)
-class Progress:
-    state: str
-    done: int
-    total: int
-
-    @property
-    def running(self) -> bool:
-        return self.state in (ExportState.QUEUED, ExportState.RUNNING)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "phase": self.state,
-            "label": str(ExportState(self.state).label),
-            "done": self.done,
-            "total": self.total,
-            "running": self.running,
-        }
-
-
-def progress_of(export: ApplicantExport) -> Progress:
+def progress_of(export: ApplicantExport) -> JobProgress:
     """Where the export stands: the cache's count while it runs, the row's after."""
     done = export.progress_done
     if export.running:
         cached = cache.get(_progress_key(export.pk))
         if isinstance(cached, int):
             done = cached
-    return Progress(state=export.state, done=done, total=max(export.progress_total, done))
+    return JobProgress(
+        phase=export.state,
+        label=str(export.get_state_display()),
+        done=done,
+        total=max(export.progress_total, done),
+        running=export.running,
+    )
 
 
 def download_name(export: ApplicantExport) -> str:

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_audit
 from accounts.models import Company, User
 from applicants import csv_export, csv_import, normalize, services, tasks, xlsx
+from applicants.job_progress import JobProgress
 from applicants.models import (
     Applicant,
     ApplicantImport,
@@ -92,34 +93,20 @@ def _report(import_id: Any, done: int, total: int) -> None:
         ApplicantImport.objects.filter(pk=import_id).update(progress_done=done, progress_total=total)
 
 
-@dataclass(frozen=True)
-class Progress:
-    phase: str
-    done: int
-    total: int
-
-    @property
-    def running(self) -> bool:
-        return self.phase in RUNNING
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "phase": self.phase,
-            "label": str(ImportPhase(self.phase).label),
-            "done": self.done,
-            "total": self.total,
-            "running": self.running,
-        }
-
-
-def progress_of(draft: ApplicantImport) -> Progress:
+def progress_of(draft: ApplicantImport) -> JobProgress:
     """Where the draft's job stands: the cache's figures while it runs, the row's after."""
     done, total = draft.progress_done, draft.progress_total
     if draft.phase in RUNNING:
         cached = cache.get(_progress_key(draft.pk))
         if isinstance(cached, list) and len(cached) == 2:
             done, total = int(cached[0]), int(cached[1])
-    return Progress(phase=draft.phase, done=done, total=max(total, done))
+    return JobProgress(
+        phase=draft.phase,
+        label=str(ImportPhase(draft.phase).label),
+        done=done,
+        total=max(total, done),
+        running=draft.phase in RUNNING,
+    )
 
 
 # --- the upload ----------------------------------------------------------------------------------------
