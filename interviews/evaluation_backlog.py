@@ -18,10 +18,9 @@ lost change notice (a worker that died after a slot's move committed) could hide
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import F
 
@@ -49,6 +48,13 @@ class Walk:
 EVERY_BOOKING = Walk()
 
 
+class Count(Protocol):
+    """The overdue pairs of a company at ``now`` among the bookings ``walk`` names
+    (``interviews.evaluation_selectors._overdue_pairs``)."""
+
+    def __call__(self, company_id: int, *, now: datetime, hours: int, walk: Walk) -> list[Row]: ...
+
+
 def invalidate(company_id: int | None) -> None:
     """An evaluation may be expected again of a slot that ended earlier: the company's record no longer
     holds (one UPDATE; nothing when the company has none)."""
@@ -56,19 +62,17 @@ def invalidate(company_id: int | None) -> None:
         OverdueBacklog.objects.filter(company_id=company_id).update(generation=F("generation") + 1)
 
 
-def overdue_rows(
-    company_id: int, *, now: datetime, hours: int, count: Callable[[Walk], list[Row]]
-) -> list[Row]:
+def overdue_rows(company_id: int, *, now: datetime, hours: int, count: Count) -> list[Row]:
     """The company's overdue pairs at ``now``: ``count`` over the walk its record allows, or over every
     booking (then the record is written again)."""
     walk, backlog = _held_walk(company_id, now)
     if walk is not None:
-        return count(walk)
+        return count(company_id, now=now, hours=hours, walk=walk)
     rows, _walk = _count_all(company_id, backlog, now=now, hours=hours, count=count)
     return rows
 
 
-def settled_walk(company_id: int, *, now: datetime, hours: int, count: Callable[[Walk], list[Row]]) -> Walk:
+def settled_walk(company_id: int, *, now: datetime, hours: int, count: Count) -> Walk:
     """The walk the company's record allows at ``now``, counting every booking first (``count``) when it
     does not hold: the bookings an evaluation may still be owed for, of any interviewer."""
     walk, backlog = _held_walk(company_id, now)
@@ -91,12 +95,12 @@ def _count_all(
     *,
     now: datetime,
     hours: int,
-    count: Callable[[Walk], list[Row]],
+    count: Count,
 ) -> tuple[list[Row], Walk]:
     """Count over every booking and record what it proved; the generation is read before the count."""
     if backlog is None:
         backlog, _created = OverdueBacklog.objects.get_or_create(company_id=company_id)
-    rows = count(EVERY_BOOKING)
+    rows = count(company_id, now=now, hours=hours, walk=EVERY_BOOKING)
     return rows, _record(company_id, backlog.generation, rows, cutoff=now - timedelta(hours=hours), now=now)
 
 

@@ -168,7 +168,7 @@ def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50)
     hours = evaluation_due_hours(company)
     # Within the company: the planner then reads its slots by index, not every company's.
     assigned = Slot.all_objects.filter(company=company).filter(assigned_slots_q(user)).values("pk")
-    walk = _settled_walk(company.pk, now=now, hours=hours)
+    walk = evaluation_backlog.settled_walk(company.pk, now=now, hours=hours, count=_overdue_pairs)
     walked = _walked(_evaluated_bookings(company.pk, now=now), walk, company_id=company.pk, now=now)
     if not walked:
         return DueList([], 0)
@@ -309,15 +309,6 @@ def _load_pairs(rows: list[tuple[int, int, datetime]], hours: int) -> list[DueEv
     ]
 
 
-def _settled_walk(company_id: int, *, now: datetime, hours: int) -> Walk:
-    return evaluation_backlog.settled_walk(
-        company_id,
-        now=now,
-        hours=hours,
-        count=lambda walk: _overdue_pairs(company_id, now=now, hours=hours, walk=walk),
-    )
-
-
 def overdue_evaluations(
     company: Company, *, now: datetime | None = None, offset: int = 0, limit: int = DASHBOARD_LIMIT
 ) -> DueList:
@@ -328,12 +319,7 @@ def overdue_evaluations(
     hours = evaluation_due_hours(company)
     # The pairs are read once (three numbers each) and counted and sliced here: counting them in SQL and
     # then reading the page ran the same anti-join over every past booking twice.
-    rows = evaluation_backlog.overdue_rows(
-        company.pk,
-        now=now,
-        hours=hours,
-        count=lambda walk: _overdue_pairs(company.pk, now=now, hours=hours, walk=walk),
-    )
+    rows = evaluation_backlog.overdue_rows(company.pk, now=now, hours=hours, count=_overdue_pairs)
     if not rows:
         return DueList([], 0)
     return DueList(_load_pairs(rows[offset : offset + limit], hours), len(rows))

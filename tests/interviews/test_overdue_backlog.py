@@ -169,7 +169,7 @@ def test_a_change_during_the_count_leaves_a_record_that_does_not_hold(scene):
     company = scene.company
     walks = []
 
-    def count(walk):
+    def count(_company_id, *, now, hours, walk):
         walks.append(walk)
         evaluation_backlog.invalidate(company.pk)  # an assignment committed while the count walked
         return []
