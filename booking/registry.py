@@ -11,9 +11,10 @@ from accounts.hooks import Registry
 from accounts.models import User
 from scheduling.models import Slot
 
-# ``slots(user)``: a Q on Slot for the slots a 面接官 interviews besides the Zoom host's (e.g. assigned to
-# them in interviews). Their active bookings, and so those applicants, become readable to that 面接官.
-InterviewerSlots = Callable[[User], Q]
+# ``slots(user, prefix)``: a Q on Slot for the slots a 面接官 interviews besides the Zoom host's (e.g.
+# assigned to them in interviews), or on a model reaching Slot through ``prefix`` (``"slot__"`` for
+# Booking). Their active bookings, and so those applicants, become readable to that 面接官.
+InterviewerSlots = Callable[[User, str], Q]
 interviewer_slots: Registry[InterviewerSlots] = Registry(
     "booking.registry.interviewer_slots", required_from=["interviews"]
 )

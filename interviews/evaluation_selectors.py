@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -166,15 +166,19 @@ def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50)
         return DueList([], 0)
     now = now or timezone.now()
     hours = evaluation_due_hours(company)
-    # Within the company: the planner then reads its slots by index, not every company's.
-    assigned = Slot.all_objects.filter(company=company).filter(assigned_slots_q(user)).values("pk")
     walk = evaluation_backlog.settled_walk(company.pk, now=now, hours=hours, count=_overdue_pairs)
     walked = _walked(_evaluated_bookings(company.pk, now=now), walk, company_id=company.pk, now=now)
     if not walked:
         return DueList([], 0)
-    pending = walked[0].filter(slot__in=assigned).filter(~_submitted_by(user.pk))
-    count = pending.count()
-    if not count:
+    pending = walked[0].filter(assigned_slots_q(user, "slot__")).filter(~_submitted_by(user.pk))
+    # The first ``limit`` ids with the total beside them (COUNT(*) OVER ()), then those rows with what the
+    # page shows: planned apart, neither query joins the page's tables to the walk's long id lists.
+    first = list(
+        pending.annotate(total=Window(Count("pk")))
+        .order_by("slot__ends_at", "pk")
+        .values_list("pk", "total")[:limit]
+    )
+    if not first:
         return DueList([], 0)
     drafts = Evaluation.objects.filter(
         applicant_id=OuterRef("applicant_id"),
@@ -182,14 +186,15 @@ def evaluations_due(user: User, *, now: datetime | None = None, limit: int = 50)
         evaluator_id=user.pk,
     )
     rows = (
-        pending.annotate(has_draft=Exists(drafts))
+        Booking.objects.filter(pk__in=[pk for pk, _total in first])
+        .annotate(has_draft=Exists(drafts))
         .select_related("applicant", "slot__event__selection_meeting", "slot__company")
-        .order_by("slot__ends_at", "pk")[:limit]
+        .order_by("slot__ends_at", "pk")
     )
     items = [
         DueEvaluation(row, user, row.slot.ends_at + timedelta(hours=hours), row.has_draft) for row in rows
     ]
-    return DueList(items, count)
+    return DueList(items, first[0][1])
 
 
 def _assigned_anywhere(user: User) -> bool:

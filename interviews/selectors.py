@@ -20,13 +20,16 @@ from interviews.models import EventInterviewer, SlotInterviewer
 from scheduling.models import Slot
 
 
-def assigned_slots_q(user: User) -> Q:
-    """A Q on Slot: the slots assigned to ``user`` in interviews (not counting Zoom hosting)."""
+def assigned_slots_q(user: User, prefix: str = "") -> Q:
+    """A Q on Slot: the slots assigned to ``user`` in interviews (not counting Zoom hosting); ``prefix``
+    (e.g. ``"slot__"``) applies it to a model that reaches Slot, such as Booking."""
     # Id subqueries rather than joins: the planner reads the user's few assignment rows first instead of
     # joining every slot of the company to its assignments (and no duplicate rows to remove).
-    own_rows = SlotInterviewer.objects.filter(slot=OuterRef("pk"))
-    return Q(pk__in=SlotInterviewer.objects.filter(user=user).values("slot_id")) | (
-        Q(event_id__in=EventInterviewer.objects.filter(user=user).values("event_id")) & ~Q(Exists(own_rows))
+    own_rows = SlotInterviewer.objects.filter(slot=OuterRef(f"{prefix}pk"))
+    own_slots = SlotInterviewer.objects.filter(user=user).values("slot_id")
+    own_events = EventInterviewer.objects.filter(user=user).values("event_id")
+    return Q(**{f"{prefix}pk__in": own_slots}) | (
+        Q(**{f"{prefix}event_id__in": own_events}) & ~Q(Exists(own_rows))
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -225,6 +226,44 @@ def test_the_event_host_no_longer_starts_a_meeting_the_interviewer_hosts(company
 
     assert f"slot-{hosted_by_interviewer.pk}" in html  # the event is theirs in Zoom: listed
     assert "ホストとして開始" not in html
+
+
+def test_the_agenda_reads_every_column_its_page_and_feed_show(
+    world,
+    company,
+    event,
+    hosted_by_interviewer,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    """The agenda loads only the columns it names: it, the page and the feed must find all they read loaded
+    (a column left out costs a query per row)."""
+    slot_in(event, 2, hour=9)
+    assign_event(event, world.acme.interviewer, actor=world.acme.recruiter)
+    hosted_by_event_host = ZoomEventFactory(selection_meeting=SelectionMeetingFactory(company=company))
+    zoom_slot(hosted_by_event_host, 3, django_capture_on_commit_callbacks)
+    assign_event(hosted_by_event_host, world.acme.interviewer, actor=world.acme.recruiter)
+    user = world.acme.interviewer
+    with django_assert_max_num_queries(8):  # five, and three for the user's web-meeting host ids
+        interviews = feeds.agenda(user).all
+    assert {interview.slot.pk for interview in interviews} >= {hosted_by_interviewer.pk}
+
+    with django_assert_num_queries(0):
+        html = render_to_string(
+            "interviews/assignments/_agenda_table.html", {"interviews": interviews, "user": user}
+        )
+        events = [
+            feeds._vevent(interview, contact=True, stamp=hosted_by_interviewer.updated_at)
+            for interview in interviews
+        ]
+
+    assert hosted_by_interviewer.join_url in html and "ホストとして開始" in html and "佐藤 花子" in html
+    assert "東京本社 8F 面接室A" in html and "二次面接" in html and "一次面接" in html
+    hosted = next(e for e in events if str(e["UID"]).startswith(f"e2rpro-slot-{hosted_by_interviewer.pk}-"))
+    booked = hosted_by_interviewer.bookings.get().applicant
+    assert f"佐藤 花子 様（{booked.email}" in str(hosted["DESCRIPTION"])
+    assert str(hosted["LOCATION"]) == hosted_by_interviewer.join_url
 
 
 def test_the_recent_interviews_offer_no_start(world, hosted_by_interviewer):
