@@ -25,7 +25,7 @@ from interviews import evaluation_backlog
 from interviews.evaluation_backlog import EVERY_BOOKING, Row, Walk
 from interviews.models import Evaluation, EvaluationItem, EventInterviewer, InterviewSettings, SlotInterviewer
 from interviews.selectors import assigned_slots_q, slots_interviewed_by
-from scheduling.models import SelectionMeeting, Slot
+from scheduling.models import SelectionMeeting, Slot, ends_from_q
 
 SCALE_POINTS = (1, 2, 3, 4, 5)
 DASHBOARD_LIMIT = 10
@@ -271,14 +271,15 @@ def _walked(
     """The part of ``bookings`` a walk covers: all, or those of the slots that started by ``now`` and ended
     since the record's cutoff (and by ``until``), and the ones it listed.
 
-    The slots' ids are read first (an index-only scan of the slots' company and end), then the bookings'
-    and their slots' ids, and the caller's query names both: left to plan the join, PostgreSQL expected
-    thousands of slots from the two time conditions (it found dozens) and read every booking of the
-    company, and left to plan the overdue union, it walked every slot of the interviewers' events."""
+    The slots' ids are read first (a range of the company's slot starts, from MAX_SLOT_LENGTH before the
+    cutoff), then the bookings' and their slots' ids, and the caller's query names both: left to plan the
+    join, PostgreSQL expected thousands of slots from the two time conditions (it found dozens) and read
+    every booking of the company, and left to plan the overdue union, it walked every slot of the
+    interviewers' events."""
     if walk.settled_before is None:
         return [bookings]
     slots = Slot.all_objects.filter(
-        company_id=company_id, deleted_at__isnull=True, starts_at__lte=now, ends_at__gte=walk.settled_before
+        ends_from_q(walk.settled_before), company_id=company_id, deleted_at__isnull=True, starts_at__lte=now
     )
     if until is not None:
         slots = slots.filter(ends_at__lte=until)

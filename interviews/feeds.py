@@ -38,7 +38,7 @@ from interviews.selectors import interviewers_of_slots, slots_interviewed_by
 from notifications.ics import PRODID, invite_uid
 from notifications.text import replace_line_breaks
 from scheduling import selectors as scheduling_selectors
-from scheduling.models import Slot
+from scheduling.models import Slot, ends_from_q
 
 FEED_SALT = "interviews.calendar-feed"
 RECENT_DAYS = 30
@@ -62,18 +62,17 @@ class Interview:
     bookings: list[Booking] = field(default_factory=list)
     interviewers: list[User] = field(default_factory=list)
     is_host: bool = False  # the user hosts its web meeting: ホストとして開始
+    # What each row shows, worked out once (the page reads each several times).
+    join_url: str = field(init=False)
+    passcode: str = field(init=False)
+    place: str = field(init=False)
+    title: str = field(init=False)  # 選考会 / イベント
 
-    @property
-    def join_url(self) -> str:
-        return join_details(self.slot)[0]
-
-    @property
-    def passcode(self) -> str:
-        return join_details(self.slot)[1]
-
-    @property
-    def place(self) -> str:
-        return self.slot.event.place
+    def __post_init__(self) -> None:
+        self.join_url, self.passcode = join_details(self.slot)
+        event = self.slot.event
+        self.place = event.place
+        self.title = f"{event.selection_meeting.name} / {event.name}"
 
 
 @dataclass
@@ -130,8 +129,9 @@ def agenda(
     recent_rows: int | None = None,
 ) -> Agenda:
     """The user's upcoming interviews, soonest first (at most ``upcoming_rows``, UPCOMING_ROWS), and those
-    of the last RECENT_DAYS, latest first (at most ``recent_rows``, RECENT_ROWS): five queries, and those of
-    the user's web-meeting host ids when a slot's meeting is hosted by other than its event's host."""
+    that ended in the last RECENT_DAYS, latest first (at most ``recent_rows``, RECENT_ROWS): five queries,
+    and those of the user's web-meeting host ids when a slot's meeting is hosted by other than its event's
+    host."""
     upcoming_rows = UPCOMING_ROWS if upcoming_rows is None else upcoming_rows
     recent_rows = RECENT_ROWS if recent_rows is None else recent_rows
     now = now or timezone.now()
@@ -140,10 +140,11 @@ def agenda(
     slots = slots_interviewed_by(user).select_related("event__selection_meeting").only(*_SLOT_COLUMNS)
     if only_booked:
         slots = slots.filter(booked_count__gt=0)
-    upcoming = list(slots.filter(ends_at__gte=now).order_by("starts_at", "pk")[: upcoming_rows + 1])
+    upcoming = list(slots.filter(ends_from_q(now)).order_by("starts_at", "pk")[: upcoming_rows + 1])
+    # Latest ended first: read backwards along the index of the company's slot ends.
     recent = list(
         slots.filter(ends_at__lt=now, ends_at__gte=now - timedelta(days=RECENT_DAYS)).order_by(
-            "-starts_at", "-pk"
+            "-ends_at", "-pk"
         )[: recent_rows + 1]
     )
     truncated = len(upcoming) > upcoming_rows or len(recent) > recent_rows

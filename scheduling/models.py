@@ -172,6 +172,16 @@ class LiveSlotManager(_LiveSlotManagerBase):
 
 AllSlotManager = models.Manager.from_queryset(SlotQuerySet)
 
+# The longest a slot may last (a constraint: the forms allow a day, a 25-hour day where clocks change).
+# Bounding starts_at too lets a read of the slots that end after a moment use the (company, starts_at)
+# index, instead of filtering every slot of the company that starts after the earliest of them.
+MAX_SLOT_LENGTH = timedelta(days=2)
+
+
+def ends_from_q(moment: datetime, prefix: str = "") -> Q:
+    """A Q on Slot (or through ``prefix``): the slots that end at or after ``moment``."""
+    return Q(**{f"{prefix}ends_at__gte": moment, f"{prefix}starts_at__gte": moment - MAX_SLOT_LENGTH})
+
 
 class Slot(models.Model):
     """日程: one time slot of an event, and the Zoom meeting issued for it."""
@@ -248,6 +258,10 @@ class Slot(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__lte=models.F("starts_at") + MAX_SLOT_LENGTH),
+                name="slot_at_most_two_days",
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_at_least_one"),
             models.CheckConstraint(

@@ -10,14 +10,23 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from booking import services as booking_services
 from interviews import feeds
 from notifications.rendering import contains_start_url
+from scheduling.models import MAX_SLOT_LENGTH
 from tests.applicants.factories import ApplicantFactory
 from tests.booking.helpers import staff_book
 from tests.helpers import client_for
-from tests.interviews.helpers_assignments import assign_event, assign_slot, interviewer, slot_in, zoom_slot
+from tests.interviews.helpers_assignments import (
+    assign_event,
+    assign_slot,
+    interviewer,
+    slot_at,
+    slot_in,
+    zoom_slot,
+)
 from tests.interviews.helpers_evaluations import make_scene
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, ZoomEventFactory
 
@@ -79,6 +88,21 @@ def test_upcoming_and_recent_interviews_in_the_companys_zone(company, event, tan
     past = section(html, "最近の面接（過去30日）")
     assert "15:00–16:00" in past and "予約なし" in past
     assert f"slot-{old.pk}" not in html and f"slot-{recent.pk}" in past and f"slot-{upcoming.pk}" in coming
+
+
+def test_the_longest_slots_are_listed_while_they_run_and_after(event, tanaka, world):
+    """The agenda bounds its reads by start with the longest a slot may last (MAX_SLOT_LENGTH): slots of
+    nearly that length, started long ago, are still there."""
+    now = timezone.now()
+    longest = MAX_SLOT_LENGTH - timedelta(minutes=1)
+    running = slot_at(event, now - longest + timedelta(hours=1), minutes=int(longest.total_seconds() // 60))
+    ended = slot_at(event, now - longest - timedelta(hours=1), minutes=int(longest.total_seconds() // 60))
+    assign_event(event, tanaka, actor=world.acme.recruiter)
+
+    html = page(client_for(tanaka))
+
+    assert f"slot-{running.pk}" in section(html, "今後の面接")
+    assert f"slot-{ended.pk}" in section(html, "最近の面接（過去30日）")
 
 
 def test_only_active_bookings_name_their_applicants(company, event, tanaka, world):

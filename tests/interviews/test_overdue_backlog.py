@@ -23,7 +23,7 @@ from interviews.evaluation_selectors import (
 from interviews.models import OverdueBacklog, SlotInterviewer
 from interviews.selectors import assigned_slots_q
 from scheduling import services as scheduling_services
-from scheduling.models import Slot
+from scheduling.models import MAX_SLOT_LENGTH, Slot
 from tests.applicants.factories import ApplicantFactory
 from tests.factories import UserFactory
 from tests.interviews.helpers_evaluations import book, hours_ago, make_scene, make_slot, submit
@@ -141,9 +141,9 @@ def test_every_change_that_adds_an_expected_evaluation_to_an_earlier_slot_counts
             user=retired, actor=admin, name=retired.name, role=retired.role, is_active=True
         )
     else:
-        # A slot that started two days ago and ended only now (before the cutoff after the change), its
-        # booking owed by both interviewers.
-        long_slot = make_slot(scene.event, starts=hours_ago(49), minutes=49 * 60 - 5)
+        # A slot that started nearly two days ago (about the longest a slot may last) and ended only now
+        # (before the cutoff after the change), its booking owed by both interviewers.
+        long_slot = make_slot(scene.event, starts=hours_ago(47), minutes=47 * 60 - 5)
         long_booking = book(long_slot, ApplicantFactory(company=company))
         assert (long_booking.pk, scene.first.pk) not in _listed(company)
         with django_capture_on_commit_callbacks(execute=True):
@@ -204,3 +204,21 @@ def test_a_record_lists_at_most_max_open_bookings_and_walks_from_the_next(scene,
     assert record.settled_before == earlier[1].ends_at
     assert sorted(first) == sorted(_full(company)) and len(first) == 8
     assert _listed(company) == first
+
+
+def test_the_walk_finds_a_slot_of_the_longest_length_that_started_before_the_cutoff(scene):
+    """The walk reads the slots that end after the record's cutoff by their start, bounded by the longest
+    a slot may last: one that started nearly that long before the cutoff, and ended after it, is due."""
+    company = scene.company
+    _listed(company)  # the record: its cutoff is a day ago
+    longest = MAX_SLOT_LENGTH - timedelta(minutes=1)
+    cutoff = _record(company).settled_before
+    long_slot = make_slot(
+        scene.event,
+        starts=cutoff - longest + timedelta(minutes=30),
+        minutes=int(longest / timedelta(minutes=1)),
+    )
+    booking = book(long_slot, ApplicantFactory(company=company))
+
+    assert booking.pk in _due(scene.first)
+    assert _due(scene.first) == _due_in_full(scene.first)
