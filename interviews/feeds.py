@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import icalendar
 from django.conf import settings
@@ -160,7 +159,7 @@ def agenda(
     ):
         bookings[booking.slot_id].append(booking)
     interviewers = interviewers_of_slots(rows)
-    host_ids = functools.cache(partial(scheduling_selectors.host_ids_of, user))
+    host_ids = functools.cache(functools.partial(scheduling_selectors.host_ids_of, user))
 
     def interview(slot: Slot) -> Interview:
         return Interview(
