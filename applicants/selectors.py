@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -120,18 +120,27 @@ class ApplicantFilters:
     sort: str = DEFAULT_SORT
 
 
+def search_branches(query: str) -> list[Q]:
+    """The prefix matches of a search, one per key: 氏名 (姓, 名), フリガナ (either kana), email and phone,
+    each answered by its own prefix index."""
+    terms = normalize.search_terms(query)
+    branches = []
+    if terms["text"]:
+        branches += [Q(name_key__startswith=terms["text"]), Q(given_name_key__startswith=terms["text"])]
+    if terms["kana"]:
+        branches += [Q(kana_key__startswith=terms["kana"]), Q(given_kana_key__startswith=terms["kana"])]
+    if terms["email"] and terms["email"].isascii():
+        branches.append(Q(email_key__startswith=terms["email"]))
+    if "phone" in terms:
+        branches.append(Q(phone_key__startswith=terms["phone"]))
+    return branches
+
+
 def search_condition(query: str) -> Q:
     """Prefix match on 氏名 (姓 or 名), フリガナ (either kana), email and phone, through the key indexes."""
-    terms = normalize.search_terms(query)
     condition = Q()
-    if terms["text"]:
-        condition |= Q(name_key__startswith=terms["text"]) | Q(given_name_key__startswith=terms["text"])
-    if terms["kana"]:
-        condition |= Q(kana_key__startswith=terms["kana"]) | Q(given_kana_key__startswith=terms["kana"])
-    if terms["email"] and terms["email"].isascii():
-        condition |= Q(email_key__startswith=terms["email"])
-    if "phone" in terms:
-        condition |= Q(phone_key__startswith=terms["phone"])
+    for branch in search_branches(query):
+        condition |= branch
     return condition
 
 
@@ -207,13 +216,32 @@ def page_number(value: str | None) -> int:
         return 1
 
 
+def counted_applicants(
+    queryset: QuerySet[Applicant], filters: ApplicantFilters, lists: CompanyLists
+) -> QuerySet[Applicant, int]:
+    """The ids that ``applicant_page`` counts for ``filters``: a search's as a UNION of one id query per
+    search key, each read from its prefix index alone (an OR of the keys reads every match's row: 5,946
+    rows for 佐藤 in the scale data set's big company, 9 ms against 4)."""
+    branches = search_branches(filters.q) if filters.q.strip() else []
+    if len(branches) < 2:
+        return filter_applicants(queryset, filters, lists).order_by().values_list("id", flat=True)
+    rest = filter_applicants(queryset, replace(filters, q=""), lists).order_by().values_list("id", flat=True)
+    return rest.filter(branches[0]).union(*(rest.filter(branch) for branch in branches[1:]))
+
+
 def applicant_page(
-    queryset: QuerySet[Applicant], *, number: int, lists: CompanyLists, per_page: int | None = None
+    queryset: QuerySet[Applicant],
+    *,
+    number: int,
+    lists: CompanyLists,
+    per_page: int | None = None,
+    counted: QuerySet[Applicant, int] | None = None,
 ) -> ListPage:
     """A page of ``queryset`` (already filtered and ordered) in four queries.
 
     The ids are read first (the ordering indexes cover them, so even a deep OFFSET walks the index only),
-    then only those rows; stages, positions and sources come from ``lists``; tags in one query.
+    then only those rows; stages, positions and sources come from ``lists``; tags in one query; the count
+    stops past COUNT_CAP, of ``counted`` (``counted_applicants``) when given.
     """
     per_page = per_page or PAGE_SIZE
     offset = (number - 1) * per_page
@@ -223,7 +251,9 @@ def applicant_page(
     rows = {row.pk: row for row in Applicant.objects.filter(id__in=ids).only(*ROW_FIELDS)} if ids else {}
     applicants = [rows[pk] for pk in ids if pk in rows]
     attach_labels(applicants, lists)
-    total = queryset.order_by().values("id")[: COUNT_CAP + 1].count()
+    if counted is None:
+        counted = queryset.order_by().values_list("id", flat=True)
+    total = counted[: COUNT_CAP + 1].count()
     return ListPage(
         object_list=applicants,
         number=number,

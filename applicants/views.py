@@ -50,9 +50,12 @@ def _list_query(request: HttpRequest, *drop: str) -> str:
 def applicant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     lists = selectors.company_lists(request_company(request))
     form = ApplicantFilterForm(request.GET, lists=lists)
-    queryset = selectors.filter_applicants(selectors.visible_applicants(request.user), form.filters(), lists)
+    visible, filters = selectors.visible_applicants(request.user), form.filters()
     page = selectors.applicant_page(
-        queryset, number=selectors.page_number(request.GET.get("page")), lists=lists
+        selectors.filter_applicants(visible, filters, lists),
+        number=selectors.page_number(request.GET.get("page")),
+        lists=lists,
+        counted=selectors.counted_applicants(visible, filters, lists),
     )
     context = {
         "form": form,

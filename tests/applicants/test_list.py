@@ -166,6 +166,32 @@ def test_the_total_is_counted_only_up_to_a_cap(world, as_recruiter, monkeypatch)
     assert "該当 5 件" in as_recruiter.get(LIST).content.decode()
 
 
+def test_a_searchs_count_is_each_applicant_it_finds_once(world, as_recruiter, booked_for, monkeypatch):
+    """A search is counted as a UNION of its keys' matches (each from its own index): an applicant whose
+    姓 and 名, or both kana, match counts once, and the other filters and the reader's scope still apply."""
+    company = world.acme.company
+    follow = TagFactory(company=company, name="要フォロー")
+    both = ApplicantFactory(company=company, name="佐藤 佐和子", name_kana="サトウ サワコ", tags=[follow])
+    ApplicantFactory(company=company, name="佐々木 一郎", name_kana="ササキ イチロウ")
+    ApplicantFactory(company=company, name="山田 佐織", name_kana="ヤマダ サオリ", tags=[follow])
+    ApplicantFactory(company=company, name="鈴木 次郎", name_kana="スズキ ジロウ")
+    ApplicantFactory(company=world.other.company, name="佐野 他社", name_kana="サノ タシャ")
+
+    def counted(client, **params):
+        page = client.get(LIST, params).context["page"]
+        assert page.total == len(page.object_list), params
+        return page.total, page.total_is_capped
+
+    assert counted(as_recruiter, q="佐") == (3, False)
+    assert counted(as_recruiter, q="佐", tag=follow.pk) == (2, False)
+    assert counted(as_recruiter, q="さ", sort="kana") == (3, False)  # サトウ サワコ by both kana: once
+    booked_for(world.acme.interviewer, [both.pk])
+    assert counted(client_for(world.acme.interviewer), q="佐") == (1, False)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    page = as_recruiter.get(LIST, {"q": "佐"}).context["page"]
+    assert (page.total, page.total_is_capped) == (2, True)
+
+
 @pytest.mark.parametrize("rows", [3, 60])
 @pytest.mark.parametrize("params", [{}, {"q": "山田"}, {"stage": "active", "sort": "kana"}, {"page": "2"}])
 def test_a_list_page_runs_a_fixed_number_of_queries(world, django_assert_max_num_queries, rows, params):
