@@ -261,13 +261,26 @@ def test_recruiters_get_the_list_with_selection_and_export(as_recruiter, acme_ap
     assert 'class="table table--stack"' in content
 
 
-def test_names_and_tags_are_escaped_in_the_rows(world, as_recruiter):
-    tag = TagFactory(company=world.acme.company, name="<b>tag</b>")
-    ApplicantFactory(company=world.acme.company, name="<script>alert(1)</script>", name_kana="", tags=[tag])
+def test_every_value_in_the_rows_is_escaped(world, as_recruiter):
+    company = world.acme.company
+    tag = TagFactory(company=company, name="<b>tag</b>")
+    ApplicantFactory(
+        company=company,
+        name='<script>alert(1)</script>"',
+        name_kana="<i>カナ</i>",
+        position=PositionFactory(company=company, name="<u>職種</u>"),
+        source=SourceFactory(company=company, name="<s>経路</s>"),
+        track=Track.MID_CAREER,
+        current_employer="<em>現職</em>",
+        tags=[tag],
+    )
     content = as_recruiter.get(LIST).content.decode()
-    assert "<script>alert(1)</script>" not in content
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
-    assert "&lt;b&gt;tag&lt;/b&gt;" in content
+    rows = content[content.index("<tbody") :]
+    for raw in ("<script>", "<b>tag", "<i>カナ", "<u>職種", "<s>経路", "<em>現職"):
+        assert raw not in rows, raw
+    assert 'aria-label="&lt;script&gt;alert(1)&lt;/script&gt;&quot;"' in rows  # the attribute stays closed
+    for escaped in ("&lt;b&gt;tag&lt;/b&gt;", "&lt;i&gt;カナ", "&lt;u&gt;職種", "&lt;s&gt;経路", "&lt;em&gt;現職"):
+        assert escaped in rows, escaped
 
 
 def test_each_row_links_to_the_applicant_and_shows_every_column(world, as_recruiter):
