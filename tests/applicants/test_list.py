@@ -279,8 +279,9 @@ def test_every_value_in_the_rows_is_escaped(world, as_recruiter):
     for raw in ("<script>", "<b>tag", "<i>カナ", "<u>職種", "<s>経路", "<em>現職"):
         assert raw not in rows, raw
     assert 'aria-label="&lt;script&gt;alert(1)&lt;/script&gt;&quot;"' in rows  # the attribute stays closed
-    for escaped in ("&lt;b&gt;tag&lt;/b&gt;", "&lt;i&gt;カナ", "&lt;u&gt;職種", "&lt;s&gt;経路", "&lt;em&gt;現職"):
-        assert escaped in rows, escaped
+    escaped = ("&lt;b&gt;tag&lt;/b&gt;", "&lt;i&gt;カナ", "&lt;u&gt;職種", "&lt;s&gt;経路", "&lt;em&gt;現職")
+    for value in escaped:
+        assert value in rows, value
 
 
 def test_each_row_links_to_the_applicant_and_shows_every_column(world, as_recruiter):
