@@ -1,9 +1,9 @@
 """Pacing of outgoing mail to the SMTP relay's rate (``MAIL_SEND_RATE_PER_SECOND``), shared by every worker.
 
-Each send first reserves a send time with GCRA: a "theoretical arrival time" that advances by 1/rate per
-mail, so mails leave evenly spaced and never faster than the rate in any second, whichever worker sends
-them. The reservation lives in Redis (one Lua script on Redis' own clock) when ``REDIS_URL`` or a Redis
-broker is configured, otherwise in this process (enough for one worker or the in-process development mode).
+Each send first reserves a send time with GCRA (``accounts.gcra``: 1/rate apart, so mails leave evenly
+spaced and never faster than the rate in any second, whichever worker sends them). The reservation lives in
+Redis when ``REDIS_URL`` or a Redis broker is configured, otherwise in this process (enough for one worker
+or the in-process development mode).
 
 Pacing never loses mail: when Redis cannot be reached the mail is sent at once (unpaced) and a warning is
 logged; the delivery itself stays once-only (``notifications.services.deliver_mail`` claims the row).
@@ -16,24 +16,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import cache
 
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from accounts import gcra
 
-_GCRA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = tonumber(ARGV[1])
-local max_wait = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now
-if wait > max_wait then return {0, tostring(wait)} end
-redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil((wait + interval) * 1000) + 60000)
-return {1, tostring(wait)}
-"""
+logger = logging.getLogger(__name__)
 
 
 class PacingBusy(Exception):
@@ -55,32 +43,12 @@ def horizon() -> float:
 
 
 def redis_url() -> str:
-    configured = getattr(settings, "MAIL_PACING_REDIS_URL", None)
-    if configured is not None:
-        return configured
-    for url in (settings.REDIS_URL, settings.CELERY_BROKER_URL):
-        if url and url.startswith(("redis://", "rediss://", "unix://")):
-            return url
-    return ""
+    return gcra.redis_url("MAIL_PACING_REDIS_URL")
 
 
 def backend() -> str:
     """``redis`` (shared by every worker) or ``local`` (this process only)."""
     return "redis" if redis_url() else "local"
-
-
-@cache
-def _redis_script(url: str):
-    import redis
-
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return client.register_script(_GCRA)
-
-
-def _key() -> str:
-    # The database name keeps test runs and benchmarks that share one Redis apart.
-    database = settings.DATABASES["default"].get("NAME", "")
-    return f"e2rpro:mail-pace:{database}"
 
 
 class _LocalPacer:
@@ -127,11 +95,10 @@ def reserve(*, max_wait: float | None = None) -> float:
     url = redis_url()
     if url:
         try:
-            ok, wait_text = _redis_script(url)(keys=[_key()], args=[repr(interval), repr(limit)])
+            reserved, wait = gcra.reserve(url, gcra.key("mail-pace"), interval=interval, max_wait=limit)
         except Exception:  # noqa: BLE001 - Redis down: send unpaced rather than hold mail back
             logger.warning("mail pacing: Redis unavailable, sending unpaced")
             return 0.0
-        reserved, wait = bool(int(ok)), float(wait_text)
     else:
         reserved, wait = _local.reserve(interval, limit)
     if not reserved:

@@ -3,38 +3,25 @@ machine.
 
 Each service limits an account per second and per bucket, for all apps together (Zoom Pro: Light 30/s,
 Medium 20/s, Heavy 10/s); the provider names its buckets and rates (``MeetingProvider.limits()``). Each call
-first reserves a send time with GCRA (a "theoretical arrival time" that advances by 1/rate per call) and
-sleeps until then, so calls leave evenly spaced and never more than the rate in any one-second window,
-whichever process or machine sends them. The reservation is kept in Redis (one Lua script, Redis' own clock)
-when Redis is configured, otherwise in a PostgreSQL/SQLite row taken with SELECT ... FOR UPDATE.
+first reserves a send time with GCRA (``accounts.gcra``: 1/rate apart) and sleeps until then, so calls
+leave evenly spaced and never more than the rate in any one-second window, whichever process or machine
+sends them. The reservation is kept in Redis when Redis is configured, otherwise (and while Redis cannot
+be reached) in a PostgreSQL/SQLite row taken with SELECT ... FOR UPDATE.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 
+from accounts import gcra
 from scheduling.models import PacingState
 from web_meetings.providers import provider_for
 
 logger = logging.getLogger(__name__)
-
-_GCRA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = tonumber(ARGV[1])
-local max_wait = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now
-if wait > max_wait then return {0, tostring(wait)} end
-redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil((wait + interval) * 1000) + 60000)
-return {1, tostring(wait)}
-"""
 
 
 class PacingBusy(Exception):
@@ -53,34 +40,12 @@ def rate_for(category: str, provider: str = "zoom") -> float:
 
 
 def _redis_url() -> str:
-    configured = getattr(settings, "SCHEDULING_PACING_REDIS_URL", None)
-    if configured is not None:
-        return configured
-    for url in (settings.REDIS_URL, settings.CELERY_BROKER_URL):
-        if url and url.startswith(("redis://", "rediss://", "unix://")):
-            return url
-    return ""
-
-
-@cache
-def _redis_client(url: str):
-    import redis
-
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return client, client.register_script(_GCRA)
-
-
-def _key(provider: str, account: str, category: str) -> str:
-    # The database name keeps test runs and benchmarks that share one Redis apart.
-    database = settings.DATABASES["default"].get("NAME", "")
-    return f"e2rpro:{provider}-pace:{database}:{account}:{category}"
+    return gcra.redis_url("SCHEDULING_PACING_REDIS_URL")
 
 
 def _reserve_redis(url: str, key: str, interval: float, max_wait: float) -> float:
-    _client, script = _redis_client(url)
-    ok, wait = script(keys=[key], args=[repr(interval), repr(max_wait)])
-    wait = float(wait)
-    if not int(ok):
+    reserved, wait = gcra.reserve(url, key, interval=interval, max_wait=max_wait)
+    if not reserved:
         raise PacingBusy(wait)
     return wait
 
@@ -112,7 +77,7 @@ def reserve(*, account: str, operation: str, provider: str = "zoom", max_wait: f
     category = provider_for(provider).limits().categories[operation]
     interval = 1.0 / rate_for(category, provider)
     max_wait = getattr(settings, "SCHEDULING_PACING_MAX_WAIT", 10.0) if max_wait is None else max_wait
-    key = _key(provider, account, category)
+    key = gcra.key(f"{provider}-pace", account, category)
     if backend() == "redis":
         try:
             return _reserve_redis(_redis_url(), key, interval, max_wait)

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from accounts import gcra
 from scheduling import pacing
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def pro_rates(settings):
 
 def redis_available() -> bool:
     try:
-        pacing._redis_client("redis://127.0.0.1:6379/13")[0].ping()
+        gcra.redis_client("redis://127.0.0.1:6379/13").ping()
     except Exception:  # noqa: BLE001
         return False
     return True
