@@ -332,7 +332,10 @@ def booking_flows(world, emu, slot: Slot) -> str:
     phone = Client()
     assert phone.post(f"{home}slots/{slot.pk}/").status_code == 302
     assert Booking.objects.filter(applicant=applicant).exists()
-    local = timezone.localtime(slot.starts_at + timedelta(hours=2), world.acme.company.tzinfo)
+    # To 10:00 the next day: two hours later crossed midnight for a slot made after 21:00 local time (the
+    # form keeps a slot within its day), and the move was refused.
+    local = timezone.localtime(slot.starts_at, world.acme.company.tzinfo).replace(hour=10, minute=0)
+    local += timedelta(days=1)
     moved = recruiter.post(
         reverse("scheduling:slot_edit", args=[slot.pk]),
         {
