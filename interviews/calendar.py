@@ -334,8 +334,7 @@ def _apply(slots: QuerySet[Slot], filters: Filters) -> QuerySet[Slot]:
     if filters.event is not None:
         slots = slots.filter(event=filters.event)
     if filters.interviewer is not None:
-        assigned = Slot.objects.filter(assigned_slots_q(filters.interviewer)).values("pk")
-        slots = slots.filter(pk__in=assigned)
+        slots = slots.filter(assigned_slots_q(filters.interviewer))
     if filters.host is not None:
         slots = slots.filter(event__meeting_host_email__iexact=filters.host.email).exclude(
             event__web_meeting="none"

@@ -178,9 +178,9 @@ AllSlotManager = models.Manager.from_queryset(SlotQuerySet)
 MAX_SLOT_LENGTH = timedelta(days=2)
 
 
-def ends_from_q(moment: datetime, prefix: str = "") -> Q:
-    """A Q on Slot (or through ``prefix``): the slots that end at or after ``moment``."""
-    return Q(**{f"{prefix}ends_at__gte": moment, f"{prefix}starts_at__gte": moment - MAX_SLOT_LENGTH})
+def ends_from_q(moment: datetime) -> Q:
+    """A Q on Slot: the slots that end at or after ``moment``."""
+    return Q(ends_at__gte=moment, starts_at__gte=moment - MAX_SLOT_LENGTH)
 
 
 class Slot(models.Model):
@@ -248,8 +248,8 @@ class Slot(models.Model):
         base_manager_name = "all_objects"
         indexes = [
             models.Index(fields=["company", "starts_at"]),
-            # The interviews that ended in a period, read from the index alone on PostgreSQL
-            # (interviews.evaluation_selectors' walk of the overdue evaluations' record).
+            # The interviews that ended in a period, latest first (マイ面接's recent interviews read it
+            # backwards); it holds the start and deletion time for reads that need nothing else.
             models.Index(
                 fields=["company", "ends_at"], include=["starts_at", "deleted_at"], name="slot_company_ends"
             ),
