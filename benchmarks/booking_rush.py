@@ -485,6 +485,15 @@ def run(args: argparse.Namespace) -> dict:
         f"Redis {env['CELERY_BROKER_URL']} queue {QUEUE}"
     )
     reset_database(database_url)
+    try:
+        return measure(args, env, port)
+    finally:  # also when a round fails: no queue or database of this run is left behind
+        if not args.keep:
+            drop_database(database_url)
+        drop_queue(env["CELERY_BROKER_URL"])
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict:
     started = time.perf_counter()
     world = seed(args)
     print(
@@ -518,9 +527,6 @@ def run(args: argparse.Namespace) -> dict:
     report["footprint"] = footprint
     report["load_average"] = {"before": round(load_before[0], 2), "after": round(load_after[0], 2)}
     report["speed_probe_s"] = probes
-    if not args.keep:
-        drop_database(database_url)
-    drop_queue(env["CELERY_BROKER_URL"])
     return report
 
 
