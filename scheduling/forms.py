@@ -32,6 +32,16 @@ WEEKDAY_CHOICES = [
 ]
 MAX_BULK_SLOTS = 1000
 MAX_SLOT_MINUTES = 24 * 60
+# How far ahead a slot may be made: a recruiting season is planned a year or two ahead, and a mistyped
+# year (2206 for 2026, 9999) is refused with a message instead of becoming a slot nobody finds.
+MAX_YEARS_AHEAD = 3
+
+
+def _beyond_horizon(day: date, tz: Any) -> str | None:
+    """The message for a slot day more than MAX_YEARS_AHEAD years after today (in ``tz``), else None."""
+    if (day - timezone.localdate(timezone=tz)).days <= MAX_YEARS_AHEAD * 366:
+        return None
+    return str(_("日付は%(years)s年以内で指定してください。") % {"years": MAX_YEARS_AHEAD})
 
 
 def host_field(service: str) -> str:
@@ -336,6 +346,10 @@ class SlotForm(forms.Form):
         day, start = cleaned.get("date"), cleaned.get("start_time")
         if day is None or start is None:
             return cleaned
+        too_far = _beyond_horizon(day, self.tz)
+        if too_far:
+            self.add_error("date", too_far)
+            return cleaned
         starts_at = _aware(day, start, self.tz)
         end = cleaned.get("end_time")
         ends_at = (
@@ -447,6 +461,8 @@ class BulkSlotForm(forms.Form):
                 self.add_error("date_to", _("終了日は開始日以降にしてください。"))
             elif (last - first).days > 366:
                 self.add_error("date_to", _("期間は1年以内にしてください。"))
+            elif too_far := _beyond_horizon(last, self.event.company.tzinfo):
+                self.add_error("date_to", too_far)
         if self.errors:
             return cleaned
         if self.event.has_web_meeting and not self.event.meeting_host_id:

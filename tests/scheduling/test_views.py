@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -226,6 +226,11 @@ def test_a_host_that_left_the_account_is_shown_on_the_schedule(as_recruiter, wor
         ({"end_time": "09:00"}, "終了時刻は開始時刻より後にしてください。"),
         ({"end_time": "10:00"}, "終了時刻は開始時刻より後にしてください。"),
         ({"date": "2020-01-01"}, "過去の日時は指定できません。"),
+        ({"date": "9999-12-31"}, "日付は3年以内で指定してください。"),
+        (
+            {"date": (date.today() + timedelta(days=3 * 366 + 2)).isoformat()},
+            "日付は3年以内で指定してください。",
+        ),
         ({"capacity": "0"}, "1 以上"),
         ({"date": ""}, "このフィールドは必須です。"),
     ],
@@ -238,6 +243,21 @@ def test_new_slots_are_validated_with_clear_messages(as_recruiter, world, overri
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Slot.objects.filter(event=event).exists()
+
+
+def test_a_slot_cannot_be_moved_beyond_the_horizon(as_recruiter, world):
+    event = EventFactory(selection_meeting__company=world.acme.company)
+    slot = SlotFactory(event=event)
+    starts_at = slot.starts_at
+
+    response = as_recruiter.post(
+        reverse("scheduling:slot_edit", args=[slot.pk]), slot_form(date="9999-12-31")
+    )
+
+    assert response.status_code == 200
+    assert "日付は3年以内で指定してください。" in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.starts_at == starts_at
 
 
 def test_an_empty_end_time_takes_the_events_duration(as_recruiter, world):
@@ -335,6 +355,7 @@ def test_bulk_creation_previews_then_creates(as_recruiter, world, linked, zoom_e
         ({"date_to": "2020-01-01"}, "終了日は開始日以降にしてください。"),
         ({"weekdays": []}, "このフィールドは必須です。"),
         ({"date_from": "2020-01-01", "date_to": "2020-01-05"}, "条件に合う未来の日時がありません"),
+        ({"date_from": "9999-12-25", "date_to": "9999-12-31"}, "日付は3年以内で指定してください。"),
     ],
 )
 def test_bulk_creation_refuses_bad_input(as_recruiter, world, overrides, message):
