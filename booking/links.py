@@ -96,8 +96,14 @@ def resolve(token: str, *, now: datetime | None = None) -> BookingInvitation:
     """The invitation behind a link, if it may be used now; raises LinkProblem. Its company comes with its
     mail settings (the pages' 問い合わせ先) and its applicant with their stage, in the same query."""
     payload = read_token(token)
-    invitation = _INVITATION.first(invitation_id=payload.invitation_id)
-    if invitation is None:
+    return check(_INVITATION.first(invitation_id=payload.invitation_id), payload, now=now)
+
+
+def check(
+    invitation: BookingInvitation | None, payload: LinkPayload, *, now: datetime | None = None
+) -> BookingInvitation:
+    """``invitation``, read by the id in ``payload``, if the link may use it now; raises LinkProblem."""
+    if invitation is None or invitation.pk != payload.invitation_id:
         raise LinkProblem("invalid")
     if not hmac.compare_digest(invitation.key, payload.key):
         raise LinkProblem("invalid")

@@ -100,17 +100,39 @@ def booking_page(view: Callable[..., HttpResponse]) -> PublicView:
     return _behind_link(view)
 
 
+def booking_slot_page(view: Callable[..., HttpResponse]) -> PublicView:
+    """Like ``booking_page``, for a page of one of the link's slots (``slot_id`` in the URL): the link and
+    the slot are read in one query, and the view gets the slot as ``chosen`` (None when the link is fine
+    but the slot is not one of its events' live slots)."""
+    return _behind_link(view, with_slot=True)
+
+
 def booking_file(view: Callable[..., HttpResponse]) -> PublicView:
     """Like ``booking_page``, for a file behind the link (the .ics): any link problem answers 404."""
     return _behind_link(view, problem_status=404)
 
 
-def _behind_link(view: Callable[..., HttpResponse], *, problem_status: int | None = None) -> PublicView:
+def _link_and_slot(token: str, slot_id: int) -> tuple[BookingInvitation, Slot | None]:
+    """The link's invitation and its slot ``slot_id``; raises LinkProblem as ``links.resolve`` does."""
+    payload = links.read_token(token)
+    found = selectors.slot_with_link(payload.invitation_id, slot_id)
+    if found is None:  # the link's own problem, or a slot it does not cover: read the link alone to tell
+        return links.resolve(token), None
+    invitation, chosen = found
+    return links.check(invitation, payload), chosen
+
+
+def _behind_link(
+    view: Callable[..., HttpResponse], *, problem_status: int | None = None, with_slot: bool = False
+) -> PublicView:
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args, **kwargs) -> HttpResponse:
         with translation.override(settings.LANGUAGE_CODE):
             try:
-                invitation = links.resolve(token)
+                if with_slot:
+                    invitation, kwargs["chosen"] = _link_and_slot(token, kwargs.pop("slot_id"))
+                else:
+                    invitation = links.resolve(token)
             except links.LinkProblem as problem:
                 status, title, message = LINK_PROBLEMS[problem.reason]
                 status = problem_status or status
@@ -163,11 +185,10 @@ def home(request: BookingRequest, invitation: BookingInvitation) -> HttpResponse
     return _page(request, "booking/home.html", _context(request, invitation, sections=sections))
 
 
-@booking_page
+@booking_slot_page
 @require_http_methods(["GET", "POST"])
-def slot(request: BookingRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
+def slot(request: BookingRequest, invitation: BookingInvitation, chosen: Slot | None) -> HttpResponse:
     """GET: 予約内容の確認; POST: 予約を確定する."""
-    chosen = selectors.invited_slot(invitation, slot_id)
     if chosen is None:
         return _not_found(request, invitation)
     if request.method == "POST":
@@ -239,11 +260,10 @@ def _slot_problem(chosen) -> str:
     return ""
 
 
-@booking_page
+@booking_slot_page
 @require_POST
-def wait(request: BookingRequest, invitation: BookingInvitation, slot_id: int) -> HttpResponse:
+def wait(request: BookingRequest, invitation: BookingInvitation, chosen: Slot | None) -> HttpResponse:
     """キャンセル待ちに登録."""
-    chosen = selectors.invited_slot(invitation, slot_id)
     if chosen is None:
         return _not_found(request, invitation)
     try:

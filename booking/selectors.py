@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
@@ -177,9 +177,9 @@ def invitation_sections(invitation: BookingInvitation, *, now: datetime | None =
     ]
 
 
-def _invited_slot_query(
-    slot_id: int, invitation_id: int, company_id: int, applicant_id: int
-) -> QuerySet[Slot]:
+def _link_read_annotations(applicant_id: Any) -> dict[str, Subquery | Exists]:
+    """What a link's slot read says about its applicant (``rules.LinkRead``), as annotations of the slot;
+    ``applicant_id``: the id, or an OuterRef to it."""
     applicant_booking = Booking.objects.filter(
         applicant_id=applicant_id, event_id=OuterRef("event_id"), status=BookingStatus.ACTIVE
     ).values("pk")[:1]
@@ -196,13 +196,19 @@ def _invited_slot_query(
     applicant_waiting = WaitlistEntry.objects.filter(
         applicant_id=applicant_id, event_id=OuterRef("event_id"), status=WaitStatus.WAITING
     )
+    return {
+        "link_applicant_booking_id": Subquery(applicant_booking),
+        "link_applicant_clash_id": Subquery(applicant_clash),
+        "link_applicant_waiting": Exists(applicant_waiting),
+    }
+
+
+def _invited_slot_query(
+    slot_id: int, invitation_id: int, company_id: int, applicant_id: int
+) -> QuerySet[Slot]:
     return (
         Slot.objects.select_related("event__selection_meeting", "event__booking_stage")
-        .annotate(
-            link_applicant_booking_id=Subquery(applicant_booking),
-            link_applicant_clash_id=Subquery(applicant_clash),
-            link_applicant_waiting=Exists(applicant_waiting),
-        )
+        .annotate(**_link_read_annotations(applicant_id))
         .filter(pk=slot_id, event__invitations=invitation_id, company_id=company_id)
     )
 
@@ -226,6 +232,45 @@ def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
     )
     if found is None:
         return None
+    return _with_link_read(found, invitation)
+
+
+def _slot_with_link_query(slot_id: int, invitation_id: int) -> QuerySet[Slot]:
+    """``_invited_slot_query`` and ``links.resolve``'s read in one statement: the slot joined to the
+    invitation (through the invitation's events) with what the link's pages need of it. Filtered before
+    anything else refers to ``link``, so everything uses the filter's inner join (one row)."""
+    return (
+        Slot.objects.annotate(
+            link=FilteredRelation("event__invitations", condition=Q(event__invitations__pk=invitation_id))
+        )
+        .filter(pk=slot_id, link__isnull=False, company_id=F("link__company_id"))
+        .select_related(  # type: ignore[misc]  # the plugin does not know the FilteredRelation "link"
+            "event__selection_meeting",
+            "event__booking_stage",
+            "link__company__mail_settings",
+            "link__applicant__stage",
+        )
+        .annotate(**_link_read_annotations(OuterRef("link__applicant_id")))
+    )
+
+
+# A slot page through a link (予約内容の確認, 予約を確定する, キャンセル待ち) reads its link and slot so.
+_SLOT_WITH_LINK: PreparedQuery[Slot] = PreparedQuery(_slot_with_link_query, slot_id=-1, invitation_id=-2)
+
+
+def slot_with_link(invitation_id: int, slot_id: int) -> tuple[BookingInvitation, Slot] | None:
+    """The invitation ``invitation_id`` and its slot ``slot_id`` (a live slot of one of its events), read as
+    ``links.resolve`` and ``invited_slot`` read them but in one query; None when the invitation is unknown
+    or the slot is not one of its events' (the caller then resolves the link alone to tell which). The
+    invitation is not checked: the caller checks it (``links.check``) before using either."""
+    found = _SLOT_WITH_LINK.first(slot_id=slot_id, invitation_id=invitation_id)
+    if found is None:
+        return None
+    invitation: BookingInvitation = found.link  # type: ignore[attr-defined]  # the FilteredRelation
+    return invitation, _with_link_read(found, invitation)
+
+
+def _with_link_read(found: Slot, invitation: BookingInvitation) -> Slot:
     found.company = invitation.company
     rules.remember_link_read(
         found,

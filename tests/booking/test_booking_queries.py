@@ -1,7 +1,7 @@
 """The booking POST's statements, as a regression guard for the booking rush (benchmarks/booking_rush.py):
-a refusal on a full slot reads two rows (the link's invitation, the slot with the applicant's booking in
-its event) and takes no lock; a booking locks the slot row last, by the UPDATE that takes the seat, so the
-lock is held for that statement and the commit whatever else the booking writes."""
+a refusal on a full slot reads one row (the link's invitation joined to the slot, with the applicant's
+booking in its event) and takes no lock; a booking locks the slot row last, by the UPDATE that takes the
+seat, so the lock is held for that statement and the commit whatever else the booking writes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.test.utils import CaptureQueriesContext
 
+from booking import rules, selectors
 from booking.models import Booking, BookingStatus
 from booking.rules import BookingError
 from notifications.models import SentMail
@@ -20,9 +21,10 @@ from tests.booking.helpers import applicant_book, invite, link, slot_for, staff_
 pytestmark = pytest.mark.django_db
 
 # Statements of one POST, savepoints included (the same on SQLite and PostgreSQL). Before the lock was
-# taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3.
-BOOKING_POST_STATEMENTS = 14
-REFUSAL_POST_STATEMENTS = 2
+# taken last: 35 for a booking, 31 of them under the slot's lock; 5 for a refusal. Then 30 and 3, then 14
+# and 2 (the link and its slot read apart).
+BOOKING_POST_STATEMENTS = 13
+REFUSAL_POST_STATEMENTS = 1
 
 
 def _sql(context: CaptureQueriesContext) -> list[str]:
@@ -50,11 +52,11 @@ def test_a_booking_post_stays_within_its_statements_and_locks_the_slot_last(
     # The seat is taken by the statement that locks the row, the last one: the lock lasts it and the commit.
     assert statements[-1].startswith(f'UPDATE "{slot_table}" SET "booked_count"')
     assert "RETURNING" in statements[-1]
-    assert not any(slot_table in statement for statement in statements[2:-1])
+    assert not any(slot_table in statement for statement in statements[1:-1])
     assert Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE).count() == 2
 
 
-def test_a_refusal_on_a_full_slot_reads_two_rows_and_writes_nothing(
+def test_a_refusal_on_a_full_slot_reads_one_row_and_writes_nothing(
     browser, invitation, slot, company, django_assert_max_num_queries
 ):
     for _seat in range(slot.capacity):
@@ -163,3 +165,24 @@ def test_a_slot_filled_while_it_was_being_booked_refuses_as_full_and_writes_noth
     assert not Booking.objects.filter(applicant=applicant).exists()
     assert SentMail.objects.count() == mails
     assert Slot.objects.get(pk=slot.pk).booked_count == slot.capacity
+
+
+def test_the_link_and_slot_read_is_one_row_of_the_links_own_invitation_among_many(
+    browser, company, event, slot, applicant
+):
+    """Everyone invited to the event shares the slot's join to the invitations: the read keeps only the
+    link's own invitation (one row), and each link's page and booking are its own applicant's."""
+    others = [ApplicantFactory(company=company) for _other in range(3)]
+    invitations = [invite(person, event) for person in [*others, applicant]]
+
+    for invitation in invitations:
+        rows = selectors._SLOT_WITH_LINK.fetch(slot_id=slot.pk, invitation_id=invitation.pk)
+        assert [(row.pk, row.link.pk) for row in rows] == [(slot.pk, invitation.pk)]
+        read_invitation, chosen = selectors.slot_with_link(invitation.pk, slot.pk)
+        assert (read_invitation.pk, read_invitation.applicant_id) == (invitation.pk, invitation.applicant_id)
+        assert rules.link_read(chosen).applicant_id == invitation.applicant_id
+
+    response = browser.post(link(invitations[-1], f"slots/{slot.pk}/"))
+
+    assert response.status_code == 302
+    assert list(Booking.objects.filter(slot=slot).values_list("applicant_id", flat=True)) == [applicant.pk]

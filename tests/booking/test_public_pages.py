@@ -274,6 +274,70 @@ def test_the_link_of_an_anonymized_applicant_is_invalid(browser, invitation, app
     assert browser.get(link(invitation)).status_code in (404, 410)
 
 
+def _revoke(invitation, applicant, world):
+    invitation.revoked_at = timezone.now()
+    invitation.save()
+
+
+def _expire(invitation, applicant, world):
+    invitation.expires_at = timezone.now() - timedelta(minutes=1)
+    invitation.save()
+
+
+def _anonymize(invitation, applicant, world):
+    from applicants.services import anonymize_applicant
+
+    anonymize_applicant(applicant=applicant, actor=world.acme.recruiter)
+
+
+def _wrong_key(invitation, applicant, world):
+    """A token signed with SECRET_KEY for this very invitation id, but not its key."""
+    return signing.dumps({"i": invitation.pk, "k": "x" * len(invitation.key)}, salt=links.SALT)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "status", "title"),
+    [
+        (_revoke, 410, "有効期限が切れています"),
+        (_expire, 410, "有効期限が切れています"),
+        (_anonymize, 404, "このリンクは無効です"),
+        (_wrong_key, 404, "このリンクは無効です"),
+    ],
+)
+def test_a_slot_page_read_with_its_link_refuses_every_link_the_home_page_refuses(
+    browser, invitation, applicant, slot, world, spoil, status, title
+):
+    """The slot pages read the link and the slot in one query: the link is still checked before either
+    is used, with the home page's answers."""
+    token = spoil(invitation, applicant, world) or links.make_token(invitation)
+
+    responses = [
+        browser.get(f"/b/{token}/"),
+        browser.get(f"/b/{token}/slots/{slot.pk}/"),
+        browser.post(f"/b/{token}/slots/{slot.pk}/"),
+        browser.post(f"/b/{token}/slots/{slot.pk}/wait/"),
+    ]
+
+    assert [response.status_code for response in responses] == [status] * 4
+    assert all(title in page(response) for response in responses)
+    assert not Booking.objects.exists()
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_the_waitlist_of_a_slot_of_an_event_not_in_the_invitation_is_not_found(
+    browser, invitation, company, slot
+):
+    other_event = EventFactory(selection_meeting=SelectionMeetingFactory(company=company), name="最終面接")
+    not_invited = slot_for(other_event, capacity=1)
+    staff_book(not_invited, ApplicantFactory(company=company))
+
+    response = browser.post(link(invitation, f"slots/{not_invited.pk}/wait/"))
+
+    assert response.status_code == 404
+    assert "このページは表示できません" in page(response)
+    assert not WaitlistEntry.objects.exists()
+
+
 # --- seeing, changing, cancelling --------------------
 
 
