@@ -210,9 +210,7 @@ def seed(args: argparse.Namespace) -> World:
     ensure_company_defaults(company=company)
     stages = company_stages(company)
     meeting = SelectionMeeting.objects.create(company=company, name="会社説明会")
-    rounds = [
-        _seed_round(args, company, meeting, stages, number) for number in range(getattr(args, "rounds", 1))
-    ]
+    rounds = [_seed_round(args, company, meeting, stages, number) for number in range(args.rounds)]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     connection.close()
