@@ -126,11 +126,23 @@ def environment(port: int) -> dict[str, str]:
     return env
 
 
+# This process's hold on its database name (see reset_database); released when the process ends.
+_HOLDS: list = []
+
+
 def reset_database(url: str) -> None:
+    """Drop and create the benchmark's database, once this process holds its name: a second run on the same
+    database (in another terminal) stops here instead of having its database dropped under it."""
     import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
+    hold = psycopg.connect(f"{parts.scheme}://{parts.netloc}/postgres", autocommit=True)
+    held = hold.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"e2rpro-benchmark:{name}"]).fetchone()
+    if not held or not held[0]:
+        hold.close()
+        raise SystemExit(f"Another benchmark run is using the database {name}; run this one after it.")
+    _HOLDS.append(hold)
     with psycopg.connect(f"{parts.scheme}://{parts.netloc}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
