@@ -19,6 +19,13 @@ def days_ahead(days: int, hour: int = 14, *, tz=None) -> datetime:
     return local.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
+def soon_slot(event, hours: int = 2, **kwargs):
+    """A slot starting ``hours`` from now: inside the event's last 24 hours (its booking window closed, its
+    cancel deadline passed) but not started, whatever the time of day the test runs."""
+    starts = (timezone.now() + timedelta(hours=hours)).replace(second=0, microsecond=0)
+    return SlotFactory(event=event, starts_at=starts, ends_at=starts + timedelta(hours=1), **kwargs)
+
+
 def slot_for(event, days: int = 5, hour: int = 14, **kwargs):
     starts = days_ahead(days, hour, tz=event.company.tzinfo)
     return SlotFactory(event=event, starts_at=starts, ends_at=starts + timedelta(hours=1), **kwargs)

@@ -15,7 +15,7 @@ from booking import links
 from booking.models import Booking, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from notifications.models import MailKind, SentMail
 from tests.applicants.factories import ApplicantFactory
-from tests.booking.helpers import applicant_book, invite, link, slot_for, staff_book
+from tests.booking.helpers import applicant_book, invite, link, slot_for, soon_slot, staff_book
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_the_link_lists_the_invited_events_shown_slots_with_seats_left_in_japane
     full = slot_for(event, days=6, capacity=1)
     staff_book(full, other_applicant)
     hidden = slot_for(event, days=7, is_published=False)
-    past_window = slot_for(event, days=0, hour=23)  # closes 24 h before its start: already closed
+    past_window = soon_slot(event)  # closes 24 h before its start: already closed
     elsewhere = slot_for(EventFactory(selection_meeting=event.selection_meeting, name="別のイベント"), days=5)
 
     response = browser.get(link(invitation), HTTP_ACCEPT_LANGUAGE="en")
@@ -380,7 +380,7 @@ def test_cancelling_after_the_deadline_is_refused_with_the_company_contact(
     update_mail_settings(
         company=company, sender_name="", reply_to="", contact="人事部 03-1234-5678", actor=None
     )
-    soon = slot_for(event, days=0, hour=23)
+    soon = soon_slot(event)
     booking = staff_book(soon, applicant)  # staff may book inside the last 24 hours
 
     page_before = browser.get(link(invitation, f"bookings/{booking.pk}/"))
@@ -398,7 +398,7 @@ def test_cancelling_after_the_deadline_is_refused_with_the_company_contact(
 
 
 def test_changing_after_the_deadline_is_refused(browser, invitation, event, applicant):
-    soon = slot_for(event, days=0, hour=23)
+    soon = soon_slot(event)
     later = slot_for(event, days=6)
     booking = staff_book(soon, applicant)
 

@@ -13,7 +13,7 @@ from booking.models import Booking, BookingInvitation, BookingStatus, WaitlistEn
 from booking.selectors import applicant_ids_for_interviewer
 from notifications.models import MailKind, SentMail
 from tests.applicants.factories import ApplicantFactory
-from tests.booking.helpers import invite, slot_for, staff_book
+from tests.booking.helpers import invite, slot_for, soon_slot, staff_book
 from tests.helpers import client_for
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, ZoomEventFactory
 
@@ -118,7 +118,7 @@ def test_staff_move_a_booking_and_the_applicant_is_told(as_recruiter, applicant,
 
 
 def test_staff_may_cancel_after_the_applicants_deadline(as_recruiter, applicant, event):
-    soon = slot_for(event, days=0, hour=23)
+    soon = soon_slot(event)
     booking = staff_book(soon, applicant)
 
     as_recruiter.post(reverse("booking_staff:booking_cancel", args=[booking.pk]))
