@@ -213,19 +213,21 @@ def change_status(
     comment: str = "",
     request: HttpRequest | None = None,
     savepoint: bool = True,
+    if_still_at: SelectionStage | None = None,
 ) -> StatusChange | None:
     """Move an applicant to ``stage`` and keep the change in its history. Same stage → nothing (None).
 
     Booking calls this too (予約時の選考ステータス), with ``actor=None`` for the system, and with
     ``savepoint=False``: inside its own transaction, which any error here ends as a whole, so a savepoint
-    to recover to would only cost two statements.
+    to recover to would only cost two statements. ``if_still_at``: the stage the caller judged the move
+    from (read before the lock); if the applicant has moved since, nothing changes (None).
     """
     with transaction.atomic(savepoint=savepoint):
         locked = _locked(applicant)
         _check_same_company(locked.company, stage)
         if not stage.is_active:
             raise ValidationError(_("無効にした選考ステータスには変更できません。"))
-        if locked.stage_id == stage.pk:
+        if locked.stage_id == stage.pk or (if_still_at is not None and locked.stage_id != if_still_at.pk):
             return None
         previous = locked.stage
         change = StatusChange.objects.create(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from applicants.models import StatusChange
+from applicants.models import Applicant, StatusChange
 from booking import links
 from booking.models import Booking, BookingLog, BookingStatus, WaitlistEntry, WaitStatus
 from notifications.models import MailKind, SentMail
@@ -119,6 +119,22 @@ def test_the_status_is_never_moved_backwards_by_a_booking(browser, invitation, s
 
     applicant.refresh_from_db()
     assert applicant.stage.name == "最終面接"
+
+
+def test_a_booking_never_moves_back_a_status_changed_after_the_booking_read_it(applicant, slot, company):
+    """The booking judges the move from the applicant it read before its transaction; a recruiter who moved
+    them forward in the meantime keeps their status."""
+    from tests.applicants.factories import stage_named
+
+    read_before = Applicant.objects.select_related("stage").get(pk=applicant.pk)  # エントリー
+    Applicant.objects.filter(pk=applicant.pk).update(stage=stage_named(company, "最終面接"))
+
+    staff_book(slot, read_before)
+
+    applicant.refresh_from_db()
+    assert applicant.stage.name == "最終面接"
+    assert not StatusChange.objects.filter(applicant=applicant, to_stage__name="一次面接").exists()
+    assert Booking.objects.filter(applicant=applicant, slot=slot).exists()
 
 
 def test_a_double_submit_makes_one_booking_and_one_mail(browser, invitation, slot):
