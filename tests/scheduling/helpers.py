@@ -17,6 +17,15 @@ def tomorrow_at(hour: int, minute: int = 0, *, tz=None) -> datetime:
     return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
+def still_today(minutes: int = 30, *, tz=None) -> datetime:
+    """A moment of today in ``tz``: ``minutes`` from now, or as long ago when that would be tomorrow (the
+    tests of today's slots run at any hour, 23:45 included)."""
+    tz = tz or timezone.get_default_timezone()
+    now = timezone.localtime(timezone.now(), tz)
+    later = now + timedelta(minutes=minutes)
+    return later if later.date() == now.date() else now - timedelta(minutes=minutes)
+
+
 def spec(starts_at: datetime, *, minutes: int = 60, published: bool = True, capacity: int = 1) -> SlotSpec:
     return SlotSpec(
         starts_at=starts_at,

@@ -14,7 +14,7 @@ from accounts.models import AuditEntry
 from scheduling.models import Event, MeetingState, SelectionMeeting, Slot
 from tests.helpers import client_for
 from tests.scheduling.factories import EventFactory, SelectionMeetingFactory, SlotFactory, ZoomEventFactory
-from tests.scheduling.helpers import make_slot, tomorrow_at
+from tests.scheduling.helpers import make_slot, still_today, tomorrow_at
 from zoom_integration.models import ConnectionStatus
 
 pytestmark = pytest.mark.django_db
@@ -552,8 +552,7 @@ def test_the_interviewers_dashboard_lists_their_own_upcoming_slots(world, issued
 
 def test_the_dashboard_shows_todays_slots_and_every_issuance_problem(as_recruiter, world, linked, fake_zoom):
     event = ZoomEventFactory(selection_meeting__company=world.acme.company, name="本日の面接")
-    soon = timezone.now() + timedelta(minutes=30)
-    today = make_slot(event, soon)
+    today = make_slot(event, still_today(tz=world.acme.company.tzinfo))
     failed = make_slot(event, tomorrow_at(15))
     Slot.all_objects.filter(pk=failed.pk).update(
         meeting_state=MeetingState.FAILED, meeting_error="ホスト不明"
