@@ -339,14 +339,13 @@ def change(request: BookingRequest, invitation: BookingInvitation, booking_id: i
     return _page(request, "booking/change.html", context)
 
 
-@booking_page
+@booking_slot_page
 @require_http_methods(["GET", "POST"])
 def change_to(
-    request: BookingRequest, invitation: BookingInvitation, booking_id: int, slot_id: int
+    request: BookingRequest, invitation: BookingInvitation, booking_id: int, chosen: Slot | None
 ) -> HttpResponse:
     """GET: 変更内容の確認; POST: 変更を確定する."""
     found = selectors.applicant_booking(invitation, booking_id)
-    chosen = selectors.invited_slot(invitation, slot_id)
     if found is None or chosen is None or not found.is_active or chosen.event_id != found.event_id:
         return _not_found(request, invitation)
     if chosen.pk == found.slot_id:

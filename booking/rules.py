@@ -78,7 +78,7 @@ def check_open_for_staff(slot: Slot, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class LinkRead:
-    """How a slot was read through a personal link (``selectors.invited_slot``): the invitation it was
+    """How a slot was read through a personal link (``selectors.slot_with_link``): the invitation it was
     read through (so its event is one of the invitation's), the id of the applicant's active booking in
     that event at that moment (None: none), the id of one of their active bookings overlapping the slot's
     time in another event (None: none), and whether they were waiting for a slot of that event."""

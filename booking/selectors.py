@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
@@ -177,9 +177,8 @@ def invitation_sections(invitation: BookingInvitation, *, now: datetime | None =
     ]
 
 
-def _link_read_annotations(applicant_id: Any) -> dict[str, Subquery | Exists]:
-    """What a link's slot read says about its applicant (``rules.LinkRead``), as annotations of the slot;
-    ``applicant_id``: the id, or an OuterRef to it."""
+def _link_read_annotations(applicant_id: OuterRef) -> dict[str, Subquery | Exists]:
+    """What a link's slot read says about its applicant (``rules.LinkRead``), as annotations of the slot."""
     applicant_booking = Booking.objects.filter(
         applicant_id=applicant_id, event_id=OuterRef("event_id"), status=BookingStatus.ACTIVE
     ).values("pk")[:1]
@@ -203,41 +202,9 @@ def _link_read_annotations(applicant_id: Any) -> dict[str, Subquery | Exists]:
     }
 
 
-def _invited_slot_query(
-    slot_id: int, invitation_id: int, company_id: int, applicant_id: int
-) -> QuerySet[Slot]:
-    return (
-        Slot.objects.select_related("event__selection_meeting", "event__booking_stage")
-        .annotate(**_link_read_annotations(applicant_id))
-        .filter(pk=slot_id, event__invitations=invitation_id, company_id=company_id)
-    )
-
-
-# Every confirmation and booking through a link reads its slot this way: compiled once (accounts.prepared).
-_INVITED_SLOT: PreparedQuery[Slot] = PreparedQuery(
-    _invited_slot_query, slot_id=-1, invitation_id=-2, company_id=-3, applicant_id=-4
-)
-
-
-def invited_slot(invitation: BookingInvitation, slot_id: int) -> Slot | None:
-    """A live slot of one of the invitation's events (a slot of any other event is not the link's), with
-    the invitation's company (the same one: the link's events are its company's), its event's stages,
-    and, in the same query, the applicant's active booking in that event, one overlapping the slot in
-    another event, and whether they wait for a slot of the event (``rules.LinkRead``)."""
-    found = _INVITED_SLOT.first(
-        slot_id=slot_id,
-        invitation_id=invitation.pk,
-        company_id=invitation.company_id,
-        applicant_id=invitation.applicant_id,
-    )
-    if found is None:
-        return None
-    return _with_link_read(found, invitation)
-
-
 def _slot_with_link_query(slot_id: int, invitation_id: int) -> QuerySet[Slot]:
-    """``_invited_slot_query`` and ``links.resolve``'s read in one statement: the slot joined to the
-    invitation (through the invitation's events) with what the link's pages need of it. Filtered before
+    """``links.resolve``'s read and the slot's in one statement: the slot (a live slot of one of the
+    invitation's events) joined to the invitation with what the link's pages need of them. Filtered before
     anything else refers to ``link``, so everything uses the filter's inner join (one row)."""
     return (
         Slot.objects.annotate(
@@ -254,23 +221,19 @@ def _slot_with_link_query(slot_id: int, invitation_id: int) -> QuerySet[Slot]:
     )
 
 
-# A slot page through a link (予約内容の確認, 予約を確定する, キャンセル待ち) reads its link and slot so.
+# Every slot page through a link (予約内容の確認, 予約を確定する, キャンセル待ち, 変更内容の確認) reads so.
 _SLOT_WITH_LINK: PreparedQuery[Slot] = PreparedQuery(_slot_with_link_query, slot_id=-1, invitation_id=-2)
 
 
 def slot_with_link(invitation_id: int, slot_id: int) -> tuple[BookingInvitation, Slot] | None:
-    """The invitation ``invitation_id`` and its slot ``slot_id`` (a live slot of one of its events), read as
-    ``links.resolve`` and ``invited_slot`` read them but in one query; None when the invitation is unknown
-    or the slot is not one of its events' (the caller then resolves the link alone to tell which). The
-    invitation is not checked: the caller checks it (``links.check``) before using either."""
+    """The invitation ``invitation_id`` and its slot ``slot_id`` (a live slot of one of its events) in one
+    query, the invitation as ``links.resolve`` reads it; None when the invitation is unknown or the slot is
+    not one of its events' (the caller then resolves the link alone to tell which). The invitation is not
+    checked: the caller checks it (``links.check``) before using either."""
     found = _SLOT_WITH_LINK.first(slot_id=slot_id, invitation_id=invitation_id)
     if found is None:
         return None
     invitation: BookingInvitation = found.link  # type: ignore[attr-defined]  # the FilteredRelation
-    return invitation, _with_link_read(found, invitation)
-
-
-def _with_link_read(found: Slot, invitation: BookingInvitation) -> Slot:
     found.company = invitation.company
     rules.remember_link_read(
         found,
@@ -282,7 +245,7 @@ def _with_link_read(found: Slot, invitation: BookingInvitation) -> Slot:
             waiting=found.link_applicant_waiting,  # type: ignore[attr-defined]
         ),
     )
-    return found
+    return invitation, found
 
 
 def applicant_booking(invitation: BookingInvitation, booking_id: int) -> Booking | None:

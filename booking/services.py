@@ -183,7 +183,7 @@ def _insert_booking(**fields: Any) -> Booking | None:
 
 
 def _applicants_link_read(slot: Slot, applicant: Applicant) -> LinkRead | None:
-    """What was read with the slot through ``applicant``'s own link (``selectors.invited_slot``), if it
+    """What was read with the slot through ``applicant``'s own link (``selectors.slot_with_link``), if it
     was read that way: their booking and clash ids and whether they wait, as of that read."""
     read = link_read(slot)
     return read if read is not None and read.applicant_id == applicant.pk else None

@@ -340,9 +340,7 @@ def test_a_slot_page_read_with_its_link_refuses_every_link_the_home_page_refuses
     assert not WaitlistEntry.objects.exists()
 
 
-def test_the_waitlist_of_a_slot_of_an_event_not_in_the_invitation_is_not_found(
-    browser, invitation, company, slot
-):
+def test_the_waitlist_of_a_slot_of_an_event_not_in_the_invitation_is_not_found(browser, invitation, company):
     other_event = EventFactory(selection_meeting=SelectionMeetingFactory(company=company), name="最終面接")
     not_invited = slot_for(other_event, capacity=1)
     staff_book(not_invited, ApplicantFactory(company=company))
