@@ -108,6 +108,17 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The applicant's pages behind the personal link (booking/templating.py): named in each render.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "booking.templating.environment",
+            "context_processors": ["django.contrib.messages.context_processors.messages"],
+        },
+    },
 ]
 
 # Database: SQLite file by default, PostgreSQL (or anything dj-database-url knows) via DATABASE_URL.
