@@ -10,6 +10,9 @@ admin.site.site_header = "e2RPRO 運用管理"
 admin.site.site_title = "e2RPRO"
 
 urlpatterns = [
+    # First: the applicants' personal booking pages (signed link) take the rushes, and Django tries the
+    # patterns in order.
+    path("b/", include("booking.public_urls")),
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
@@ -35,5 +38,4 @@ urlpatterns = [
     path("interviews/", include("interviews.urls")),
     path("outreach/", include("outreach.urls")),
     path("reports/", include("reports.urls")),
-    path("b/", include("booking.public_urls")),  # applicants' personal booking pages (signed link)
 ]
