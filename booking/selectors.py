@@ -235,6 +235,8 @@ def slot_with_link(invitation_id: int, slot_id: int) -> tuple[BookingInvitation,
         return None
     invitation: BookingInvitation = found.link  # type: ignore[attr-defined]  # the FilteredRelation
     found.company = invitation.company
+    if invitation.applicant.company_id == invitation.company_id:
+        invitation.applicant.company = invitation.company  # the same row, read once (a booking's audit)
     rules.remember_link_read(
         found,
         rules.LinkRead(

@@ -96,15 +96,24 @@ def test_the_applicant_books_a_slot_and_sees_the_confirmation_with_the_place(
 def test_booking_writes_the_timeline_the_audit_log_and_moves_the_status_forward(
     browser, invitation, slot, applicant, as_recruiter
 ):
+    entry_stage, before = applicant.stage, applicant.updated_at
     browser.post(link(invitation, f"slots/{slot.pk}/"))
 
     booking = Booking.objects.get()
     assert BookingLog.objects.filter(applicant=applicant, booking=booking, kind="booked").exists()
     assert AuditEntry.objects.filter(action="booking.created", target_id=str(booking.pk)).exists()
     applicant.refresh_from_db()
-    assert applicant.stage.name == "一次面接"
+    assert applicant.stage.name == "一次面接" and applicant.updated_at > before
+    # Both stages count as reached (the applicant list's 到達 filter): the old bit kept, the new one added.
+    assert applicant.reached_stages == entry_stage.mask | applicant.stage.mask
     change = StatusChange.objects.filter(applicant=applicant).first()
-    assert change.to_stage.name == "一次面接" and change.changed_by_label == "システム"
+    assert change.from_stage == entry_stage and change.to_stage.name == "一次面接"
+    assert change.changed_by_label == "システム"
+    audit = AuditEntry.objects.get(action="applicant.status_changed", target_id=str(applicant.pk))
+    assert (
+        audit.details == {"from": entry_stage.name, "to": "一次面接"}
+        and audit.company_id == applicant.company_id
+    )
     detail = page(as_recruiter.get(reverse("applicants:detail", args=[applicant.pk])))
     assert "予約: 一次面接 / 対面面接" in detail
 
