@@ -62,7 +62,7 @@ class BookingRequest(HttpRequest):
 
 
 def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    """A page of templates/jinja2/booking/ (booking.templating), never cached by the referrer."""
+    """A page of templates/jinja2/booking/ (booking.templating), with the headers of every link page."""
     response = render(request, template, context, status=status, using="jinja2")
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"

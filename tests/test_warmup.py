@@ -20,8 +20,10 @@ PROBE = """
 import json, sys
 import e2rpro.wsgi
 from e2rpro.celery import app
+from django.template import engines
 from notifications import ics
 print(json.dumps({
+    "templates_ready": len(engines["jinja2"].env.cache),
     "loaded": [name for name in sys.argv[1:] if name in sys.modules],
     "tasks_bound": app.finalized,
     "zones_ready": ics._vtimezone.cache_info().currsize,
@@ -52,6 +54,10 @@ def test_a_worker_starts_with_views_tasks_zone_and_broker_client_ready_without_c
     assert set(state["loaded"]) == set(MODULES)
     assert state["tasks_bound"] is True
     assert state["zones_ready"] == 2  # this year's events and next year's
+    # Every page template of the applicant's link, compiled (Jinja2 compiles each on first use).
+    assert state["templates_ready"] == len(
+        os.listdir(os.path.join(BASE_DIR, "templates", "jinja2", "booking"))
+    )
 
 
 def test_without_a_broker_tasks_run_in_process_and_no_broker_client_is_loaded():
