@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone
@@ -289,10 +290,7 @@ def _move_if_still_at(
         return None
     now = timezone.now()
     with transaction.atomic(savepoint=savepoint):
-        moved = Applicant.objects.filter(
-            pk=applicant.pk, stage_id=current.pk, anonymized_at__isnull=True
-        ).update(stage=stage, reached_stages=F("reached_stages").bitor(stage.mask), updated_at=now)
-        if not moved:
+        if not _move_row(applicant.pk, from_stage=current, to_stage=stage, now=now):
             return None
         change = StatusChange.objects.create(
             applicant_id=applicant.pk,
@@ -315,6 +313,38 @@ def _move_if_still_at(
     applicant.stage, applicant.updated_at = stage, now
     applicant.reach(stage)  # as the row now has it, unless another stage was reached meanwhile
     return change
+
+
+@functools.cache
+def _move_row_sql() -> str:
+    """The UPDATE of ``_move_row``, from the model's columns. Written out rather than built by the ORM per
+    call: compiling ``filter(…).update(…, reached_stages=F(…).bitor(…))`` cost 0.44 ms of CPU against
+    0.1 ms for the statement itself, on every booking that moves a status."""
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        field = Applicant._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column  # concrete fields only
+        return quote(field.column)
+
+    stage, reached = column("stage"), column("reached_stages")
+    return (
+        f"UPDATE {quote(Applicant._meta.db_table)} "  # noqa: S608  (names, not values)
+        f"SET {stage} = %s, {reached} = {reached} | %s, {column('updated_at')} = %s "
+        f"WHERE {column('id')} = %s AND {stage} = %s AND {column('anonymized_at')} IS NULL"
+    )
+
+
+def _move_row(
+    applicant_id: int, *, from_stage: SelectionStage, to_stage: SelectionStage, now: datetime
+) -> bool:
+    """Move the applicant's row from ``from_stage`` to ``to_stage`` (and note it reached), if it is still
+    at ``from_stage`` and not anonymized; whether it moved. The UPDATE locks the row until the transaction
+    ends."""
+    params = [to_stage.pk, to_stage.mask, connection.ops.adapt_datetimefield_value(now), applicant_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_move_row_sql(), [*params, from_stage.pk])
+        return cursor.rowcount == 1
 
 
 def bulk_change_status(

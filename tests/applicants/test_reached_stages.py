@@ -53,6 +53,42 @@ def test_change_status_adds_each_stage_and_keeps_them_when_moved_back_or_closed(
     assert reached(applicant) == applicant.reached_stages == expected
 
 
+def test_a_move_judged_from_a_stage_happens_only_while_the_applicant_is_still_there(world):
+    """change_status(if_still_at=…), a booking's 予約時の選考ステータス: one conditional UPDATE."""
+    company = world.acme.company
+    entry, first, final = (stage_named(company, name) for name in ("エントリー", "一次面接", "最終面接"))
+    applicant = ApplicantFactory(company=company, stage=entry)
+    Applicant.objects.filter(pk=applicant.pk).update(reached_stages=entry.mask)
+
+    change = services.change_status(applicant=applicant, stage=first, actor=None, if_still_at=entry)
+
+    applicant.refresh_from_db()
+    assert applicant.stage == first and reached(applicant) == entry.mask | first.mask
+    assert change is not None and (change.from_stage, change.to_stage) == (entry, first)
+    assert StatusChange.objects.filter(applicant=applicant).count() == 1
+    # Moved meanwhile (the caller still thinks エントリー): nothing changes, no history.
+    Applicant.objects.filter(pk=applicant.pk).update(stage=final)
+    assert services.change_status(applicant=applicant, stage=first, actor=None, if_still_at=entry) is None
+    assert Applicant.objects.get(pk=applicant.pk).stage == final
+    assert StatusChange.objects.filter(applicant=applicant).count() == 1
+
+
+def test_a_move_judged_from_a_stage_leaves_an_anonymized_applicant_and_refuses_another_company(world):
+    company = world.acme.company
+    entry, first = stage_named(company, "エントリー"), stage_named(company, "一次面接")
+    applicant = ApplicantFactory(company=company, stage=entry)
+    services.anonymize_applicant(applicant=applicant, actor=world.acme.admin)
+
+    assert services.change_status(applicant=applicant, stage=first, actor=None, if_still_at=entry) is None
+    assert Applicant.objects.get(pk=applicant.pk).stage == entry
+    assert not StatusChange.objects.filter(applicant=applicant, to_stage=first).exists()
+    other = ApplicantFactory(
+        company=world.other.company, stage=stage_named(world.other.company, "エントリー")
+    )
+    with pytest.raises(ValueError):
+        services.change_status(applicant=other, stage=first, actor=None, if_still_at=entry)
+
+
 def test_bulk_change_status_adds_the_stage_in_the_same_update(world):
     company, actor = world.acme.company, world.acme.recruiter
     first = ApplicantFactory(company=company, stage=stage_named(company, "説明会"))
