@@ -5,8 +5,8 @@ the first booking compiled the e-mail validator's patterns, computed the company
 invite, finalized Celery's task registry and loaded its publishing side (result classes, kombu's transport,
 the broker's client library), and the applicant's pages compiled their Jinja2 templates. Measured in a
 gunicorn worker: the first request cost about 0.4 s of CPU more than the next, and the first booking
-another 0.4 s. A worker is replaced after ``max_requests``
-(gunicorn.conf.py), so each new worker paid it during whatever rush it joined.
+another 0.4 s. A worker is replaced after ``max_requests`` (gunicorn.conf.py), so each new worker paid it
+during whatever rush it joined.
 """
 
 from __future__ import annotations
