@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
@@ -216,3 +216,11 @@ def _key(value: Any) -> tuple[type, Any]:
     except TypeError:
         return (type(value), id(value))  # unhashable (a list): a constant, never a placeholder
     return (type(value), value)
+
+
+def quoted_column(model: type[Model], name: str) -> str:
+    """The quoted column of one of ``model``'s concrete fields, for a hot-path statement written out from
+    the model (``booking.seats``, ``applicants.services``) instead of compiled by the ORM on every call."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column  # concrete fields only
+    return connections["default"].ops.quote_name(field.column)

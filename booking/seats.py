@@ -8,9 +8,10 @@ the row (``take_seat_locking``), whose refusal by the capacity constraint means 
 
 from __future__ import annotations
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
+from accounts.prepared import quoted_column
 from booking.models import Booking, BookingStatus
 from scheduling.models import Slot
 
@@ -40,11 +41,11 @@ def take_seat_locking(slot_id: int) -> Slot | None:
     is no such slot; raises NoSeatLeft when no seat was left: the capacity constraint refused the UPDATE,
     and the transaction must end (it is aborted)."""
     quote = connection.ops.quote_name
-    columns = [_column("id"), *(_column(name) for name in SEAT_CHECK_FIELDS)]
-    counter = _column("booked_count")
+    columns = [quoted_column(Slot, "id"), *(quoted_column(Slot, name) for name in SEAT_CHECK_FIELDS)]
+    counter = quoted_column(Slot, "booked_count")
     sql = (
         f"UPDATE {quote(Slot._meta.db_table)} SET {counter} = {counter} + 1 "  # noqa: S608  (names, not values)
-        f"WHERE {_column('id')} = %s RETURNING {', '.join(columns)}"
+        f"WHERE {quoted_column(Slot, 'id')} = %s RETURNING {', '.join(columns)}"
     )
     try:
         rows = list(Slot.all_objects.raw(sql, [slot_id]))
@@ -53,13 +54,6 @@ def take_seat_locking(slot_id: int) -> Slot | None:
             raise NoSeatLeft from error
         raise
     return rows[0] if rows else None
-
-
-def _column(name: str) -> str:
-    """The quoted column of one of Slot's concrete fields."""
-    field = Slot._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.column  # concrete fields only
-    return connection.ops.quote_name(field.column)
 
 
 def take_seat(slot: Slot) -> None:
