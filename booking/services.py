@@ -149,8 +149,8 @@ def _advance_stage(
     """予約時の選考ステータス: move the applicant forward to the event's stage, never backwards.
 
     ``stages``: the applicant's and the event's stages read before the transaction (``_stages_for``);
-    change_status reads the applicant again under its row lock and moves them only if they are still at
-    the stage judged here (a status moved meanwhile, e.g. forward by a recruiter, is never moved back).
+    change_status moves them with one UPDATE that matches only while they are still at the stage judged
+    here (a status moved meanwhile, e.g. forward by a recruiter, is never moved back).
     """
     if event.booking_stage_id is None:
         return
